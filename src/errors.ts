@@ -1,0 +1,35 @@
+/**
+ * Errors for conditions that cannot become data: bad configuration, an unreachable service,
+ * a missing schema file. Bad *input* is never thrown: it becomes a DeadLetter (domain.ts).
+ * Callers branch on `code`, never on the message.
+ */
+
+export const ERROR_CODES = {
+  ZRST_CONFIG_INVALID: { retriable: false, message: 'the configuration is invalid' },
+  ZRST_USAGE: { retriable: false, message: 'the command line is invalid' },
+  ZRST_FILE_UNREADABLE: { retriable: false, message: 'a file could not be read' },
+  ZRST_SCHEMA_INVALID: { retriable: false, message: 'an Avro schema could not be loaded' },
+  ZRST_ES_UNAVAILABLE: { retriable: true, message: 'Elasticsearch did not answer' },
+  ZRST_ES_REJECTED: { retriable: false, message: 'Elasticsearch rejected a request' },
+  ZRST_KAFKA_UNAVAILABLE: { retriable: true, message: 'Kafka did not answer' },
+  ZRST_STACK_FAILED: { retriable: false, message: 'the local stack could not be started' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ZeekRstError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const base = ERROR_CODES[code];
+    super(detail === undefined ? base.message : `${base.message}: ${detail}`, options);
+    this.name = 'ZeekRstError';
+    this.code = code;
+    this.retriable = base.retriable;
+  }
+}
+
+export function isZeekRstError(err: unknown, code?: ErrorCode): err is ZeekRstError {
+  return err instanceof ZeekRstError && (code === undefined || err.code === code);
+}
