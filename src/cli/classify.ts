@@ -1,0 +1,6 @@
+import { notBuiltYet } from './main';
+
+// Placeholder: replaced by the issue that builds `zeek-rst classify`.
+export function run(_argv: readonly string[]): Promise<number> {
+  return Promise.resolve(notBuiltYet('classify'));
+}
