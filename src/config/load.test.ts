@@ -1,0 +1,157 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isZeekRstError } from '../errors';
+import { loadConfig, resolveConfig, type ConfigInputs } from './load';
+import { CONFIG_SCHEMA, LOCAL_STACK, describeConfig, listFields } from './schema';
+
+const noSecrets = (p: string): string => {
+  throw Object.assign(new Error(`no such file ${p}`), { code: 'ENOENT' });
+};
+const inputs = (over: Partial<ConfigInputs> = {}): ConfigInputs => ({ env: {}, readSecretFile: noSecrets, ...over });
+
+function problemsOf(over: Partial<ConfigInputs>): readonly string[] {
+  const r = resolveConfig(inputs(over));
+  if (r.ok) throw new Error('expected the configuration to be rejected');
+  return r.problems;
+}
+
+describe('resolveConfig', () => {
+  it('gives the local-stack defaults with no file and no environment', () => {
+    const r = resolveConfig(inputs());
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.kafka.brokers).toEqual([LOCAL_STACK.kafkaBroker]);
+    expect(r.config.elasticsearch.node).toBe(LOCAL_STACK.elasticsearchNode);
+    expect(r.config.topics).toEqual({ conn: 'zeek-conn', weird: 'zeek-weird', headers: 'zeek-headers', deadLetter: 'zeek-rst-dlq' });
+    expect(r.config.kafka.saslMechanism).toBeUndefined();
+    expect(r.config.metrics.host).toBe('127.0.0.1');
+  });
+
+  it('freezes the result at every level', () => {
+    const r = resolveConfig(inputs());
+    if (!r.ok) throw new Error('rejected');
+    expect(Object.isFrozen(r.config)).toBe(true);
+    expect(Object.isFrozen(r.config.kafka)).toBe(true);
+    expect(Object.isFrozen(r.config.kafka.brokers)).toBe(true);
+  });
+
+  it('lets the environment override the YAML file', () => {
+    const r = resolveConfig(
+      inputs({
+        yaml: { kafka: { brokers: ['a:1'], group: 'from-yaml' }, topics: { conn: 'c1' } },
+        env: { ZEEK_RST_KAFKA_BROKERS: 'b:2, c:3', ZEEK_RST_TOPIC_CONN: 'c2', ZEEK_RST_SINK_BULK_MAX_DOCS: '50', ZEEK_RST_KAFKA_SSL: 'yes' },
+      }),
+    );
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.kafka.brokers).toEqual(['b:2', 'c:3']);
+    expect(r.config.kafka.group).toBe('from-yaml');
+    expect(r.config.topics.conn).toBe('c2');
+    expect(r.config.sink.bulkMaxDocs).toBe(50);
+    expect(r.config.kafka.ssl).toBe(true);
+  });
+
+  it('rejects unknown keys and names the known ones', () => {
+    const problems = problemsOf({ yaml: { kafka: { brokerz: ['a:1'] }, sinks: {} } });
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^kafka\.brokerz: unknown key.*known keys here: brokers/), expect.stringMatching(/^sinks: unknown key/)]),
+    );
+  });
+
+  it('names the field, the bad value and the range', () => {
+    expect(problemsOf({ yaml: { sink: { bulkMaxDocs: 0 } } })).toEqual([expect.stringMatching(/^sink\.bulkMaxDocs: must be between 1 and 100000 documents, got 0/)]);
+    expect(problemsOf({ env: { ZEEK_RST_SINK_FLUSH_INTERVAL_MS: 'soon' } })).toEqual([expect.stringMatching(/^sink\.flushIntervalMs: expected an integer, got 'soon' \(from ZEEK_RST_SINK_FLUSH_INTERVAL_MS/)]);
+    expect(problemsOf({ yaml: { log: { level: 'loud' } } })).toEqual([expect.stringMatching(/^log\.level: expected one of fatal, error/)]);
+    expect(problemsOf({ yaml: { kafka: { brokers: 'no-port' } } })).toEqual([expect.stringMatching(/kafka\.brokers: 'no-port' is not host:port/)]);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ yaml: { sink: { bulkMaxDocs: -1, flushIntervalMs: 'x' }, metrics: { port: 70000 } } })).toHaveLength(3);
+  });
+
+  it('reads secrets from files and strips the trailing newline', () => {
+    const r = resolveConfig(
+      inputs({
+        env: { ZEEK_RST_ES_API_KEY_FILE: '/run/secrets/es', ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: 'zeek', ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: '/run/secrets/kafka' },
+        readSecretFile: (p) => (p === '/run/secrets/es' ? 'aWQ6a2V5\n' : 's3cret\n'),
+      }),
+    );
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.config.elasticsearch.apiKey).toBe('aWQ6a2V5');
+    expect(r.config.kafka.saslPassword).toBe('s3cret');
+    expect(r.config.kafka.saslMechanism).toBe('scram-sha-512');
+  });
+
+  it('rejects a secret given twice, an unreadable secret file, and half-configured auth', () => {
+    expect(problemsOf({ env: { ZEEK_RST_ES_PASSWORD: 'a', ZEEK_RST_ES_PASSWORD_FILE: '/x', ZEEK_RST_ES_USERNAME: 'u' } })).toEqual([
+      'elasticsearch.password and elasticsearch.passwordFile are both set: keep one of them',
+    ]);
+    expect(problemsOf({ env: { ZEEK_RST_ES_API_KEY_FILE: '/nope' } })).toEqual([expect.stringMatching(/elasticsearch\.apiKeyFile: cannot read '\/nope' \(ENOENT\)/)]);
+    expect(problemsOf({ env: { ZEEK_RST_KAFKA_SASL_MECHANISM: 'plain' } })).toEqual([expect.stringMatching(/saslMechanism is set: also set kafka\.saslUsername/)]);
+    expect(problemsOf({ env: { ZEEK_RST_KAFKA_SASL_MECHANISM: 'gssapi' } })).toEqual([expect.stringMatching(/expected one of plain, scram-sha-256, scram-sha-512, got 'gssapi'/)]);
+    expect(problemsOf({ env: { ZEEK_RST_ES_USERNAME: 'elastic' } })).toEqual([expect.stringMatching(/username and elasticsearch\.password go together/)]);
+    expect(problemsOf({ env: { ZEEK_RST_ES_API_KEY: 'k', ZEEK_RST_ES_USERNAME: 'u', ZEEK_RST_ES_PASSWORD: 'p' } })).toEqual([expect.stringMatching(/both an API key and basic auth/)]);
+  });
+
+  it('rejects URLs with credentials, bad index prefixes and a dead-letter topic that is an input', () => {
+    expect(problemsOf({ env: { ZEEK_RST_ES_NODE: 'http://elastic:pw@h:9200' } })).toEqual([expect.stringMatching(/not in the URL/)]);
+    expect(problemsOf({ env: { ZEEK_RST_ES_NODE: 'h:9200' } })).toEqual([expect.stringMatching(/is not an http\(s\) URL/)]);
+    expect(problemsOf({ env: { ZEEK_RST_ES_INDEX_PREFIX: 'Zeek' } })).toEqual([expect.stringMatching(/indexPrefix: 'Zeek'/)]);
+    expect(problemsOf({ yaml: { topics: { deadLetter: 'zeek-conn' } } })).toEqual([expect.stringMatching(/topics\.deadLetter must differ/)]);
+  });
+
+  it('rejects a top level that is not a mapping', () => {
+    expect(problemsOf({ yaml: ['a'] })).toEqual([expect.stringMatching(/the top level: expected a mapping/)]);
+  });
+});
+
+describe('schema documentation', () => {
+  it('has a doc line and a unique ZEEK_RST_ env name for every field', () => {
+    const fields = listFields(CONFIG_SCHEMA);
+    expect(fields.length).toBeGreaterThan(30);
+    const envs = fields.map((f) => f.field.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    for (const { path, field } of fields) {
+      expect(field.env).toMatch(/^ZEEK_RST_[A-Z0-9_]+$/);
+      expect(field.doc.length).toBeGreaterThan(10);
+      expect(path).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
+    }
+  });
+
+  it('never prints a secret default in the table', () => {
+    const table = describeConfig();
+    expect(table).toContain('| `kafka.brokers` | ["127.0.0.1:9092"]');
+    expect(table).toContain('`ZEEK_RST_ES_API_KEY`');
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zeek-rst-config-'));
+
+  it('reads a YAML file', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'kafka:\n  group: g1\nelasticsearch:\n  indexPrefix: t-1\n');
+    const c = loadConfig(file, {});
+    expect(c.kafka.group).toBe('g1');
+    expect(c.elasticsearch.indexPrefix).toBe('t-1');
+  });
+
+  it('throws ZRST_CONFIG_INVALID naming the file and the field', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'kafka:\n  sessionTimeoutMs: 10\n');
+    let caught: unknown;
+    try {
+      loadConfig(file, {});
+    } catch (err: unknown) {
+      caught = err;
+    }
+    expect(isZeekRstError(caught, 'ZRST_CONFIG_INVALID')).toBe(true);
+    expect(String(caught)).toMatch(/kafka\.sessionTimeoutMs: must be between 6000 and 300000 ms, got 10 \(in .*bad\.yaml/);
+  });
+
+  it('throws ZRST_CONFIG_INVALID for a missing file and for broken YAML', () => {
+    expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(/cannot read/);
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'kafka: [unclosed\n');
+    expect(() => loadConfig(file, {})).toThrow(/is not valid YAML/);
+  });
+});

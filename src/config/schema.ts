@@ -1,0 +1,159 @@
+/**
+ * The configuration of `zeek-rst run`, `setup` and `produce`: one table of fields, each with its
+ * unit, default, environment variable and a doc line. `load.ts` reads a YAML file, overlays the
+ * `ZEEK_RST_*` environment, validates every field against this table (unknown keys rejected)
+ * and freezes the result. `describeConfig()` prints the table (README "Configuration").
+ *
+ * Defaults point at the local stack (`npm run stack`), whose endpoints are declared once in
+ * LOCAL_STACK below.
+ */
+
+/** Endpoints of the local development stack (scripts/stack), in one place. */
+export const LOCAL_STACK = Object.freeze({
+  kafkaBroker: '127.0.0.1:9092',
+  elasticsearchNode: 'http://127.0.0.1:9200',
+  metricsPort: 9464,
+});
+
+/** The SASL mechanisms kafkajs supports without plugins and zeek-rst accepts. */
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How `produce` frames Avro header records: Avro single-object encoding or Confluent's. */
+export const HEADER_FRAMINGS = ['single-object', 'confluent'] as const;
+export type HeaderFraming = (typeof HEADER_FRAMINGS)[number];
+
+/** The value kinds a field can hold; each has one parser in load.ts. */
+export type FieldKind =
+  | { readonly type: 'string'; readonly nonEmpty?: true }
+  | { readonly type: 'optionalString' }
+  | { readonly type: 'int'; readonly min: number; readonly max: number }
+  | { readonly type: 'bool' }
+  | { readonly type: 'stringList'; readonly minItems: number }
+  | { readonly type: 'enum'; readonly values: readonly string[] }
+  | { readonly type: 'optionalEnum'; readonly values: readonly string[] };
+
+/** One configuration field. `T` is the value type the field resolves to. */
+export interface Field<T> {
+  readonly kind: FieldKind;
+  readonly default: T;
+  /** Environment variable that overrides the YAML value. */
+  readonly env: string;
+  /** Unit of the value, when it has one (ms, bytes, documents ...). */
+  readonly unit?: string;
+  /** One line: what it does. */
+  readonly doc: string;
+  /** True for secrets: the value is never logged or printed. */
+  readonly secret?: true;
+}
+
+const str = (def: string, env: string, doc: string): Field<string> => ({ kind: { type: 'string', nonEmpty: true }, default: def, env, doc });
+const optStr = (env: string, doc: string, secret?: true): Field<string | undefined> =>
+  secret === undefined ? { kind: { type: 'optionalString' }, default: undefined, env, doc } : { kind: { type: 'optionalString' }, default: undefined, env, doc, secret };
+const int = (def: number, min: number, max: number, unit: string, env: string, doc: string): Field<number> => ({ kind: { type: 'int', min, max }, default: def, env, unit, doc });
+const bool = (def: boolean, env: string, doc: string): Field<boolean> => ({ kind: { type: 'bool' }, default: def, env, doc });
+const list = (def: readonly string[], env: string, doc: string): Field<readonly string[]> => ({ kind: { type: 'stringList', minItems: 1 }, default: Object.freeze([...def]), env, doc });
+const oneOf = <const V extends readonly string[]>(values: V, def: V[number], env: string, doc: string): Field<V[number]> => ({ kind: { type: 'enum', values }, default: def, env, doc });
+const maybeOneOf = <const V extends readonly string[]>(values: V, env: string, doc: string): Field<V[number] | undefined> => ({ kind: { type: 'optionalEnum', values }, default: undefined, env, doc });
+
+/** The schema: nested groups of fields. The YAML file has the same shape (camelCase keys). */
+export const CONFIG_SCHEMA = {
+  kafka: {
+    brokers: list([LOCAL_STACK.kafkaBroker], 'ZEEK_RST_KAFKA_BROKERS', 'Kafka bootstrap brokers, host:port (env: comma-separated).'),
+    clientId: str('zeek-rst', 'ZEEK_RST_KAFKA_CLIENT_ID', 'Kafka client id, shown in broker logs and quotas.'),
+    group: str('zeek-rst', 'ZEEK_RST_KAFKA_GROUP', 'Consumer group of `run`; every instance of one deployment shares it.'),
+    fromBeginning: bool(true, 'ZEEK_RST_KAFKA_FROM_BEGINNING', 'Where a group without committed offsets starts: true = earliest, false = latest.'),
+    sessionTimeoutMs: int(30000, 6000, 300000, 'ms', 'ZEEK_RST_KAFKA_SESSION_TIMEOUT_MS', 'Consumer session timeout; the pipeline heartbeats while it waits for Elasticsearch.'),
+    connectionTimeoutMs: int(3000, 100, 60000, 'ms', 'ZEEK_RST_KAFKA_CONNECTION_TIMEOUT_MS', 'Time to open a broker connection.'),
+    maxBytesPerPartition: int(1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_KAFKA_MAX_BYTES_PER_PARTITION', 'Fetch size per partition and request.'),
+    ssl: bool(false, 'ZEEK_RST_KAFKA_SSL', 'Connect to the brokers with TLS.'),
+    caFile: optStr('ZEEK_RST_KAFKA_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (implies TLS).'),
+    certFile: optStr('ZEEK_RST_KAFKA_CERT_FILE', 'PEM client certificate for mutual TLS (with keyFile).'),
+    keyFile: optStr('ZEEK_RST_KAFKA_KEY_FILE', 'PEM client key for mutual TLS (with certFile).'),
+    rejectUnauthorized: bool(true, 'ZEEK_RST_KAFKA_REJECT_UNAUTHORIZED', 'Verify the brokers\' certificates; false only for testing.'),
+    saslMechanism: maybeOneOf(SASL_MECHANISMS, 'ZEEK_RST_KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512; unset = no SASL.'),
+    saslUsername: optStr('ZEEK_RST_KAFKA_SASL_USERNAME', 'SASL user name (with saslMechanism).'),
+    saslPassword: optStr('ZEEK_RST_KAFKA_SASL_PASSWORD', 'SASL password; prefer saslPasswordFile or the environment over the YAML file.', true),
+    saslPasswordFile: optStr('ZEEK_RST_KAFKA_SASL_PASSWORD_FILE', 'File whose content (trailing newline removed) is the SASL password.'),
+  },
+  topics: {
+    conn: str('zeek-conn', 'ZEEK_RST_TOPIC_CONN', 'Topic of Zeek conn records (JSON, one record per message).'),
+    weird: str('zeek-weird', 'ZEEK_RST_TOPIC_WEIRD', 'Topic of Zeek weird records.'),
+    headers: str('zeek-headers', 'ZEEK_RST_TOPIC_HEADERS', 'Topic of sampled packet headers (Avro, single-object or Confluent framing).'),
+    deadLetter: str('zeek-rst-dlq', 'ZEEK_RST_TOPIC_DEAD_LETTER', 'Dead-letter topic: original bytes plus reason/stage/source headers.'),
+  },
+  elasticsearch: {
+    node: str(LOCAL_STACK.elasticsearchNode, 'ZEEK_RST_ES_NODE', 'Elasticsearch URL (http or https).'),
+    indexPrefix: str('zeek-rst', 'ZEEK_RST_ES_INDEX_PREFIX', 'Prefix of every index, alias and template name (<prefix>-conn-YYYY.MM.DD, <prefix>-conn, <prefix>-scans, <prefix>-firewall).'),
+    apiKey: optStr('ZEEK_RST_ES_API_KEY', 'API key (base64 id:key) for Elasticsearch; prefer apiKeyFile or the environment.', true),
+    apiKeyFile: optStr('ZEEK_RST_ES_API_KEY_FILE', 'File whose content is the API key.'),
+    username: optStr('ZEEK_RST_ES_USERNAME', 'Basic-auth user name (with password or passwordFile).'),
+    password: optStr('ZEEK_RST_ES_PASSWORD', 'Basic-auth password; prefer passwordFile or the environment.', true),
+    passwordFile: optStr('ZEEK_RST_ES_PASSWORD_FILE', 'File whose content is the basic-auth password.'),
+    caFile: optStr('ZEEK_RST_ES_CA_FILE', 'PEM file of the CA that signed the node\'s certificate.'),
+    requestTimeoutMs: int(30000, 100, 600000, 'ms', 'ZEEK_RST_ES_REQUEST_TIMEOUT_MS', 'Timeout of one request (a bulk call that times out is retried).'),
+    installTemplates: bool(true, 'ZEEK_RST_ES_INSTALL_TEMPLATES', '`run` installs the index templates and aliases when they are absent.'),
+  },
+  sink: {
+    bulkMaxDocs: int(1000, 1, 100000, 'documents', 'ZEEK_RST_SINK_BULK_MAX_DOCS', 'Documents per bulk request at most.'),
+    bulkMaxBytes: int(5 * 1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_SINK_BULK_MAX_BYTES', 'Bytes of bulk body per request at most (approximate, JSON length).'),
+    flushIntervalMs: int(500, 1, 60000, 'ms', 'ZEEK_RST_SINK_FLUSH_INTERVAL_MS', 'A partial bulk request is sent after this long.'),
+    maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered or in flight before the consumer pauses (backpressure).'),
+    retryInitialMs: int(200, 1, 60000, 'ms', 'ZEEK_RST_SINK_RETRY_INITIAL_MS', 'First retry delay of a failed bulk request or item (doubles each time, full jitter).'),
+    retryMaxMs: int(30000, 1, 600000, 'ms', 'ZEEK_RST_SINK_RETRY_MAX_MS', 'Ceiling of the retry delay; retries never stop (nothing is dropped).'),
+  },
+  produce: {
+    headerFraming: oneOf(HEADER_FRAMINGS, 'single-object', 'ZEEK_RST_PRODUCE_HEADER_FRAMING', 'Framing `produce` uses for Avro header records.'),
+    confluentSchemaId: int(1, 0, 2147483647, 'id', 'ZEEK_RST_PRODUCE_CONFLUENT_SCHEMA_ID', 'Schema id `produce` writes in the Confluent framing.'),
+  },
+  metrics: {
+    enabled: bool(true, 'ZEEK_RST_METRICS_ENABLED', 'Serve /metrics (Prometheus) and /healthz.'),
+    host: str('127.0.0.1', 'ZEEK_RST_METRICS_HOST', 'Address the metrics server binds (keep it local unless you mean otherwise).'),
+    port: int(LOCAL_STACK.metricsPort, 0, 65535, 'port', 'ZEEK_RST_METRICS_PORT', 'Port of the metrics server; 0 picks a free one.'),
+  },
+  log: {
+    level: oneOf(LOG_LEVELS, 'info', 'ZEEK_RST_LOG_LEVEL', 'pino log level.'),
+  },
+  observer: {
+    name: optStr('ZEEK_RST_OBSERVER_NAME', 'Observer (sensor) name for records that carry no _system_name.'),
+  },
+} as const;
+
+export type ConfigSchema = typeof CONFIG_SCHEMA;
+
+/** The resolved value of a schema node: fields become their values, groups become readonly objects. */
+export type ValueOf<S> = S extends Field<infer T> ? T : { readonly [K in keyof S]: ValueOf<S[K]> };
+
+/** The parsed, validated, frozen configuration. */
+export type Config = ValueOf<ConfigSchema>;
+
+export function isField(node: unknown): node is Field<unknown> {
+  return typeof node === 'object' && node !== null && 'kind' in node && 'env' in node && 'doc' in node;
+}
+
+export function isGroup(node: unknown): node is Readonly<Record<string, unknown>> {
+  return typeof node === 'object' && node !== null && !Array.isArray(node) && !isField(node);
+}
+
+/** Every field with its dotted path, in schema order. */
+export function listFields(schema: Readonly<Record<string, unknown>> = CONFIG_SCHEMA, prefix = ''): readonly { readonly path: string; readonly field: Field<unknown> }[] {
+  const out: { path: string; field: Field<unknown> }[] = [];
+  for (const [key, node] of Object.entries(schema)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (isField(node)) out.push({ path, field: node });
+    else if (isGroup(node)) out.push(...listFields(node, path));
+  }
+  return out;
+}
+
+/** One Markdown table row per field: path, default, unit, environment variable, doc. */
+export function describeConfig(): string {
+  const rows = listFields().map(({ path, field }) => {
+    const def = field.secret === true || field.default === undefined ? '-' : JSON.stringify(field.default);
+    return `| \`${path}\` | ${def} | ${field.unit ?? '-'} | \`${field.env}\` | ${field.doc} |`;
+  });
+  return ['| field | default | unit | env | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
