@@ -190,6 +190,7 @@ export type DeadLetterReason =
   | 'invalid_flags'
   | 'invalid_sequence'
   | 'negative_count'
+  | 'negative_duration'
   | 'non_finite_number'
   | 'invalid_timestamp'
   | 'timestamp_out_of_range'

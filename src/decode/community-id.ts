@@ -1,0 +1,122 @@
+/**
+ * Community ID v1 flow hashing (https://github.com/corelight/community-id-spec).
+ *
+ * sha1(seed:2 . saddr . daddr . proto:1 . 0:1 . sport:2 . dport:2), all network byte order, with
+ * the endpoints ordered so the smaller (address, port) comes first; rendered "1:" + base64.
+ * ICMP and ICMPv6 use the message type as the source "port" and, for request/response types,
+ * the counterpart type as the destination "port" (two-way, ordered like ports); for every other
+ * type the code is used and the tuple is not reordered (one-way). These maps are Zeek's
+ * (ICMP4_counterpart / ICMP6_counterpart) as published in pycommunityid's icmp.py / icmp6.py.
+ */
+import { createHash } from 'node:crypto';
+
+import type { Transport } from '../domain';
+import { parseIp } from './ip';
+
+export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58, SCTP: 132 } as const;
+
+/** ICMPv4 request <-> reply types (echo, timestamp, info, router solicit/advert, mask). */
+const ICMP4_COUNTERPART: ReadonlyMap<number, number> = new Map([
+  [8, 0], [0, 8], [13, 14], [14, 13], [15, 16], [16, 15], [10, 9], [9, 10], [17, 18], [18, 17],
+]);
+/** ICMPv6 request <-> reply types (echo, MLD, router/neighbor discovery, WRU, HAAD). */
+const ICMP6_COUNTERPART: ReadonlyMap<number, number> = new Map([
+  [128, 129], [129, 128], [130, 131], [131, 130], [133, 134], [134, 133],
+  [135, 136], [136, 135], [139, 140], [140, 139], [144, 145], [145, 144],
+]);
+
+export interface FlowTuple {
+  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...). */
+  readonly proto: number;
+  readonly srcIp: string;
+  readonly dstIp: string;
+  /** Ports for TCP/UDP/SCTP; ICMP type for ICMP; omitted for port-less protocols. */
+  readonly srcPort?: number;
+  /** Ports for TCP/UDP/SCTP; ICMP code (or counterpart type) for ICMP. */
+  readonly dstPort?: number;
+}
+
+export interface CommunityIdOptions {
+  /** Seed, 0..65535. Default 0, as everywhere in zeek-rst. */
+  readonly seed?: number;
+  /** Base64 digest (default) or hex, as the spec's `--no-base64`. */
+  readonly base64?: boolean;
+}
+
+function hasPorts(proto: number): boolean {
+  return proto === IP_PROTO.TCP || proto === IP_PROTO.UDP || proto === IP_PROTO.SCTP
+    || proto === IP_PROTO.ICMP || proto === IP_PROTO.ICMP6;
+}
+
+/** Byte-wise comparison of (addr, port) endpoints: negative when a < b. */
+function compareEndpoints(a: Uint8Array, ap: number, b: Uint8Array, bp: number): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return ap - bp;
+}
+
+/**
+ * Community ID v1 of a flow tuple; undefined when the addresses do not parse, are of different
+ * families, or a port-carrying protocol lacks its ports (the spec allows reporting no ID then).
+ */
+export function communityId(tuple: FlowTuple, options: CommunityIdOptions = {}): string | undefined {
+  const src = parseIp(tuple.srcIp);
+  const dst = parseIp(tuple.dstIp);
+  if (src === undefined || dst === undefined || src.length !== dst.length) return undefined;
+  const seed = options.seed ?? 0;
+  const withPorts = hasPorts(tuple.proto);
+  let sport = tuple.srcPort ?? 0;
+  let dport = tuple.dstPort ?? 0;
+  if (withPorts && (tuple.srcPort === undefined || tuple.dstPort === undefined)) return undefined;
+  let oneWay = false;
+  if (tuple.proto === IP_PROTO.ICMP || tuple.proto === IP_PROTO.ICMP6) {
+    const map = tuple.proto === IP_PROTO.ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART;
+    const counterpart = map.get(sport);
+    if (counterpart === undefined) oneWay = true;
+    else dport = counterpart;
+  }
+  let a = src;
+  let b = dst;
+  if (!oneWay && compareEndpoints(src, sport, dst, dport) > 0) {
+    a = dst;
+    b = src;
+    [sport, dport] = [dport, sport];
+  }
+  const input = Buffer.alloc(2 + a.length * 2 + 2 + (withPorts ? 4 : 0));
+  let pos = input.writeUInt16BE(seed, 0);
+  input.set(a, pos);
+  pos += a.length;
+  input.set(b, pos);
+  pos += b.length;
+  pos = input.writeUInt8(tuple.proto, pos);
+  pos = input.writeUInt8(0, pos);
+  if (withPorts) {
+    pos = input.writeUInt16BE(sport, pos);
+    input.writeUInt16BE(dport, pos);
+  }
+  const digest = createHash('sha1').update(input).digest(options.base64 === false ? 'hex' : 'base64');
+  return `1:${digest}`;
+}
+
+/**
+ * The IP protocol number for a Zeek `proto` value. Zeek writes `icmp` for ICMPv6 too, so the
+ * address family decides; `unknown_transport` uses the record's `ip_proto` when it has one.
+ */
+export function ipProtoOf(transport: Transport, isIpv6: boolean, ipProto: number | undefined): number | undefined {
+  switch (transport) {
+    case 'tcp':
+      return IP_PROTO.TCP;
+    case 'udp':
+      return IP_PROTO.UDP;
+    case 'icmp':
+      return isIpv6 ? IP_PROTO.ICMP6 : IP_PROTO.ICMP;
+    case 'unknown_transport':
+      return ipProto;
+    default: {
+      const never: never = transport;
+      return never;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Zeek field names -> domain records, in one place for both Zeek JSON and Zeek TSV: both
+ * decoders first turn their input into a flat `dotted.name -> value` map with JSON-like values
+ * (numbers, strings, booleans, arrays), and this module validates it into a ConnRecord or a
+ * WeirdRecord. Unknown fields are ignored: Zeek logs gain fields all the time.
+ */
+import type { ConnRecord, ConnState, Decoded, SourceRef, Transport, WeirdRecord } from '../domain';
+import { CONN_STATES } from '../domain';
+import { communityId, ipProtoOf } from './community-id';
+import type { DecodeOptions, FieldReader, Problem } from './validate';
+import { createFieldReader, deadLetter, isCanonified, isProblem, problem, show, timeToUs } from './validate';
+
+export type ZeekLogType = 'conn' | 'weird';
+export const ZEEK_LOG_TYPES: readonly ZeekLogType[] = ['conn', 'weird'];
+
+/** A decoded Zeek record whose log type was learnt from the input (wrapper key, `_path`, `#path`). */
+export type ZeekLogRecord =
+  | { readonly log: 'conn'; readonly record: ConnRecord }
+  | { readonly log: 'weird'; readonly record: WeirdRecord };
+
+export function isZeekLogType(x: unknown): x is ZeekLogType {
+  return x === 'conn' || x === 'weird';
+}
+
+const TRANSPORTS: readonly Transport[] = ['tcp', 'udp', 'icmp', 'unknown_transport'];
+const CONN_STATE_CODES = Object.keys(CONN_STATES).filter((k): k is ConnState => k in CONN_STATES);
+
+/** Everything a record builder needs besides the fields. */
+export interface RecordContext {
+  readonly raw: Uint8Array;
+  readonly source: SourceRef;
+  readonly options: DecodeOptions;
+  /** Position of the record inside a multi-record Kafka message (0 for the first). */
+  readonly index?: number;
+}
+
+/** The synthetic uid of a canonified conn row: `X<line>` for files, `X<partition>-<offset>[-<index>]` for Kafka. */
+export function syntheticUid(ctx: RecordContext): string {
+  const suffix = ctx.index !== undefined && ctx.index > 0 ? `-${ctx.index}` : '';
+  return ctx.source.kind === 'file' ? `X${ctx.source.line}${suffix}` : `X${ctx.source.partition}-${ctx.source.offset}${suffix}`;
+}
+
+/** ts, honouring `allowCanonified`; returns µs, or a problem. `canonified` tells whether it was X'd/missing. */
+function readTs(r: FieldReader, ctx: RecordContext): { tsUs: number; canonified: boolean } | Problem {
+  const v = r.raw('ts');
+  if (v === undefined || v === null) {
+    if (ctx.options.allowCanonified === true) return { tsUs: 0, canonified: true };
+    return problem('missing_field', 'ts is missing');
+  }
+  if (isCanonified(v)) {
+    if (ctx.options.allowCanonified === true) return { tsUs: 0, canonified: true };
+    return problem('invalid_timestamp', `ts ${show(v)} is canonified (X's); decode with allowCanonified to accept test baselines`);
+  }
+  const us = timeToUs('ts', v, ctx.options);
+  return isProblem(us) ? us : { tsUs: us, canonified: false };
+}
+
+function observerOf(r: FieldReader, ctx: RecordContext): string | undefined {
+  return r.optString('_system_name') ?? ctx.options.observer;
+}
+
+export function buildConn(fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<ConnRecord> {
+  const r = createFieldReader(fields);
+  const ts = readTs(r, ctx);
+  if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
+  let canonified = ts.canonified;
+  let uid: string;
+  const rawUid = r.raw('uid');
+  if (ctx.options.allowCanonified === true && (rawUid === undefined || rawUid === null || isCanonified(rawUid))) {
+    uid = syntheticUid(ctx);
+    canonified = true;
+  } else if (isCanonified(rawUid)) {
+    return deadLetter(problem('missing_field', `uid ${show(rawUid)} is canonified (X's); decode with allowCanonified to accept test baselines`), ctx.raw, ctx.source);
+  } else {
+    uid = r.string('uid');
+  }
+  const origH = r.addr('id.orig_h');
+  const origP = r.port('id.orig_p');
+  const respH = r.addr('id.resp_h');
+  const respP = r.port('id.resp_p');
+  const proto = r.oneOf('proto', TRANSPORTS, true);
+  const service = r.optString('service');
+  const durationUs = r.intervalUs('duration');
+  const origBytes = r.count('orig_bytes');
+  const respBytes = r.count('resp_bytes');
+  const connState = r.oneOf('conn_state', CONN_STATE_CODES, false);
+  const localOrig = r.bool('local_orig');
+  const localResp = r.bool('local_resp');
+  const missedBytes = r.count('missed_bytes');
+  const history = r.optString('history');
+  const origPkts = r.count('orig_pkts');
+  const origIpBytes = r.count('orig_ip_bytes');
+  const respPkts = r.count('resp_pkts');
+  const respIpBytes = r.count('resp_ip_bytes');
+  const givenCid = r.optString('community_id');
+  const ipProto = r.intIn('ip_proto', 0, 255, 'invalid_enum', false);
+  const observer = observerOf(r, ctx);
+  const p = r.problem();
+  if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
+  if (origH.includes(':') !== respH.includes(':')) {
+    return deadLetter(problem('invalid_ip', `id.orig_h ${origH} and id.resp_h ${respH} are of different address families`), ctx.raw, ctx.source);
+  }
+  const cid = givenCid ?? computeConnCommunityId(proto, origH, origP, respH, respP, ipProto);
+  const record: ConnRecord = {
+    tsUs: ts.tsUs,
+    uid,
+    origH,
+    origP,
+    respH,
+    respP,
+    proto,
+    ...(service !== undefined && { service }),
+    ...(durationUs !== undefined && { durationUs }),
+    ...(origBytes !== undefined && { origBytes }),
+    ...(respBytes !== undefined && { respBytes }),
+    ...(connState !== undefined && { connState }),
+    ...(localOrig !== undefined && { localOrig }),
+    ...(localResp !== undefined && { localResp }),
+    ...(missedBytes !== undefined && { missedBytes }),
+    ...(history !== undefined && { history }),
+    ...(origPkts !== undefined && { origPkts }),
+    ...(origIpBytes !== undefined && { origIpBytes }),
+    ...(respPkts !== undefined && { respPkts }),
+    ...(respIpBytes !== undefined && { respIpBytes }),
+    communityId: cid,
+    ...(observer !== undefined && { observer }),
+    ...(canonified && { canonified: true as const }),
+    source: ctx.source,
+  };
+  return { ok: true, value: record };
+}
+
+/**
+ * Community ID of a conn's 5-tuple. For ICMP Zeek logs the type as `id.orig_p` and the
+ * counterpart type or the code as `id.resp_p`, which is exactly the spec's input. Empty string
+ * when no ID exists (unknown_transport without `ip_proto`), as the spec allows.
+ */
+export function computeConnCommunityId(
+  proto: Transport, origH: string, origP: number, respH: string, respP: number, ipProto: number | undefined,
+): string {
+  const n = ipProtoOf(proto, origH.includes(':'), ipProto);
+  if (n === undefined) return '';
+  return communityId({ proto: n, srcIp: origH, dstIp: respH, srcPort: origP, dstPort: respP }) ?? '';
+}
+
+export function buildWeird(fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<WeirdRecord> {
+  const r = createFieldReader(fields);
+  const ts = readTs(r, ctx);
+  if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
+  let canonified = ts.canonified;
+  let uid: string | undefined;
+  const rawUid = r.raw('uid');
+  if (isCanonified(rawUid)) {
+    // A weird's uid is optional; a synthetic one could join the wrong conn, so an X'd uid is dropped.
+    if (ctx.options.allowCanonified !== true) {
+      return deadLetter(problem('missing_field', `uid ${show(rawUid)} is canonified (X's); decode with allowCanonified to accept test baselines`), ctx.raw, ctx.source);
+    }
+    canonified = true;
+  } else {
+    uid = r.optString('uid');
+  }
+  const origH = r.optAddr('id.orig_h');
+  const origP = r.optPort('id.orig_p');
+  const respH = r.optAddr('id.resp_h');
+  const respP = r.optPort('id.resp_p');
+  const name = r.string('name');
+  const addl = r.optString('addl');
+  const notice = r.bool('notice');
+  const peer = r.optString('peer');
+  const weirdSource = r.optString('source');
+  const observer = observerOf(r, ctx);
+  const p = r.problem();
+  if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
+  if (name === '') return deadLetter(problem('missing_field', 'name is empty'), ctx.raw, ctx.source);
+  const record: WeirdRecord = {
+    tsUs: ts.tsUs,
+    ...(uid !== undefined && { uid }),
+    ...(origH !== undefined && { origH }),
+    ...(origP !== undefined && { origP }),
+    ...(respH !== undefined && { respH }),
+    ...(respP !== undefined && { respP }),
+    name,
+    ...(addl !== undefined && { addl }),
+    ...(notice !== undefined && { notice }),
+    ...(peer !== undefined && { peer }),
+    ...(weirdSource !== undefined && { weirdSource }),
+    ...(observer !== undefined && { observer }),
+    ...(canonified && { canonified: true as const }),
+    source: ctx.source,
+  };
+  return { ok: true, value: record };
+}
+
+/** Builds the record for a known log type, wrapped with its type. */
+export function buildZeekRecord(log: ZeekLogType, fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<ZeekLogRecord> {
+  if (log === 'conn') {
+    const d = buildConn(fields, ctx);
+    return d.ok ? { ok: true, value: { log, record: d.value } } : d;
+  }
+  const d = buildWeird(fields, ctx);
+  return d.ok ? { ok: true, value: { log, record: d.value } } : d;
+}
