@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isZeekRstError } from '../errors';
+import { createStackConfig, stackEndpoints } from '../../scripts/stack/config';
 import { loadConfig, resolveConfig, type ConfigInputs } from './load';
 import { CONFIG_SCHEMA, LOCAL_STACK, describeConfig, listFields } from './schema';
 
@@ -25,6 +26,12 @@ describe('resolveConfig', () => {
     expect(r.config.topics).toEqual({ conn: 'zeek-conn', weird: 'zeek-weird', headers: 'zeek-headers', deadLetter: 'zeek-rst-dlq' });
     expect(r.config.kafka.saslMechanism).toBeUndefined();
     expect(r.config.metrics.host).toBe('127.0.0.1');
+  });
+
+  it('points at the local stack that scripts/stack starts by default', () => {
+    const stack = stackEndpoints(createStackConfig('/repo', {}));
+    expect([LOCAL_STACK.kafkaBroker]).toEqual(stack.kafkaBrokers);
+    expect(LOCAL_STACK.elasticsearchNode).toBe(stack.esUrl);
   });
 
   it('freezes the result at every level', () => {
@@ -119,7 +126,7 @@ describe('schema documentation', () => {
 
   it('never prints a secret default in the table', () => {
     const table = describeConfig();
-    expect(table).toContain('| `kafka.brokers` | ["127.0.0.1:9092"]');
+    expect(table).toContain('| `kafka.brokers` | ["127.0.0.1:19092"]');
     expect(table).toContain('`ZEEK_RST_ES_API_KEY`');
   });
 });

@@ -8,10 +8,13 @@
  * LOCAL_STACK below.
  */
 
-/** Endpoints of the local development stack (scripts/stack), in one place. */
+/**
+ * Endpoints of the local development stack, in one place. They mirror the defaults of
+ * scripts/stack/config.ts (kept out of the build; a unit test checks they agree).
+ */
 export const LOCAL_STACK = Object.freeze({
-  kafkaBroker: '127.0.0.1:9092',
-  elasticsearchNode: 'http://127.0.0.1:9200',
+  kafkaBroker: '127.0.0.1:19092',
+  elasticsearchNode: 'http://127.0.0.1:19200',
   metricsPort: 9464,
 });
 
