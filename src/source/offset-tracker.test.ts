@@ -81,8 +81,8 @@ describe('offset tracker', () => {
   it('refuses offsets that go backwards and holds on unknown messages', () => {
     const t = createOffsetTracker();
     t.track(ref(3));
-    expect(() => t.track(ref(3))).toThrow(RangeError);
-    expect(() => t.acquire(ref(4))).toThrow(RangeError);
+    expect(() => { t.track(ref(3)); }).toThrow(RangeError);
+    expect(() => { t.acquire(ref(4)); }).toThrow(RangeError);
     expect(t.release(ref(4))).toBe(false);
   });
 
