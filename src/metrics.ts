@@ -1,0 +1,113 @@
+/**
+ * Metrics of `zeek-rst run`: every name is declared once in METRIC_TABLE, registered on a
+ * registry that belongs to one process instance (never prom-client's global default), and
+ * served in Prometheus text format with a health endpoint on a local port (node:http).
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The metric table: name, help and labels, following Vector's received/sent/errors contract. */
+export const METRIC_TABLE = {
+  recordsIn: { type: 'counter', name: 'zeek_rst_records_in_total', help: 'Kafka messages received, per topic.', labels: ['topic'] },
+  documentsOut: { type: 'counter', name: 'zeek_rst_documents_out_total', help: 'Documents acknowledged by Elasticsearch (a re-classification counts again).', labels: [] },
+  verdicts: { type: 'counter', name: 'zeek_rst_verdicts_total', help: 'Documents acknowledged, per RST verdict (none = no RST).', labels: ['verdict'] },
+  deadLetters: { type: 'counter', name: 'zeek_rst_dead_letters_total', help: 'Inputs sent to the dead-letter topic, per reason and stage.', labels: ['reason', 'stage'] },
+  errors: { type: 'counter', name: 'zeek_rst_errors_total', help: 'Errors that were retried or stopped the pipeline, per stage and kind.', labels: ['stage', 'kind'] },
+  pending: { type: 'gauge', name: 'zeek_rst_correlator_pending', help: 'Records waiting in the correlator, per kind (conn, weird, header).', labels: ['kind'] },
+  evictions: { type: 'counter', name: 'zeek_rst_correlator_evictions_total', help: 'Records evicted or expired from the correlator without their partner, per kind.', labels: ['kind'] },
+  sinkPending: { type: 'gauge', name: 'zeek_rst_sink_pending_documents', help: 'Documents buffered or in flight to Elasticsearch.', labels: [] },
+  bulkDuration: { type: 'histogram', name: 'zeek_rst_bulk_duration_seconds', help: 'Duration of bulk requests, per outcome (ok, partial, retry, fail).', labels: ['outcome'] },
+  bulkRetries: { type: 'counter', name: 'zeek_rst_bulk_retries_total', help: 'Bulk retries, per scope (request, item).', labels: ['scope'] },
+  consumerLag: { type: 'gauge', name: 'zeek_rst_consumer_lag', help: 'High watermark minus the next offset to read, per topic and partition.', labels: ['topic', 'partition'] },
+  paused: { type: 'gauge', name: 'zeek_rst_source_paused', help: '1 while fetching is paused for backpressure.', labels: [] },
+  commits: { type: 'counter', name: 'zeek_rst_offset_commits_total', help: 'Offset commits sent to Kafka.', labels: [] },
+} as const;
+
+type Table = typeof METRIC_TABLE;
+type LabelsOf<K extends keyof Table> = Table[K]['labels'][number];
+type MetricOf<K extends keyof Table> = Table[K]['type'] extends 'counter' ? Counter<LabelsOf<K>> : Table[K]['type'] extends 'gauge' ? Gauge<LabelsOf<K>> : Histogram<LabelsOf<K>>;
+
+export type Metrics = { readonly [K in keyof Table]: MetricOf<K> } & { readonly registry: Registry };
+
+const BULK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const counter = <L extends string>(d: { name: string; help: string; labels: readonly L[] }): Counter<L> => new Counter({ name: d.name, help: d.help, labelNames: d.labels, registers: [registry] });
+  const gauge = <L extends string>(d: { name: string; help: string; labels: readonly L[] }): Gauge<L> => new Gauge({ name: d.name, help: d.help, labelNames: d.labels, registers: [registry] });
+  const t = METRIC_TABLE;
+  return {
+    registry,
+    recordsIn: counter(t.recordsIn),
+    documentsOut: counter(t.documentsOut),
+    verdicts: counter(t.verdicts),
+    deadLetters: counter(t.deadLetters),
+    errors: counter(t.errors),
+    pending: gauge(t.pending),
+    evictions: counter(t.evictions),
+    sinkPending: gauge(t.sinkPending),
+    bulkDuration: new Histogram({ name: t.bulkDuration.name, help: t.bulkDuration.help, labelNames: t.bulkDuration.labels, buckets: [...BULK_BUCKETS], registers: [registry] }),
+    bulkRetries: counter(t.bulkRetries),
+    consumerLag: gauge(t.consumerLag),
+    paused: gauge(t.paused),
+    commits: counter(t.commits),
+  };
+}
+
+export interface Health {
+  readonly ok: boolean;
+  readonly detail: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface OpsServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves GET /metrics (Prometheus text) and GET /healthz (200 or 503, JSON detail). */
+export async function serveOps(options: { readonly host: string; readonly port: number; readonly registry: Registry; readonly health: () => Health }): Promise<OpsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': options.registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(err instanceof Error ? err.message : 'metrics failed');
+        },
+      );
+      return;
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      const h = options.health();
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', ...h.detail }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /metrics or /healthz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
