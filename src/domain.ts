@@ -188,6 +188,7 @@ export type DeadLetterReason =
   | 'invalid_ttl'
   | 'invalid_ip_id'
   | 'invalid_flags'
+  | 'invalid_window'
   | 'invalid_sequence'
   | 'negative_count'
   | 'negative_duration'

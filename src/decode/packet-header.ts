@@ -1,0 +1,230 @@
+/**
+ * Sampled packet headers -> PacketHeader, from Avro (Kafka, both framings; object container
+ * files via source/files.ts) and from the JSON-lines form of the corpus's `*.headers.jsonl`.
+ *
+ * Kafka framings, told apart by the first bytes:
+ * - Avro single-object encoding: `C3 01`, the writer schema's 8-byte little-endian CRC-64-AVRO
+ *   fingerprint, then the body. The fingerprint must be that of the reader schema or of a
+ *   configured writer schema.
+ * - Confluent: `00`, a 4-byte big-endian schema id, then the body. Ids map to writer schemas
+ *   through configuration (`registry`); zeek-rst does not call a schema registry service.
+ * Writer schemas are resolved against the reader schema with Avro's resolution rules
+ * (`readerType.createResolver(writerType)`), so a writer with extra optional fields still decodes.
+ * Unknown fingerprint or id -> `unknown_schema`; a body that ends early -> `truncated_avro`;
+ * anything else avsc rejects -> `invalid_avro`. Decoding never throws.
+ */
+import type { Schema } from 'avsc';
+import { Type } from 'avsc';
+
+import type { Decoded, PacketHeader, SourceRef } from '../domain';
+import { ZeekRstError } from '../errors';
+import { fingerprintBytes } from './avro-fingerprint';
+import { communityId, IP_PROTO } from './community-id';
+import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
+import type { DecodeOptions, Problem } from './validate';
+import {
+  checkTsRange, createFieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, messageText, problem, show, timeToUs,
+} from './validate';
+
+export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
+export const CONFLUENT_MAGIC = 0x00;
+const UINT32_MAX = 0xffffffff;
+
+export interface HeaderCodecConfig {
+  /** Confluent schema id -> writer schema (the parsed JSON of an .avsc file). */
+  readonly registry?: Readonly<Record<number, unknown>>;
+  /** More writer schemas accepted in the single-object encoding, looked up by fingerprint. */
+  readonly writerSchemas?: readonly unknown[];
+}
+
+export interface HeaderCodec {
+  /** Decodes one Kafka message in either framing. */
+  decode(raw: Uint8Array, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
+  /** Decodes one record body written with `writer` (an Avro container file's schema). */
+  decodeBody(body: Buffer, writer: Type, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
+  /** `C3 01` + fingerprint of the reader schema + body. */
+  encodeSingleObject(header: PacketHeader): Buffer;
+  /** `00` + id + body; the id must be in the registry and name a schema that can write the reader's fields. */
+  encodeConfluent(header: PacketHeader, schemaId: number): Buffer;
+  /** The reader type (zeek_rst.PacketHeader). */
+  readonly type: Type;
+}
+
+interface Writer {
+  readonly type: Type;
+  readonly resolver: ReturnType<Type['createResolver']> | undefined;
+}
+
+function isSchema(x: unknown): x is Schema {
+  return typeof x === 'string' || Array.isArray(x) || isPlainObject(x);
+}
+
+function parseSchema(schema: unknown, what: string): Type {
+  if (!isSchema(schema)) throw new ZeekRstError('ZRST_SCHEMA_INVALID', `${what} is not an Avro schema`);
+  try {
+    return Type.forSchema(schema);
+  } catch (err) {
+    throw new ZeekRstError('ZRST_SCHEMA_INVALID', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Builds the codec. Throws ZeekRstError ZRST_SCHEMA_INVALID when a configured schema is not
+ * valid Avro or cannot be resolved to the reader schema: that is configuration, not input.
+ */
+export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
+  const reader = Type.forSchema(PACKET_HEADER_SCHEMA);
+  const readerFp = fingerprintBytes(reader);
+  const resolverFor = (writer: Type, what: string): Writer => {
+    if (writer.equals(reader)) return { type: writer, resolver: undefined };
+    try {
+      return { type: writer, resolver: reader.createResolver(writer) };
+    } catch (err) {
+      throw new ZeekRstError('ZRST_SCHEMA_INVALID', `${what} cannot be read as zeek_rst.PacketHeader: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  };
+  const byFingerprint = new Map<string, Writer>([[readerFp.toString('hex'), { type: reader, resolver: undefined }]]);
+  (config.writerSchemas ?? []).forEach((s, i) => {
+    const t = parseSchema(s, `writer schema #${i}`);
+    byFingerprint.set(fingerprintBytes(t).toString('hex'), resolverFor(t, `writer schema #${i}`));
+  });
+  const byId = new Map<number, Writer>();
+  for (const [key, s] of Object.entries(config.registry ?? {})) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 0 || id > UINT32_MAX) throw new ZeekRstError('ZRST_SCHEMA_INVALID', `schema id ${key} is not a 32-bit unsigned integer`);
+    const t = parseSchema(s, `schema id ${id}`);
+    byId.set(id, resolverFor(t, `schema id ${id}`));
+  }
+  // Resolvers for container-file writer schemas, built on first use and kept per Type object.
+  const fileResolvers = new WeakMap<Type, Writer | Problem>();
+
+  const body = (buf: Buffer, offset: number, w: Writer, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> => {
+    let decoded: { value: unknown; offset: number };
+    try {
+      decoded = reader.decode(buf, offset, w.resolver);
+    } catch (err) {
+      return deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), raw, source);
+    }
+    if (decoded.offset === -1) return deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), raw, source);
+    if (decoded.offset !== buf.length) {
+      return deadLetter(problem('invalid_avro', `${buf.length - decoded.offset} trailing bytes after the Avro record`, 'decode'), raw, source);
+    }
+    const value = decoded.value;
+    if (!isPlainObject(value)) return deadLetter(problem('invalid_avro', 'Avro body is not a record', 'decode'), raw, source);
+    const fields = new Map(Object.entries(value));
+    const ts = fields.get('ts');
+    if (typeof ts !== 'number') return deadLetter(problem('wrong_type', `ts must be a long, got ${show(ts)}`), raw, source);
+    const tsUs = checkTsRange('ts', ts, options);
+    if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
+    return buildHeader(fields, tsUs, raw, source);
+  };
+
+  const toAvro = (h: PacketHeader): Buffer => reader.toBuffer({
+    ts: h.tsUs, sensor: h.sensor, src_ip: h.srcIp, dst_ip: h.dstIp, src_port: h.srcPort, dst_port: h.dstPort,
+    ip_version: h.ipVersion, ip_ttl: h.ipTtl, ip_id: h.ipId, tcp_flags: h.tcpFlags, seq: h.seq, ack: h.ack,
+    window: h.window, payload_len: h.payloadLen, community_id: h.communityId === '' ? null : h.communityId,
+  });
+
+  return {
+    type: reader,
+    decode(raw, source, options = {}) {
+      const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      if (raw.length > max) return deadLetter(problem('oversized_message', `message is ${raw.length} bytes, limit ${max}`, 'decode'), raw, source);
+      if (raw.length === 0) return deadLetter(problem('empty_message', 'message has no bytes', 'decode'), raw, source);
+      const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (buf[0] === SINGLE_OBJECT_MAGIC[0] && (buf.length < 2 || buf[1] === SINGLE_OBJECT_MAGIC[1])) {
+        if (buf.length < 10) return deadLetter(problem('truncated_avro', `single-object header needs 10 bytes, got ${buf.length}`, 'decode'), raw, source);
+        const fp = buf.subarray(2, 10).toString('hex');
+        const w = byFingerprint.get(fp);
+        if (w === undefined) return deadLetter(problem('unknown_schema', `no configured schema has fingerprint ${fp} (little-endian)`, 'decode'), raw, source);
+        return body(buf, 10, w, raw, source, options);
+      }
+      if (buf[0] === CONFLUENT_MAGIC) {
+        if (buf.length < 5) return deadLetter(problem('truncated_avro', `Confluent header needs 5 bytes, got ${buf.length}`, 'decode'), raw, source);
+        const id = buf.readUInt32BE(1);
+        const w = byId.get(id);
+        if (w === undefined) return deadLetter(problem('unknown_schema', `schema id ${id} is not configured`, 'decode'), raw, source);
+        return body(buf, 5, w, raw, source, options);
+      }
+      return deadLetter(problem('invalid_avro', `unknown framing: first byte 0x${buf.subarray(0, 1).toString('hex')} is neither C3 01 (single-object) nor 00 (Confluent)`, 'decode'), raw, source);
+    },
+    decodeBody(buf, writer, source, options = {}) {
+      let w = fileResolvers.get(writer);
+      if (w === undefined) {
+        try {
+          w = resolverFor(writer, 'the file schema');
+        } catch (err) {
+          w = problem('unknown_schema', err instanceof Error ? err.message : String(err), 'decode');
+        }
+        fileResolvers.set(writer, w);
+      }
+      if (isProblem(w)) return deadLetter(w, buf, source);
+      return body(buf, 0, w, buf, source, options);
+    },
+    encodeSingleObject(h) {
+      return Buffer.concat([SINGLE_OBJECT_MAGIC, readerFp, toAvro(h)]);
+    },
+    encodeConfluent(h, schemaId) {
+      const w = byId.get(schemaId);
+      if (w === undefined) throw new ZeekRstError('ZRST_SCHEMA_INVALID', `schema id ${schemaId} is not configured`);
+      const head = Buffer.alloc(5);
+      head.writeUInt8(CONFLUENT_MAGIC, 0);
+      head.writeUInt32BE(schemaId, 1);
+      // The registered writer schema may differ from the reader's; encode with it, filling its extra fields from defaults.
+      const record = reader.fromBuffer(toAvro(h)) as unknown;
+      return Buffer.concat([head, w.resolver === undefined ? toAvro(h) : w.type.toBuffer(record)]);
+    },
+  };
+}
+
+/** The JSON-lines form (`*.headers.jsonl`): snake_case keys as in the Avro schema, `ts` in epoch seconds. */
+export function decodeHeaderJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}): Decoded<PacketHeader> {
+  const text = messageText(raw, options);
+  if (isProblem(text)) return deadLetter(text, raw, source);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return deadLetter(problem('malformed_json', `not JSON: ${err instanceof Error ? err.message : 'unparseable'}`, 'decode'), raw, source);
+  }
+  if (!isPlainObject(parsed)) return deadLetter(problem('not_an_object', `expected a JSON object, got ${show(parsed)}`, 'decode'), raw, source);
+  const fields = new Map(Object.entries(parsed));
+  const ts = fields.get('ts');
+  if (ts === undefined || ts === null) return deadLetter(problem('missing_field', 'ts is missing'), raw, source);
+  const tsUs = timeToUs('ts', ts, options);
+  if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
+  return buildHeader(fields, tsUs, raw, source);
+}
+
+/** Validates header fields (snake_case, as in the schema) into a PacketHeader. */
+function buildHeader(fields: ReadonlyMap<string, unknown>, tsUs: number, raw: Uint8Array, source: SourceRef): Decoded<PacketHeader> {
+  const r = createFieldReader(fields);
+  const sensor = r.optString('sensor') ?? null;
+  const srcIp = r.addr('src_ip');
+  const dstIp = r.addr('dst_ip');
+  const srcPort = r.port('src_port');
+  const dstPort = r.port('dst_port');
+  const version = r.intIn('ip_version', 0, 255, 'invalid_enum', false);
+  const ipTtl = r.intIn('ip_ttl', 0, 255, 'invalid_ttl', true) ?? 0;
+  const ipId = r.intIn('ip_id', 0, 65535, 'invalid_ip_id', false) ?? null;
+  const tcpFlags = r.intIn('tcp_flags', 0, 255, 'invalid_flags', true) ?? 0;
+  const seq = r.intIn('seq', 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
+  const ack = r.intIn('ack', 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
+  const window = r.intIn('window', 0, 65535, 'invalid_window', true) ?? 0;
+  if (!r.has('payload_len')) r.fail(problem('missing_field', 'payload_len is missing'));
+  const payloadLen = r.count('payload_len') ?? 0;
+  const givenCid = r.optString('community_id');
+  const p = r.problem();
+  if (p !== undefined) return deadLetter(p, raw, source);
+  const isV6 = srcIp.includes(':');
+  if (isV6 !== dstIp.includes(':')) return deadLetter(problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`), raw, source);
+  const ipVersion = isV6 ? 6 : 4;
+  if (version !== undefined && version !== ipVersion) {
+    return deadLetter(problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`), raw, source);
+  }
+  const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
+  const header: PacketHeader = {
+    tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid, source,
+  };
+  return { ok: true, value: header };
+}
