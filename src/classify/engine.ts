@@ -1,0 +1,118 @@
+/**
+ * The engine: matches every rule against the facts, picks the highest weight, and fills the
+ * evidence of every matching rule. It knows nothing about individual rules: adding a rule is a
+ * row in rules/index.ts.
+ */
+import type { Origin, Phase, Sender, Verdict } from '../domain';
+import type { Correlated } from '../correlate/correlator';
+import type { Device } from './devices';
+import { deriveFacts, type FactKey, type Facts } from './facts';
+import type { Rule } from './rule';
+import { RULES } from './rules';
+import type { ClassifySettings } from './settings';
+import { VERDICT_MEANING } from './verdicts';
+
+export type FactValue = string | number | boolean | null;
+
+export interface Evidence {
+  readonly rule: string;
+  readonly text: string;
+  /** The facts the text quotes, by name. */
+  readonly values: Readonly<Record<string, FactValue>>;
+}
+
+export interface DeviceAttribution {
+  readonly name: string;
+  /** firewall | ips | load_balancer, or `unknown` for an unconfigured middlebox. */
+  readonly kind: string;
+}
+
+/** Result of classifying one connection. `verdict` is present iff the connection has a RST. */
+export interface Classification {
+  readonly present: boolean;
+  readonly verdict?: Verdict;
+  readonly phase?: Phase;
+  readonly sender?: Sender;
+  readonly origin?: Origin;
+  readonly confidence?: number;
+  readonly rules: readonly string[];
+  readonly evidence: readonly Evidence[];
+  readonly explanation?: string;
+  readonly device?: DeviceAttribution;
+  readonly facts: Facts;
+}
+
+function formatValue(v: Facts[FactKey]): string {
+  if (v === undefined) return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+  return String(v);
+}
+
+function toJsonValue(v: Facts[FactKey]): FactValue {
+  if (v === undefined) return null;
+  if (typeof v === 'number') return Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6;
+  return v;
+}
+
+function isFactKey(facts: Facts, key: string): key is FactKey {
+  return Object.hasOwn(facts, key);
+}
+
+/** Fills `{factKey}` placeholders; unknown names stay visible so a broken template is noticed in review and by the meta-test. */
+export function renderEvidence(rule: Rule, facts: Facts): Evidence {
+  const text = rule.evidence.template.replace(/\{(\w+)\}/g, (whole, key: string) => (isFactKey(facts, key) ? formatValue(facts[key]) : whole));
+  const values: Record<string, FactValue> = {};
+  for (const key of rule.evidence.values) values[key] = toJsonValue(facts[key]);
+  return { rule: rule.id, text, values };
+}
+
+const CONFIDENCE_PER_CORROBORATION = 0.05;
+const MAX_CONFIDENCE = 0.99;
+const MIN_CONFIDENCE = 0.05;
+
+function originPhrase(f: Facts, device: DeviceAttribution | undefined): string {
+  if (f.origin === 'middlebox') return `; the RST came from a middlebox${device === undefined ? '' : ` (${device.name})`}`;
+  if (f.origin === 'endpoint') return '; the RST came from the endpoint itself';
+  return f.headersSampled > 0 ? '; the RST packet was not sampled' : '; no packet headers were available';
+}
+
+function attributeDevice(f: Facts): DeviceAttribution | undefined {
+  if (f.deviceName !== undefined) return { name: f.deviceName, kind: f.deviceKind ?? 'unknown' };
+  if (f.origin === 'middlebox') return { name: `unknown hop ${f.rstHops ?? '?'} via ${f.observer === '' ? 'sensor' : f.observer}`, kind: 'unknown' };
+  return undefined;
+}
+
+/** Classifies facts with a rule table (the default table unless a test passes another). */
+export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES): Classification {
+  if (!facts.tcp || !facts.rstPresent) return { present: false, rules: [], evidence: [], facts };
+  const matched = rules.filter((r) => r.when(facts)).sort((a, b) => b.weight - a.weight);
+  const winner = matched[0];
+  if (winner === undefined) return { present: true, rules: [], evidence: [], facts };
+  let confidence = winner.confidence;
+  for (const r of matched.slice(1)) {
+    if (r.verdict === winner.verdict) confidence += CONFIDENCE_PER_CORROBORATION;
+    else if (r.lowersConfidence !== undefined) confidence -= r.lowersConfidence;
+  }
+  confidence = Math.round(Math.min(MAX_CONFIDENCE, Math.max(MIN_CONFIDENCE, confidence)) * 100) / 100;
+  const evidence = matched.map((r) => renderEvidence(r, facts));
+  const device = attributeDevice(facts);
+  const first = evidence[0]?.text ?? '';
+  return {
+    present: true,
+    verdict: winner.verdict,
+    phase: winner.phase,
+    sender: facts.rstSender,
+    origin: facts.origin,
+    confidence,
+    rules: matched.map((r) => r.id),
+    evidence,
+    explanation: `${VERDICT_MEANING[winner.verdict]}: ${first}${originPhrase(facts, device)}.`,
+    ...(device === undefined ? {} : { device }),
+    facts,
+  };
+}
+
+/** Facts + rules for one correlated connection. */
+export function classifyConnection(corr: Correlated, settings: ClassifySettings, devices: readonly Device[], rules: readonly Rule[] = RULES): Classification {
+  return classifyFacts(deriveFacts(corr, settings, devices), rules);
+}

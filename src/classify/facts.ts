@@ -1,0 +1,401 @@
+/**
+ * Every signal a rule may read, derived once per connection (STYLE.md: rules read facts, never
+ * raw records). Facts are flat scalars so that a rule's evidence template can name and quote the
+ * values it used. Evidence strength lives here, not in side branches of the engine.
+ */
+import { TCP_FLAGS, type ConnRecord, type Origin, type PacketHeader, type Sender } from '../domain';
+import { baselineOf, hopsFromTtl, isRst, type Baseline } from '../correlate/baseline';
+import type { Correlated } from '../correlate/correlator';
+import { matchDevice, type Device, type DeviceMatch } from './devices';
+import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
+import { idleThresholdFor, type ClassifySettings } from './settings';
+
+/** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (SPEC §4 time_wait_reuse). */
+export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
+/** Zeek's checksum weird for TCP. */
+export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']);
+/** Zeek's weird for payload seen after a RST from the same endpoint. */
+export const DATA_AFTER_RESET_WEIRD = 'data_after_reset';
+
+/** conn_states that mean "established, then closed or reset" for a previous connection. */
+const CLOSED_STATES: ReadonlySet<string> = new Set(['SF', 'S2', 'S3', 'RSTO', 'RSTR']);
+
+export interface Facts {
+  readonly tcp: boolean;
+  readonly observer: string;
+  readonly history: string;
+  readonly historyOrig: string;
+  readonly historyResp: string;
+  readonly flipped: boolean;
+  readonly connState: string;
+  readonly durationS: number | undefined;
+  readonly origPkts: number | undefined;
+  readonly respPkts: number | undefined;
+  readonly origBytes: number;
+  readonly respBytes: number;
+
+  /** A RST is in the history or among the sampled headers. */
+  readonly rstPresent: boolean;
+  readonly rstSender: Sender;
+  /** Who sent the first RST (history first, headers when the history has none). */
+  readonly firstRstBy: Side | 'unknown';
+  readonly senderIp: string;
+  readonly targetIp: string;
+  /** `R` + `r` letters: each is a RST with a new sequence number. */
+  readonly rstLettersHistory: number;
+  /** `RR` or `rr`: one side reset twice with different sequence numbers (a hint only without headers). */
+  readonly repeatedRstHistory: boolean;
+  /** RSTs: the larger of the history letters and the sampled RST packets. */
+  readonly rstCount: number;
+
+  readonly origSyn: boolean;
+  readonly respSynAck: boolean;
+  readonly origAck: boolean;
+  readonly respAck: boolean;
+  readonly origData: boolean;
+  readonly respData: boolean;
+  readonly payloadEitherWay: boolean;
+  /** Handshake seen (S then h), or both sides sent something other than a RST. */
+  readonly established: boolean;
+  readonly finBeforeRst: boolean;
+  /** The RST answers a SYN: conn_state REJ, or originator SYN answered by a responder RST before any SYN-ACK or data. */
+  readonly rstAnswersSyn: boolean;
+  /** `ShAr`: handshake done, responder RST, no payload, no FIN. */
+  readonly acceptQueueShape: boolean;
+  /** `ShR`: SYN, SYN-ACK, originator RST, no ACK and no payload. */
+  readonly halfOpenScanShape: boolean;
+  /** `ShAR` / `ShAFR`: full handshake then originator RST, no payload, short. */
+  readonly connectScanShape: boolean;
+  /** `SaR`: SYN answered by a bare ACK (no SYN-ACK), originator RST, nothing else. */
+  readonly challengeAckShape: boolean;
+  /** No SYN from the originator and no payload either way: only resets (and handshake replies). */
+  readonly noSynOnlyResets: boolean;
+
+  readonly malformedSynHistory: boolean;
+  readonly malformedLetter: string;
+  readonly malformedSynHeader: boolean;
+  readonly malformedSynFlags: string;
+
+  readonly reuseWeird: string;
+  readonly previousUid: string | undefined;
+  readonly previousState: string | undefined;
+  readonly previousCloseAgoS: number | undefined;
+  readonly previousEstablishedClosed: boolean;
+  readonly twoMslS: number;
+  readonly reuseWithin2Msl: boolean;
+
+  readonly headersSampled: number;
+  /** A header of the (first) RST from the claimed sender was sampled. */
+  readonly rstSampled: boolean;
+  readonly rstHasAck: boolean | undefined;
+  readonly rstTtl: number | undefined;
+  readonly expectedTtl: number | undefined;
+  readonly ttlDelta: number | undefined;
+  readonly rstHops: number | undefined;
+  readonly expectedHops: number | undefined;
+  readonly hopsDelta: number | undefined;
+  readonly baselineSource: 'flow' | 'host' | 'none';
+  readonly baselineSamples: number;
+  readonly ipIdBehaviour: string;
+  /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
+  readonly ipIdDelta: number | undefined;
+  /** The sender's IP IDs increase and the RST's is not a small step forward. */
+  readonly ipIdOutOfSequence: boolean;
+  readonly ttlDeltaThreshold: number;
+  /** TTL differs from the claimed sender's baseline by >= the threshold (2). */
+  readonly ttlMismatch: boolean;
+  readonly dataAfterRst: boolean;
+  readonly dataAfterRstSource: string;
+  /** Two RSTs from the sender, the second > rstSeqSpread above the first within the spread window. */
+  readonly rstSeqSpread: boolean;
+  readonly rstSeqGap: number | undefined;
+  /** SPEC §4 step 2 middlebox test: TTL mismatch, data after the RST, or spread RSTs. */
+  readonly rstFromMiddlebox: boolean;
+  readonly middleboxReason: string;
+  /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */
+  readonly synRstWithoutAck: boolean;
+  readonly origin: Origin;
+
+  readonly idleBeforeS: number | undefined;
+  readonly idleThresholdS: number;
+  readonly idleGapExceeded: boolean;
+  /** No header gap known; duration >= threshold with few packets per side (weak idle signal). */
+  readonly longQuietDuration: boolean;
+  readonly idleMaxPacketsPerSide: number;
+
+  /** `T`/`t` letters of the RST sender before its RST (logarithmic: 2 letters = >= 10). */
+  readonly senderRetransmitLetters: number;
+  readonly senderRetransmissionsAtLeast: number;
+  readonly retransmitsRepeatedly: boolean;
+  readonly checksumSignal: boolean;
+  readonly checksumSource: string;
+
+  readonly weirdNames: string;
+
+  readonly deviceName: string | undefined;
+  readonly deviceKind: string | undefined;
+  readonly deviceMode: string | undefined;
+  readonly deviceNetwork: string | undefined;
+  /** The middlebox RST matches a configured device (network and, when given, hops). */
+  readonly deviceExplainsMiddlebox: boolean;
+  /** The RST answers a SYN and a configured reject-mode firewall/IPS covers the path. */
+  readonly rejectDeviceCoversPath: boolean;
+}
+
+export type FactKey = keyof Facts;
+
+function sideIp(c: ConnRecord, side: Side): string {
+  return side === 'originator' ? c.origH : c.respH;
+}
+
+function headerSide(c: ConnRecord, h: PacketHeader): Side | undefined {
+  if (h.srcIp === c.origH && h.srcPort === c.origP) return 'originator';
+  if (h.srcIp === c.respH && h.srcPort === c.respP) return 'responder';
+  return undefined;
+}
+
+function signed16(d: number): number {
+  const m = ((d % 0x10000) + 0x10000) % 0x10000;
+  return m >= 0x8000 ? m - 0x10000 : m;
+}
+
+/** Forward distance of 32-bit sequence numbers. */
+function seqForward(from: number, to: number): number {
+  return (to - from + 0x100000000) % 0x100000000;
+}
+
+function flagNames(flags: number): string {
+  return (Object.keys(TCP_FLAGS) as (keyof typeof TCP_FLAGS)[]).filter((k) => (flags & TCP_FLAGS[k]) !== 0).join('+');
+}
+
+function previousEstablishedClosed(state: string | undefined, history: string | undefined): boolean {
+  if (state === undefined || !CLOSED_STATES.has(state)) return false;
+  const h = parseHistory(history);
+  return hasLetter(h, 'originator', 's') && hasLetter(h, 'responder', 'h') && (hasLetter(h, 'originator', 'a') || hasLetter(h, 'originator', 'd'));
+}
+
+function senderOf(h: ParsedHistory, rstHeaders: readonly { side: Side }[]): Sender {
+  const o = hasLetter(h, 'originator', 'r') || rstHeaders.some((x) => x.side === 'originator');
+  const r = hasLetter(h, 'responder', 'r') || rstHeaders.some((x) => x.side === 'responder');
+  if (o && r) return 'both';
+  if (o) return 'originator';
+  if (r) return 'responder';
+  return 'unknown';
+}
+
+export function deriveFacts(corr: Correlated, settings: ClassifySettings, devices: readonly Device[]): Facts {
+  const c = corr.conn;
+  const h = parseHistory(c.history);
+  const sided = corr.headers.flatMap((hd) => {
+    const side = headerSide(c, hd);
+    return side === undefined ? [] : [{ side, h: hd }];
+  });
+  const rstHeaders = sided.filter((x) => isRst(x.h));
+  const historyFirst = firstRstSide(h);
+  const firstRstBy: Side | 'unknown' = historyFirst ?? rstHeaders[0]?.side ?? 'unknown';
+  const sender = firstRstBy === 'unknown' ? undefined : firstRstBy;
+  const rstLetters = h.events.filter((e) => e.letter === 'r').length;
+  const rstPresent = rstLetters > 0 || rstHeaders.length > 0;
+  const firstRIndex = firstIndex(h, 'r');
+  const before = (letter: Parameters<typeof firstIndex>[1], side?: Side): boolean => {
+    const i = firstIndex(h, letter, side);
+    return i >= 0 && (firstRIndex < 0 || i < firstRIndex);
+  };
+
+  const origSyn = hasLetter(h, 'originator', 's');
+  const respSynAck = hasLetter(h, 'responder', 'h');
+  const origAck = hasLetter(h, 'originator', 'a');
+  const respAck = hasLetter(h, 'responder', 'a');
+  const origData = hasLetter(h, 'originator', 'd') || (c.origBytes ?? 0) > 0;
+  const respData = hasLetter(h, 'responder', 'd') || (c.respBytes ?? 0) > 0;
+  const payload = origData || respData;
+  const nonRst = (side: Side): boolean => h.events.some((e) => e.side === side && e.letter !== 'r');
+  const established = (origSyn && respSynAck) || (nonRst('originator') && nonRst('responder'));
+  const finBeforeRst = rstPresent && before('f');
+  const durationS = c.durationUs === undefined ? undefined : c.durationUs / 1e6;
+
+  const rstAnswersSyn =
+    rstPresent && (c.connState === 'REJ' || (origSyn && !respSynAck && !payload && firstRstBy === 'responder' && !hasLetter(h, 'responder', 'a')));
+  const onlyLetters = (side: Side, allowed: string): boolean => h.events.every((e) => e.side !== side || allowed.includes(e.letter));
+
+  // --- RST header and the claimed sender's baseline -------------------------------------------
+  const senderHeaders = sender === undefined ? [] : sided.filter((x) => x.side === sender).map((x) => x.h);
+  const senderRsts = senderHeaders.filter(isRst);
+  const rst = senderRsts[0];
+  const flowBaseline = baselineOf(senderHeaders, 'flow');
+  const hostBaseline: Baseline | undefined = sender === undefined ? undefined : sender === 'originator' ? corr.hostBaselines.orig : corr.hostBaselines.resp;
+  const baseline = flowBaseline ?? hostBaseline;
+  const rstTtl = rst?.ipTtl;
+  const ttlDelta = rstTtl !== undefined && baseline !== undefined ? Math.abs(rstTtl - baseline.ttl) : undefined;
+  const rstHops = rstTtl === undefined ? undefined : hopsFromTtl(rstTtl);
+  const hopsDelta = rstHops !== undefined && baseline !== undefined ? Math.abs(rstHops - baseline.hops) : undefined;
+  const ttlMismatch = ttlDelta !== undefined && ttlDelta >= settings.ttlDeltaThreshold;
+
+  let ipIdDelta: number | undefined;
+  if (rst !== undefined && rst.ipId !== null) {
+    const prev = [...senderHeaders].filter((p) => !isRst(p) && p.tsUs <= rst.tsUs && p.ipId !== null).pop();
+    const prevId = prev?.ipId ?? hostBaseline?.lastIpId ?? null;
+    if (prevId !== null) ipIdDelta = signed16(rst.ipId - prevId);
+  }
+  const ipIdOutOfSequence = baseline?.ipIdBehaviour === 'increasing' && ipIdDelta !== undefined && (ipIdDelta <= 0 || ipIdDelta > 2048);
+
+  const weirdNames = [...new Set(corr.weirds.map((w) => w.name))].sort();
+  const weirdSet = new Set(weirdNames);
+  const dataAfterRstHeaders = rst !== undefined && senderHeaders.some((p) => p.tsUs > rst.tsUs && p.payloadLen > 0 && !isRst(p));
+  const dataAfterRstWeird = weirdSet.has(DATA_AFTER_RESET_WEIRD);
+  const dataAfterRst = dataAfterRstHeaders || dataAfterRstWeird;
+
+  let rstSeqGap: number | undefined;
+  let rstSeqSpread = false;
+  if (rst !== undefined) {
+    for (const later of senderRsts.slice(1)) {
+      if (later.tsUs - rst.tsUs > settings.rstSpreadWindowS * 1e6) break;
+      const gap = seqForward(rst.seq, later.seq);
+      if (gap > settings.rstSeqSpread && gap < 0x80000000) {
+        rstSeqSpread = true;
+        rstSeqGap = gap;
+        break;
+      }
+    }
+  }
+  const reasons: string[] = [];
+  if (ttlMismatch) reasons.push(`TTL ${rstTtl ?? '-'} vs ${baseline?.ttl ?? '-'} from the sender's ${baseline?.source ?? ''} baseline`);
+  if (dataAfterRst) reasons.push(`data from the sender after its RST (${dataAfterRstHeaders ? 'headers' : 'weird data_after_reset'})`);
+  if (rstSeqSpread) reasons.push(`a second RST ${rstSeqGap ?? '-'} above the first within ${settings.rstSpreadWindowS} s`);
+  const rstFromMiddlebox = reasons.length > 0;
+  const rstHasAck = rst === undefined ? undefined : (rst.tcpFlags & TCP_FLAGS.ACK) !== 0;
+  const synRstWithoutAck = rstAnswersSyn && rstHasAck === false;
+  const origin: Origin = rst === undefined ? 'unknown' : rstFromMiddlebox || synRstWithoutAck ? 'middlebox' : 'endpoint';
+
+  // --- idle ------------------------------------------------------------------------------------
+  let idleBeforeS: number | undefined;
+  if (rst !== undefined) {
+    const prior = corr.headers.filter((p) => p.tsUs < rst.tsUs);
+    const last = prior[prior.length - 1];
+    if (last !== undefined) idleBeforeS = (rst.tsUs - last.tsUs) / 1e6;
+  }
+  const idleThresholdS = idleThresholdFor(settings, c.respP);
+  const longQuietDuration =
+    idleBeforeS === undefined &&
+    durationS !== undefined &&
+    durationS >= idleThresholdS &&
+    (c.origPkts ?? Infinity) <= settings.idleMaxPacketsPerSide &&
+    (c.respPkts ?? Infinity) <= settings.idleMaxPacketsPerSide;
+
+  // --- retransmissions and checksums ---------------------------------------------------------------
+  const senderT = sender === undefined ? 0 : h.events.filter((e) => e.side === sender && e.letter === 't' && (firstRIndex < 0 || e.index < firstRIndex)).length;
+  const checksumHistory = before('c');
+  const checksumWeird = [...CHECKSUM_WEIRDS].some((n) => weirdSet.has(n));
+
+  // --- malformed SYN, reuse -------------------------------------------------------------------
+  const malformedHistoryLetter = h.events.find((e) => e.side === 'originator' && (e.letter === 'q' || e.letter === 'i') && (firstRIndex < 0 || e.index < firstRIndex));
+  const badSyn = sided.find(
+    (x) => x.side === 'originator' && (x.h.tcpFlags & TCP_FLAGS.SYN) !== 0 && (x.h.tcpFlags & (TCP_FLAGS.FIN | TCP_FLAGS.URG | TCP_FLAGS.RST)) !== 0,
+  );
+  const reuseWeird = weirdNames.find((n) => REUSE_WEIRDS.has(n));
+  const prev = corr.previousClose;
+  const previousCloseAgoS = prev === undefined ? undefined : (c.tsUs - prev.closedTsUs) / 1e6;
+  const prevClosed = prev !== undefined && previousEstablishedClosed(prev.connState, prev.history);
+  const reuseWithin2Msl = prevClosed && previousCloseAgoS !== undefined && previousCloseAgoS < settings.twoMslS;
+
+  // --- devices ---------------------------------------------------------------------------------
+  const senderIp = sender === undefined ? c.respH : sideIp(c, sender);
+  const targetIp = sender === 'responder' ? c.origH : sender === 'originator' ? c.respH : c.origH;
+  let match: DeviceMatch | undefined;
+  if (rstFromMiddlebox || synRstWithoutAck) match = matchDevice(devices, senderIp, targetIp, rstHops);
+  const rejectMatch = rstAnswersSyn
+    ? matchDevice(devices, c.respH, c.origH, rstHops, (d) => d.mode === 'reject' && (d.kind === 'firewall' || d.kind === 'ips'))
+    : undefined;
+  const attributed = match ?? rejectMatch;
+
+  return {
+    tcp: c.proto === 'tcp',
+    observer: c.observer ?? '',
+    history: h.raw,
+    historyOrig: h.orig,
+    historyResp: h.resp,
+    flipped: h.flipped,
+    connState: c.connState ?? '-',
+    durationS,
+    origPkts: c.origPkts,
+    respPkts: c.respPkts,
+    origBytes: c.origBytes ?? 0,
+    respBytes: c.respBytes ?? 0,
+    rstPresent,
+    rstSender: senderOf(h, rstHeaders),
+    firstRstBy,
+    senderIp,
+    targetIp,
+    rstLettersHistory: rstLetters,
+    repeatedRstHistory: countLetter(h, 'originator', 'r') >= 2 || countLetter(h, 'responder', 'r') >= 2,
+    rstCount: Math.max(rstLetters, rstHeaders.length),
+    origSyn,
+    respSynAck,
+    origAck,
+    respAck,
+    origData,
+    respData,
+    payloadEitherWay: payload,
+    established,
+    finBeforeRst,
+    rstAnswersSyn,
+    acceptQueueShape: rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'responder' && !payload && !finBeforeRst,
+    halfOpenScanShape: rstPresent && origSyn && respSynAck && firstRstBy === 'originator' && !origAck && !payload && !finBeforeRst,
+    connectScanShape:
+      rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'originator' && !payload && (durationS ?? 0) <= settings.connectScanMaxDurationS,
+    challengeAckShape: rstPresent && onlyLetters('originator', 'sr') && origSyn && onlyLetters('responder', 'a') && respAck && firstRstBy === 'originator',
+    noSynOnlyResets: rstPresent && !origSyn && !payload,
+    malformedSynHistory: malformedHistoryLetter !== undefined,
+    malformedLetter: malformedHistoryLetter === undefined ? '-' : malformedHistoryLetter.letter.toUpperCase(),
+    malformedSynHeader: badSyn !== undefined,
+    malformedSynFlags: badSyn === undefined ? '-' : flagNames(badSyn.h.tcpFlags),
+    reuseWeird: reuseWeird ?? '-',
+    previousUid: prev?.uid,
+    previousState: prev?.connState,
+    previousCloseAgoS,
+    previousEstablishedClosed: prevClosed,
+    twoMslS: settings.twoMslS,
+    reuseWithin2Msl,
+    headersSampled: corr.headers.length,
+    rstSampled: rst !== undefined,
+    rstHasAck,
+    rstTtl,
+    expectedTtl: baseline?.ttl,
+    ttlDelta,
+    rstHops,
+    expectedHops: baseline?.hops,
+    hopsDelta,
+    baselineSource: baseline?.source ?? 'none',
+    baselineSamples: baseline?.samples ?? 0,
+    ipIdBehaviour: baseline?.ipIdBehaviour ?? 'unknown',
+    ipIdDelta,
+    ipIdOutOfSequence,
+    ttlDeltaThreshold: settings.ttlDeltaThreshold,
+    ttlMismatch,
+    dataAfterRst,
+    dataAfterRstSource: dataAfterRstHeaders ? 'headers' : dataAfterRstWeird ? 'weird' : '-',
+    rstSeqSpread,
+    rstSeqGap,
+    rstFromMiddlebox,
+    middleboxReason: reasons.length === 0 ? '-' : reasons.join('; '),
+    synRstWithoutAck,
+    origin,
+    idleBeforeS,
+    idleThresholdS,
+    idleGapExceeded: idleBeforeS !== undefined && idleBeforeS >= idleThresholdS,
+    longQuietDuration,
+    idleMaxPacketsPerSide: settings.idleMaxPacketsPerSide,
+    senderRetransmitLetters: senderT,
+    senderRetransmissionsAtLeast: logarithmicLowerBound(senderT),
+    retransmitsRepeatedly: senderT >= 2,
+    checksumSignal: checksumHistory || checksumWeird,
+    checksumSource: checksumHistory ? 'history C/c' : checksumWeird ? 'weird bad_TCP_checksum' : '-',
+    weirdNames: weirdNames.length === 0 ? '-' : weirdNames.join(','),
+    deviceName: attributed?.device.name,
+    deviceKind: attributed?.device.kind,
+    deviceMode: attributed?.device.mode,
+    deviceNetwork: attributed?.network,
+    deviceExplainsMiddlebox: rstFromMiddlebox && match !== undefined,
+    rejectDeviceCoversPath: rejectMatch !== undefined,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * TTL and IP ID baselines (SPEC.md §3): what a host's own packets usually look like, so that a
+ * RST claiming to come from it can be compared. Built only from non-RST packets: a forged RST
+ * must not poison the baseline it is judged against.
+ *
+ * Strength: the flow's own packets from the claimed sender are the strongest baseline (same path,
+ * same stack); the host's recent packets on other flows are next (same host, maybe another path).
+ */
+import { TCP_FLAGS, type PacketHeader } from '../domain';
+
+/** Common initial TTLs: 32 (old Windows), 64 (Linux, BSD, macOS), 128 (Windows), 255 (network gear, Solaris). */
+export const INITIAL_TTL_CLASSES = [32, 64, 128, 255] as const;
+
+/** The smallest common initial TTL that is >= the observed one. */
+export function initialTtlClass(observedTtl: number): number {
+  for (const c of INITIAL_TTL_CLASSES) if (observedTtl <= c) return c;
+  return 255;
+}
+
+/** Hops from the sender to the sensor, assuming its initial TTL is the class above the observed one. */
+export function hopsFromTtl(observedTtl: number): number {
+  return initialTtlClass(observedTtl) - observedTtl;
+}
+
+export type IpIdBehaviour = 'increasing' | 'zero' | 'random' | 'unknown';
+
+/** The most frequent value; ties go to the most recent of the tied values. */
+export function mode(values: readonly number[]): number | undefined {
+  const counts = new Map<number, number>();
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const v of values) {
+    const c = (counts.get(v) ?? 0) + 1;
+    counts.set(v, c);
+    if (c >= bestCount) {
+      best = v;
+      bestCount = c;
+    }
+  }
+  return best;
+}
+
+/** Forward distance between two 16-bit IP IDs. */
+export function ipIdForward(from: number, to: number): number {
+  return (to - from + 0x10000) % 0x10000;
+}
+
+/**
+ * IP ID behaviour of a sequence of IDs in send order: `zero` (DF packets of Linux and others),
+ * `increasing` (a global or per-destination counter: small forward steps), else `random`.
+ * Fewer than 3 samples say nothing.
+ */
+export function ipIdBehaviour(ids: readonly number[]): IpIdBehaviour {
+  if (ids.length < 3) return 'unknown';
+  if (ids.every((id) => id === 0)) return 'zero';
+  let small = 0;
+  for (let i = 1; i < ids.length; i++) {
+    const prev = ids[i - 1];
+    const cur = ids[i];
+    if (prev === undefined || cur === undefined) continue;
+    const step = ipIdForward(prev, cur);
+    if (step > 0 && step <= 2048) small++;
+  }
+  return small >= 0.8 * (ids.length - 1) ? 'increasing' : 'random';
+}
+
+/** A sender's baseline as classification sees it. */
+export interface Baseline {
+  readonly source: 'flow' | 'host';
+  /** Mode of the recent non-RST TTLs. */
+  readonly ttl: number;
+  readonly hops: number;
+  readonly samples: number;
+  readonly ipIdBehaviour: IpIdBehaviour;
+  /** IP ID of the last non-RST packet, when IPv4. */
+  readonly lastIpId: number | undefined;
+}
+
+export function isRst(h: PacketHeader): boolean {
+  return (h.tcpFlags & TCP_FLAGS.RST) !== 0;
+}
+
+/** Baseline from a list of packets of one sender (any order); undefined when no non-RST packet. */
+export function baselineOf(packets: readonly PacketHeader[], source: Baseline['source']): Baseline | undefined {
+  const usable = packets.filter((p) => !isRst(p)).sort((a, b) => a.tsUs - b.tsUs);
+  const ttl = mode(usable.map((p) => p.ipTtl));
+  if (ttl === undefined) return undefined;
+  const ids = usable.flatMap((p) => (p.ipId === null ? [] : [p.ipId]));
+  return {
+    source,
+    ttl,
+    hops: hopsFromTtl(ttl),
+    samples: usable.length,
+    ipIdBehaviour: ipIdBehaviour(ids),
+    lastIpId: ids[ids.length - 1],
+  };
+}
+
+interface HostSamples {
+  ttls: number[];
+  ipIds: number[];
+}
+
+export interface HostBaselineStore {
+  /** Learns from one header (RSTs are ignored). Returns 1 when a host had to be evicted, else 0. */
+  observe(h: PacketHeader): number;
+  get(ip: string): Baseline | undefined;
+  size(): number;
+}
+
+/**
+ * Per-host baselines, capped at `maxHosts` (least recently updated host evicted first) with
+ * `samples` recent packets per host: memory stays flat under an endless stream.
+ */
+export function createHostBaselineStore(maxHosts: number, samples: number): HostBaselineStore {
+  const hosts = new Map<string, HostSamples>();
+  return {
+    observe(h) {
+      if (isRst(h)) return 0;
+      let s = hosts.get(h.srcIp);
+      let evicted = 0;
+      if (s === undefined) {
+        s = { ttls: [], ipIds: [] };
+        if (hosts.size >= maxHosts) {
+          const oldest = hosts.keys().next();
+          if (oldest.done !== true) {
+            hosts.delete(oldest.value);
+            evicted = 1;
+          }
+        }
+      } else {
+        hosts.delete(h.srcIp); // re-insert: most recently updated last
+      }
+      hosts.set(h.srcIp, s);
+      s.ttls.push(h.ipTtl);
+      if (s.ttls.length > samples) s.ttls.shift();
+      if (h.ipId !== null) {
+        s.ipIds.push(h.ipId);
+        if (s.ipIds.length > samples) s.ipIds.shift();
+      }
+      return evicted;
+    },
+    get(ip) {
+      const s = hosts.get(ip);
+      if (s === undefined) return undefined;
+      const ttl = mode(s.ttls);
+      if (ttl === undefined) return undefined;
+      return {
+        source: 'host',
+        ttl,
+        hops: hopsFromTtl(ttl),
+        samples: s.ttls.length,
+        ipIdBehaviour: ipIdBehaviour(s.ipIds),
+        lastIpId: s.ipIds[s.ipIds.length - 1],
+      };
+    },
+    size: () => hosts.size,
+  };
+}

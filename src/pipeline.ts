@@ -1,0 +1,75 @@
+/**
+ * The one place that composes the stages after decode: correlate -> classify -> ECS mapping.
+ * Both `zeek-rst classify` (files) and `zeek-rst run` (Kafka -> Elasticsearch) feed decoded
+ * records in and take documents out; this module holds no rules and does no I/O.
+ */
+import type { ConnRecord, PacketHeader, WeirdRecord } from './domain';
+import { createCorrelator, type Clock, type CorrelatorStats, type CorrelatorStep } from './correlate/correlator';
+import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
+import type { Device } from './classify/devices';
+import { classifyConnection, type Classification } from './classify/engine';
+import { createScanDetector, type ScanDetector } from './classify/scans';
+import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
+import { documentId, toEcsDocument, type EnrichedDoc } from './sink/ecs';
+
+export interface PipelineSettings {
+  readonly correlate: CorrelateSettings;
+  readonly classify: ClassifySettings;
+  readonly devices: readonly Device[];
+}
+
+export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = Object.freeze({
+  correlate: DEFAULT_CORRELATE_SETTINGS,
+  classify: DEFAULT_CLASSIFY_SETTINGS,
+  devices: Object.freeze([]),
+});
+
+export interface OutputDoc {
+  /** Elasticsearch `_id`: the same for a conn's first write and its updates. */
+  readonly id: string;
+  /** `update` re-writes a document after late evidence. */
+  readonly kind: 'new' | 'update';
+  readonly doc: EnrichedDoc;
+  readonly classification: Classification;
+}
+
+export interface PipelineStep {
+  readonly docs: readonly OutputDoc[];
+  readonly evicted: number;
+}
+
+export interface ClassifyPipeline {
+  addConn(conn: ConnRecord): PipelineStep;
+  addWeird(weird: WeirdRecord): PipelineStep;
+  addHeader(header: PacketHeader): PipelineStep;
+  tick(): PipelineStep;
+  flush(): PipelineStep;
+  stats(): CorrelatorStats & { readonly scanSources: number; readonly scanEvictions: number };
+}
+
+export function createClassifyPipeline(settings: PipelineSettings, clock: Clock): ClassifyPipeline {
+  const correlator = createCorrelator(settings.correlate, clock);
+  const scans: ScanDetector = createScanDetector(settings.classify);
+  const finish = (step: CorrelatorStep): PipelineStep => ({
+    evicted: step.evicted,
+    docs: step.ready.map((e) => {
+      const c = e.correlated;
+      const classification = classifyConnection(c, settings.classify, settings.devices);
+      const scanner = scans.observe(c.conn, classification.verdict);
+      return {
+        id: documentId(c.conn.observer, c.conn.uid),
+        kind: e.kind,
+        doc: toEcsDocument(c, classification, { scanner }),
+        classification,
+      };
+    }),
+  });
+  return {
+    addConn: (conn) => finish(correlator.addConn(conn)),
+    addWeird: (weird) => finish(correlator.addWeird(weird)),
+    addHeader: (header) => finish(correlator.addHeader(header)),
+    tick: () => finish(correlator.tick()),
+    flush: () => finish(correlator.flush()),
+    stats: () => ({ ...correlator.stats(), scanSources: scans.size(), scanEvictions: scans.evictions() }),
+  };
+}
