@@ -17,6 +17,8 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/integration-timeout.ts'],
       testTimeout: 120000,
     },
   ],

@@ -1,0 +1,120 @@
+/**
+ * Where the local stack lives and how it is reached: versions, ports, folders. Everything is
+ * derived once from the repository root and the environment, then frozen and passed down.
+ */
+import path from 'node:path';
+
+/** Kafka broker artifact resolved from Maven Central (broker + controller in one JVM, KRaft). */
+export const KAFKA_VERSION = '4.1.2';
+/** log4j binding for the broker's slf4j 1.7 API; matches the log4j-core that kafka-server 4.1.2 pulls in. */
+export const LOG4J_VERSION = '2.25.3';
+/** The Elasticsearch distribution that is published to Maven Central (no bundled JDK). */
+export const ELASTICSEARCH_VERSION = '8.19.21';
+/** Unprivileged account that runs Elasticsearch when the stack is started as root. */
+export const ES_SYSTEM_USER = 'zeekrst';
+
+export interface StackConfig {
+  /** Repository root (the folder holding package.json). */
+  readonly root: string;
+  /** `.cache/` under the root: git-ignored, holds every download, data dir, log and pid file. */
+  readonly cacheDir: string;
+  /** Maven's local repository (`-Dmaven.repo.local`), kept inside the cache. */
+  readonly m2Dir: string;
+  /** The generated pom that lists the artifacts. */
+  readonly mavenDir: string;
+  readonly runDir: string;
+  readonly kafka: {
+    readonly home: string;
+    readonly libDir: string;
+    readonly dataDir: string;
+    readonly logFile: string;
+    readonly pidFile: string;
+    /** Client listener, env ZEEK_RST_STACK_KAFKA_PORT (default 19092). */
+    readonly port: number;
+    /** KRaft controller listener, env ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT (default 19093). */
+    readonly controllerPort: number;
+    readonly heapMb: number;
+  };
+  readonly elasticsearch: {
+    readonly home: string;
+    /** The unpacked distribution, `.cache/elasticsearch/elasticsearch-<version>`. */
+    readonly distDir: string;
+    readonly dataDir: string;
+    readonly logsDir: string;
+    readonly logFile: string;
+    readonly pidFile: string;
+    /** HTTP port, env ZEEK_RST_STACK_ES_PORT (default 19200). */
+    readonly port: number;
+    /** Transport port, env ZEEK_RST_STACK_ES_TRANSPORT_PORT (default 19300). */
+    readonly transportPort: number;
+    readonly heapMb: number;
+  };
+  /** Deadline for both services to answer after `up`, env ZEEK_RST_STACK_TIMEOUT_S (default 240 s). */
+  readonly startTimeoutMs: number;
+  /** Deadline for a SIGTERM'ed service to exit before SIGKILL (30 s). */
+  readonly stopTimeoutMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function intFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}=${raw} is not an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+export function createStackConfig(root: string, env: Env = process.env): StackConfig {
+  const cacheDir = path.join(root, '.cache');
+  const runDir = path.join(cacheDir, 'run');
+  const kafkaHome = path.join(cacheDir, 'kafka');
+  const esHome = path.join(cacheDir, 'elasticsearch');
+  const kafkaPort = intFromEnv(env, 'ZEEK_RST_STACK_KAFKA_PORT', 19092, 1024, 65535);
+  const config: StackConfig = {
+    root,
+    cacheDir,
+    m2Dir: path.join(cacheDir, 'm2'),
+    mavenDir: path.join(cacheDir, 'maven'),
+    runDir,
+    kafka: {
+      home: kafkaHome,
+      libDir: path.join(kafkaHome, 'lib'),
+      dataDir: path.join(kafkaHome, 'data'),
+      logFile: path.join(kafkaHome, 'kafka.log'),
+      pidFile: path.join(runDir, 'kafka.pid'),
+      port: kafkaPort,
+      controllerPort: intFromEnv(env, 'ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT', kafkaPort + 1, 1024, 65535),
+      heapMb: 512,
+    },
+    elasticsearch: {
+      home: esHome,
+      distDir: path.join(esHome, `elasticsearch-${ELASTICSEARCH_VERSION}`),
+      dataDir: path.join(esHome, 'data'),
+      logsDir: path.join(esHome, 'logs'),
+      logFile: path.join(esHome, 'elasticsearch.log'),
+      pidFile: path.join(runDir, 'elasticsearch.pid'),
+      port: intFromEnv(env, 'ZEEK_RST_STACK_ES_PORT', 19200, 1024, 65535),
+      transportPort: intFromEnv(env, 'ZEEK_RST_STACK_ES_TRANSPORT_PORT', 19300, 1024, 65535),
+      heapMb: 512,
+    },
+    startTimeoutMs: intFromEnv(env, 'ZEEK_RST_STACK_TIMEOUT_S', 240, 1, 3600) * 1000,
+    stopTimeoutMs: 30_000,
+  };
+  return Object.freeze(config);
+}
+
+/** The endpoints a client needs; what `up` prints and what the integration tests receive. */
+export interface StackEndpoints {
+  readonly kafkaBrokers: readonly string[];
+  readonly esUrl: string;
+}
+
+export function stackEndpoints(config: StackConfig): StackEndpoints {
+  return {
+    kafkaBrokers: [`127.0.0.1:${config.kafka.port}`],
+    esUrl: `http://127.0.0.1:${config.elasticsearch.port}`,
+  };
+}
