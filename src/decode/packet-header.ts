@@ -40,8 +40,14 @@ export interface HeaderCodecConfig {
 export interface HeaderCodec {
   /** Decodes one Kafka message in either framing. */
   decode(raw: Uint8Array, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
-  /** Decodes one record body written with `writer` (an Avro container file's schema). */
-  decodeBody(body: Buffer, writer: Type, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
+  /**
+   * Validates a record that avsc already decoded with the reader schema (Avro container files,
+   * whose blocks avsc decodes itself). `raw` of a dead letter is the record re-encoded with the
+   * reader schema (the container's own bytes are not exposed per record), or empty if it cannot be.
+   */
+  decodeValue(value: unknown, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
+  /** Decodes one record body written with `writer` (an Avro container file's schema), resolving it to the reader. */
+  decodeRecord(body: Buffer, writer: Type, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
   /** `C3 01` + fingerprint of the reader schema + body. */
   encodeSingleObject(header: PacketHeader): Buffer;
   /** `00` + id + body; the id must be in the registry and name a schema that can write the reader's fields. */
@@ -55,7 +61,8 @@ interface Writer {
   readonly resolver: ReturnType<Type['createResolver']> | undefined;
 }
 
-function isSchema(x: unknown): x is Schema {
+/** Shape check before avsc's own validation in Type.forSchema. */
+export function isSchema(x: unknown): x is Schema {
   return typeof x === 'string' || Array.isArray(x) || isPlainObject(x);
 }
 
@@ -109,14 +116,7 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
     if (decoded.offset !== buf.length) {
       return deadLetter(problem('invalid_avro', `${buf.length - decoded.offset} trailing bytes after the Avro record`, 'decode'), raw, source);
     }
-    const value = decoded.value;
-    if (!isPlainObject(value)) return deadLetter(problem('invalid_avro', 'Avro body is not a record', 'decode'), raw, source);
-    const fields = new Map(Object.entries(value));
-    const ts = fields.get('ts');
-    if (typeof ts !== 'number') return deadLetter(problem('wrong_type', `ts must be a long, got ${show(ts)}`), raw, source);
-    const tsUs = checkTsRange('ts', ts, options);
-    if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
-    return buildHeader(fields, tsUs, raw, source);
+    return fromAvroValue(decoded.value, raw, source, options);
   };
 
   const toAvro = (h: PacketHeader): Buffer => reader.toBuffer({
@@ -148,7 +148,16 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
       }
       return deadLetter(problem('invalid_avro', `unknown framing: first byte 0x${buf.subarray(0, 1).toString('hex')} is neither C3 01 (single-object) nor 00 (Confluent)`, 'decode'), raw, source);
     },
-    decodeBody(buf, writer, source, options = {}) {
+    decodeValue(value, source, options = {}) {
+      let raw: Uint8Array;
+      try {
+        raw = reader.toBuffer(value);
+      } catch {
+        raw = new Uint8Array(0);
+      }
+      return fromAvroValue(value, raw, source, options);
+    },
+    decodeRecord(buf, writer, source, options = {}) {
       let w = fileResolvers.get(writer);
       if (w === undefined) {
         try {
@@ -192,6 +201,17 @@ export function decodeHeaderJson(raw: Uint8Array, source: SourceRef, options: De
   const ts = fields.get('ts');
   if (ts === undefined || ts === null) return deadLetter(problem('missing_field', 'ts is missing'), raw, source);
   const tsUs = timeToUs('ts', ts, options);
+  if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
+  return buildHeader(fields, tsUs, raw, source);
+}
+
+/** Validates a record avsc decoded (reader schema) into a PacketHeader. */
+function fromAvroValue(value: unknown, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> {
+  if (!isPlainObject(value)) return deadLetter(problem('invalid_avro', 'Avro body is not a record', 'decode'), raw, source);
+  const fields = new Map(Object.entries(value));
+  const ts = fields.get('ts');
+  if (typeof ts !== 'number') return deadLetter(problem('wrong_type', `ts must be a long, got ${show(ts)}`), raw, source);
+  const tsUs = checkTsRange('ts', ts, options);
   if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
   return buildHeader(fields, tsUs, raw, source);
 }
