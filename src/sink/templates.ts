@@ -106,7 +106,7 @@ export const CONN_MAPPING = {
       retransmissions: int,
       device: obj({ name: keyword, kind: keyword }),
       scan: obj({ scanner: bool }),
-      headers: obj({ sampled: int }),
+      headers: obj({ sampled: bool }),
     }),
   },
 } as const;

@@ -50,8 +50,12 @@ interface PartitionState {
 }
 
 export interface OffsetTracker {
-  /** Registers a delivered message with one hold. Offsets of one partition must grow. */
-  track(ref: MessageRef): void;
+  /**
+   * Registers a delivered message with one hold and returns true. Returns false, tracking
+   * nothing, for an offset at or below one already tracked on that partition: Kafka re-delivers
+   * from the last commit after a rebalance, and this process is still working on that message.
+   */
+  track(ref: MessageRef): boolean;
   /** Adds `n` holds to a tracked message. */
   acquire(ref: MessageRef, n?: number): void;
   /** Removes one hold; at zero the message is complete. Unknown refs (revoked partitions) are ignored and reported false. */
@@ -107,14 +111,13 @@ export function createOffsetTracker(): OffsetTracker {
       }
       const offset = BigInt(ref.offset);
       const state = slot.state;
-      if (state.lastTracked !== undefined && offset <= state.lastTracked) {
-        throw new RangeError(`offset ${ref.offset} of ${ref.topic}/${ref.partition} tracked after ${state.lastTracked}: offsets must grow`);
-      }
+      if (state.lastTracked !== undefined && offset <= state.lastTracked) return false;
       state.lastTracked = offset;
       const entry: Entry = { offset, holds: 1 };
       state.entries.push(entry);
       state.byOffset.set(offset, entry);
       incomplete += 1;
+      return true;
     },
 
     acquire(ref, n = 1) {

@@ -1,0 +1,44 @@
+/**
+ * The dead-letter topic: every input that could not become a document, with its original bytes
+ * as the message value and Kafka headers that say why and where it came from:
+ * `reason` (a DeadLetterReason literal), `stage` (decode, validate, sink), `detail` (one line for
+ * a person), `source_topic`, `source_partition`, `source_offset` (or `source_path`,
+ * `source_line` for file input). Writes wait for all in-sync replicas (acks -1): a dead letter
+ * is only "done" (and its offset committable) once Kafka holds it.
+ */
+import type { Message, Producer } from 'kafkajs';
+import type { DeadLetter } from '../domain';
+import type { Metrics } from '../metrics';
+
+/** Kafka headers of a dead letter, as strings. */
+export function deadLetterHeaders(dead: DeadLetter): Record<string, string> {
+  const headers: Record<string, string> = { reason: dead.reason, stage: dead.stage, detail: dead.detail.slice(0, 2000) };
+  if (dead.source.kind === 'kafka') {
+    headers['source_topic'] = dead.source.topic;
+    headers['source_partition'] = String(dead.source.partition);
+    headers['source_offset'] = dead.source.offset;
+  } else {
+    headers['source_path'] = dead.source.path;
+    headers['source_line'] = String(dead.source.line);
+  }
+  return headers;
+}
+
+export function toDeadLetterMessage(dead: DeadLetter): Message {
+  return { value: Buffer.from(dead.raw.buffer, dead.raw.byteOffset, dead.raw.byteLength), headers: deadLetterHeaders(dead) };
+}
+
+export interface DeadLetterWriter {
+  /** Resolves when Kafka has acknowledged every one of them. */
+  write(deads: readonly DeadLetter[]): Promise<void>;
+}
+
+export function createDeadLetterWriter(producer: Producer, topic: string, metrics: Metrics): DeadLetterWriter {
+  return {
+    async write(deads) {
+      if (deads.length === 0) return;
+      await producer.send({ topic, acks: -1, messages: deads.map(toDeadLetterMessage) });
+      for (const d of deads) metrics.deadLetters.inc({ reason: d.reason, stage: d.stage });
+    },
+  };
+}
