@@ -1,0 +1,32 @@
+/**
+ * Crafted cases (test/fixtures/classify/crafted/*.json): real corpus records edited to reach the
+ * verdicts the corpus lacks. Each file's `comment` says what was changed and why the verdict
+ * follows; its `expect` was written from that reasoning.
+ */
+import { readdirSync } from 'node:fs';
+import { CRAFTED, loadCrafted, runPipeline } from '../../test/corpus/classify-corpus';
+
+const files = readdirSync(CRAFTED).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+
+describe('crafted cases', () => {
+  it.each(files)('%s', (name) => {
+    const { fixture, input, settings } = loadCrafted(name);
+    for (const evidenceLast of [false, true]) {
+      const doc = runPipeline(input, settings, evidenceLast).find((d) => d.doc.zeek.session_id === fixture.expect.uid);
+      expect(doc?.doc.rst.verdict).toBe(fixture.expect.verdict);
+      for (const rule of fixture.expect.rules ?? []) expect(doc?.doc.rst.rules).toContain(rule);
+      if (fixture.expect.origin !== undefined) expect(doc?.doc.rst.origin).toBe(fixture.expect.origin);
+      if (fixture.expect.device !== undefined) expect(doc?.doc.rst.device?.name).toBe(fixture.expect.device);
+    }
+  });
+
+  it('lowers confidence when RR is only a hint', () => {
+    const plain = loadCrafted('checksum-rst');
+    const hinted = loadCrafted('rr-hint');
+    const base = runPipeline(plain.input, plain.settings).find((d) => d.doc.zeek.session_id === plain.fixture.expect.uid);
+    const rr = runPipeline(hinted.input, hinted.settings).find((d) => d.doc.zeek.session_id === hinted.fixture.expect.uid);
+    // Both are the same connection; client_abort's own confidence is 0.65, the hint takes 0.15 off.
+    expect(rr?.doc.rst.confidence).toBeCloseTo(0.5, 5);
+    expect(base?.doc.rst.verdict).toBe('retransmission_failure');
+  });
+});
