@@ -71,8 +71,9 @@ function isDead(x: unknown): x is { readonly ok: false; readonly dead: DeadLette
 /**
  * Decodes one Zeek JSON record. `log` is the type the caller knows (a typed topic such as
  * zeek-conn, or a file given as --conn); without it, the wrapper key or `_path` decides, and any
- * other log type is dead-lettered as `unknown_log_type`. A wrapper key that contradicts `log`
- * is `unknown_log_type` too; `_path` is not checked when the caller gives the type.
+ * other log type is dead-lettered as `unknown_log_type`. A wrapper key, or a `_path` of conn or
+ * weird, that contradicts `log` is `unknown_log_type` too; other `_path` values (renamed log
+ * streams) are not checked when the caller gives the type.
  */
 export function decodeZeekJson(
   raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, log?: ZeekLogType, index?: number,
@@ -91,6 +92,9 @@ export function decodeZeekJson(
     }
     type = declared;
   } else {
+    if (isZeekLogType(declared) && declared !== log) {
+      return deadLetter(problem('unknown_log_type', `expected a ${log} record, _path says ${declared}`, 'decode'), raw, source);
+    }
     type = log;
   }
   const fields = new Map<string, unknown>();
