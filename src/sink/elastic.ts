@@ -15,6 +15,7 @@ import { ZeekRstError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { backoffMs, decideBulk, type BulkResponse, type ItemOutcome } from './retry';
+import { connTemplateBody, indexNames, scansIndexBody } from './templates';
 
 export interface SinkDocument {
   readonly id: string;
@@ -313,4 +314,41 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       await running;
     },
   };
+}
+
+/** What `installTemplates` did, for the log and the setup command's output. */
+export interface InstallReport {
+  readonly template: 'created' | 'updated' | 'kept';
+  readonly scansIndex: 'created' | 'kept';
+}
+
+/**
+ * Installs the conn index template (with its aliases) and the scans index. With `onlyIfAbsent`
+ * (what `run` does) an existing template is kept as it is; `setup` always writes the current one.
+ * Daily indices that already exist keep the mapping they were created with.
+ */
+export async function installTemplates(client: Client, prefix: string, options: { readonly onlyIfAbsent: boolean }): Promise<InstallReport> {
+  const names = indexNames(prefix);
+  try {
+    const exists = await client.indices.existsIndexTemplate({ name: names.connTemplate });
+    let template: InstallReport['template'] = 'kept';
+    if (!exists || !options.onlyIfAbsent) {
+      await client.indices.putIndexTemplate({ name: names.connTemplate, ...connTemplateBody(prefix) });
+      template = exists ? 'updated' : 'created';
+    }
+    let scansIndex: InstallReport['scansIndex'] = 'kept';
+    if (!(await client.indices.exists({ index: names.scansIndex }))) {
+      try {
+        await client.indices.create({ index: names.scansIndex, ...scansIndexBody() });
+        scansIndex = 'created';
+      } catch (err: unknown) {
+        // Another instance created it between our check and our call: that is the outcome we wanted.
+        if (!(err instanceof errors.ResponseError && err.body !== undefined && JSON.stringify(err.body).includes('resource_already_exists_exception'))) throw err;
+      }
+    }
+    return { template, scansIndex };
+  } catch (err: unknown) {
+    if (err instanceof errors.ResponseError) throw new ZeekRstError('ZRST_ES_REJECTED', `installing templates: HTTP ${String(err.statusCode)} ${err.message}`, { cause: err });
+    throw new ZeekRstError('ZRST_ES_UNAVAILABLE', `installing templates: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
