@@ -106,6 +106,13 @@ describe('resolveConfig', () => {
     expect(problemsOf({ yaml: { topics: { deadLetter: 'zeek-conn' } } })).toEqual([expect.stringMatching(/topics\.deadLetter must differ/)]);
   });
 
+  it('checks the correlator windows and the Confluent schema list', () => {
+    expect(problemsOf({ env: { ZEEK_RST_CORRELATE_GRACE_MS: '600000' } })).toEqual([expect.stringMatching(/graceMs must be shorter than correlate\.lateWindowMs/)]);
+    expect(problemsOf({ yaml: { decode: { confluentSchemas: ['x.avsc'] } } })).toEqual([expect.stringMatching(/'x\.avsc' is not id=path/)]);
+    const r = resolveConfig(inputs({ yaml: { decode: { confluentSchemas: ['7=a.avsc'] } } }));
+    expect(r.ok && r.config.decode.confluentSchemas).toEqual(['7=a.avsc']);
+  });
+
   it('rejects a top level that is not a mapping', () => {
     expect(problemsOf({ yaml: ['a'] })).toEqual([expect.stringMatching(/the top level: expected a mapping/)]);
   });

@@ -218,6 +218,10 @@ function crossCheck(c: Config, problems: string[]): void {
   }
   if (c.sink.retryInitialMs > c.sink.retryMaxMs) problems.push('sink.retryInitialMs must not exceed sink.retryMaxMs');
   if (c.sink.bulkMaxDocs > c.sink.maxPendingDocs) problems.push('sink.bulkMaxDocs must not exceed sink.maxPendingDocs (a full bulk request would never fit)');
+  if (c.correlate.graceMs >= c.correlate.lateWindowMs) problems.push('correlate.graceMs must be shorter than correlate.lateWindowMs (late evidence is evidence arriving after the grace)');
+  for (const entry of c.decode.confluentSchemas) {
+    if (!/^\d+=.+$/.test(entry)) problems.push(`decode.confluentSchemas: '${entry}' is not id=path (e.g. 7=schemas/packet_header.avsc)`);
+  }
   const topics = [c.topics.conn, c.topics.weird, c.topics.headers];
   if (topics.includes(c.topics.deadLetter)) problems.push('topics.deadLetter must differ from the input topics, or dead letters would be read back as input');
 }

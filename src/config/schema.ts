@@ -58,9 +58,11 @@ const optStr = (env: string, doc: string, secret?: true): Field<string | undefin
   secret === undefined ? { kind: { type: 'optionalString' }, default: undefined, env, doc } : { kind: { type: 'optionalString' }, default: undefined, env, doc, secret };
 const int = (def: number, min: number, max: number, unit: string, env: string, doc: string): Field<number> => ({ kind: { type: 'int', min, max }, default: def, env, unit, doc });
 const bool = (def: boolean, env: string, doc: string): Field<boolean> => ({ kind: { type: 'bool' }, default: def, env, doc });
-const list = (def: readonly string[], env: string, doc: string): Field<readonly string[]> => ({ kind: { type: 'stringList', minItems: 1 }, default: Object.freeze([...def]), env, doc });
+const list = (def: readonly string[], env: string, doc: string, minItems = 1): Field<readonly string[]> => ({ kind: { type: 'stringList', minItems }, default: Object.freeze([...def]), env, doc });
 const oneOf = <const V extends readonly string[]>(values: V, def: V[number], env: string, doc: string): Field<V[number]> => ({ kind: { type: 'enum', values }, default: def, env, doc });
 const maybeOneOf = <const V extends readonly string[]>(values: V, env: string, doc: string): Field<V[number] | undefined> => ({ kind: { type: 'optionalEnum', values }, default: undefined, env, doc });
+
+const MAX_MS = 7 * 24 * 3600 * 1000;
 
 /** The schema: nested groups of fields. The YAML file has the same shape (camelCase keys). */
 export const CONFIG_SCHEMA = {
@@ -107,6 +109,29 @@ export const CONFIG_SCHEMA = {
     maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered or in flight before the consumer pauses (backpressure).'),
     retryInitialMs: int(200, 1, 60000, 'ms', 'ZEEK_RST_SINK_RETRY_INITIAL_MS', 'First retry delay of a failed bulk request or item (doubles each time, full jitter).'),
     retryMaxMs: int(30000, 1, 600000, 'ms', 'ZEEK_RST_SINK_RETRY_MAX_MS', 'Ceiling of the retry delay; retries never stop (nothing is dropped).'),
+  },
+  correlate: {
+    graceMs: int(5000, 0, MAX_MS, 'ms', 'ZEEK_RST_CORRELATE_GRACE_MS', 'How long a conn waits for its weirds and headers before it is classified and written.'),
+    lateWindowMs: int(600000, 1, MAX_MS, 'ms', 'ZEEK_RST_CORRELATE_LATE_WINDOW_MS', 'How long after its first write late evidence still re-classifies a conn (same _id); also how long offsets wait before commit.'),
+    maxPendingConns: int(100000, 1, 100000000, 'conns', 'ZEEK_RST_CORRELATE_MAX_PENDING_CONNS', 'Conns waiting for evidence at most; the oldest is classified early beyond it.'),
+    maxEmittedConns: int(200000, 1, 100000000, 'conns', 'ZEEK_RST_CORRELATE_MAX_EMITTED_CONNS', 'Written conns kept for late evidence at most (oldest evicted).'),
+    maxWeirdUids: int(100000, 1, 100000000, 'uids', 'ZEEK_RST_CORRELATE_MAX_WEIRD_UIDS', 'Distinct uids whose weirds wait for their conn at most.'),
+    maxHeaders: int(1000000, 1, 100000000, 'headers', 'ZEEK_RST_CORRELATE_MAX_HEADERS', 'Packet headers kept at most (all flows).'),
+    maxHosts: int(100000, 1, 100000000, 'hosts', 'ZEEK_RST_CORRELATE_MAX_HOSTS', 'Hosts with a TTL / IP ID baseline at most.'),
+  },
+  classify: {
+    devicesFile: optStr('ZEEK_RST_CLASSIFY_DEVICES_FILE', 'YAML file naming the firewalls, IPS and load balancers (README, Devices).'),
+    idleThresholdS: int(120, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_S', 'Silence before a RST that makes it an idle timeout.'),
+    ttlDeltaThreshold: int(2, 1, 255, 'hops', 'ZEEK_RST_CLASSIFY_TTL_DELTA_THRESHOLD', 'TTL or hop difference from the claimed sender that marks a middlebox.'),
+    twoMslS: int(120, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_TWO_MSL_S', 'TIME_WAIT length (2 MSL) for time_wait_reuse.'),
+    scanWindowS: int(300, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_SCAN_WINDOW_S', 'Scan detection window.'),
+    scanPortThreshold: int(15, 2, 65536, 'ports', 'ZEEK_RST_CLASSIFY_SCAN_PORT_THRESHOLD', 'Distinct ports on one host that make a port scan.'),
+    scanHostThreshold: int(25, 2, 100000000, 'hosts', 'ZEEK_RST_CLASSIFY_SCAN_HOST_THRESHOLD', 'Distinct hosts that make a sweep.'),
+  },
+  decode: {
+    allowCanonified: bool(false, 'ZEEK_RST_DECODE_ALLOW_CANONIFIED', 'Accept canonified test logs (ts/uid of X\'s); for test data only.'),
+    maxMessageBytes: int(1048576, 64, 100 * 1048576, 'bytes', 'ZEEK_RST_DECODE_MAX_MESSAGE_BYTES', 'Larger messages are dead letters (oversized_message).'),
+    confluentSchemas: list([], 'ZEEK_RST_DECODE_CONFLUENT_SCHEMAS', 'Confluent schema ids of header writer schemas, as id=path/to/schema.avsc (env: comma-separated).', 0),
   },
   produce: {
     headerFraming: oneOf(HEADER_FRAMINGS, 'single-object', 'ZEEK_RST_PRODUCE_HEADER_FRAMING', 'Framing `produce` uses for Avro header records.'),
