@@ -1,0 +1,199 @@
+import type { ConnRecord, PacketHeader, WeirdRecord } from '../domain';
+import { createCorrelator, createRecordClock, type Clock } from './correlator';
+import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './settings';
+
+const S = 1_000_000;
+const T0 = 1_700_000_000 * S;
+
+function conn(uid: string, tsUs: number, over: Partial<ConnRecord> = {}): ConnRecord {
+  return {
+    tsUs,
+    uid,
+    origH: '10.0.0.1',
+    origP: 40000,
+    respH: '10.0.0.2',
+    respP: 80,
+    proto: 'tcp',
+    durationUs: S,
+    history: 'ShADadR',
+    connState: 'RSTO',
+    communityId: `cid-${uid}`,
+    source: { kind: 'file', path: 't', line: 1 },
+    ...over,
+  };
+}
+
+function header(cid: string, tsUs: number, over: Partial<PacketHeader> = {}): PacketHeader {
+  return {
+    tsUs,
+    sensor: null,
+    srcIp: '10.0.0.1',
+    dstIp: '10.0.0.2',
+    srcPort: 40000,
+    dstPort: 80,
+    ipVersion: 4,
+    ipTtl: 64,
+    ipId: 1,
+    tcpFlags: 0x10,
+    seq: 1,
+    ack: 1,
+    window: 100,
+    payloadLen: 0,
+    communityId: cid,
+    source: { kind: 'file', path: 't', line: 1 },
+    ...over,
+  };
+}
+
+function weird(uid: string, tsUs: number): WeirdRecord {
+  return { tsUs, uid, name: 'data_after_reset', source: { kind: 'file', path: 't', line: 1 } };
+}
+
+function manualClock(start: number): Clock & { set(t: number): void } {
+  let t = start;
+  return { now: () => t, set: (x) => (t = x) };
+}
+
+describe('correlator', () => {
+  it('joins evidence that arrives before its conn, and waits the grace', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addWeird(weird('A', T0));
+    c.addHeader(header('cid-A', T0 + S / 2));
+    expect(c.addConn(conn('A', T0)).ready).toEqual([]);
+    clock.set(T0 + 4 * S);
+    expect(c.tick().ready).toEqual([]);
+    clock.set(T0 + 5 * S);
+    const ready = c.tick().ready;
+    expect(ready.map((e) => [e.kind, e.correlated.conn.uid, e.correlated.weirds.length, e.correlated.headers.length])).toEqual([['new', 'A', 1, 1]]);
+  });
+
+  it('joins evidence that arrives after its conn within the grace', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addConn(conn('A', T0));
+    clock.set(T0 + 2 * S);
+    c.addWeird(weird('A', T0));
+    c.addHeader(header('cid-A', T0));
+    clock.set(T0 + 6 * S);
+    const [e] = c.tick().ready;
+    expect([e?.correlated.weirds.length, e?.correlated.headers.length]).toEqual([1, 1]);
+  });
+
+  it('re-emits a conn as one update after late evidence, and forgets it after the late window', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addConn(conn('A', T0));
+    clock.set(T0 + 6 * S);
+    expect(c.tick().ready.map((e) => e.kind)).toEqual(['new']);
+    clock.set(T0 + 60 * S);
+    c.addHeader(header('cid-A', T0 + S / 2));
+    c.addHeader(header('cid-A', T0 + S / 3));
+    c.addWeird(weird('A', T0));
+    expect(c.tick().ready).toEqual([]); // waits one grace to batch the burst
+    clock.set(T0 + 66 * S);
+    const upd = c.tick().ready;
+    expect(upd.map((e) => [e.kind, e.correlated.headers.length, e.correlated.weirds.length])).toEqual([['update', 2, 1]]);
+    clock.set(T0 + 700 * S);
+    c.tick();
+    c.addWeird(weird('A', T0));
+    clock.set(T0 + 710 * S);
+    expect(c.tick().ready).toEqual([]);
+    expect(c.stats().weirdUids).toBe(1); // kept waiting for a conn that may come
+  });
+
+  it('ignores headers outside [ts - 1 s, ts + duration + 5 s] and from another sensor', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addHeader(header('cid-A', T0 - 2 * S));
+    c.addHeader(header('cid-A', T0 - S));
+    c.addHeader(header('cid-A', T0 + 6 * S));
+    c.addHeader(header('cid-A', T0 + 7 * S));
+    c.addHeader(header('cid-A', T0, { sensor: 'other' }));
+    c.addConn(conn('A', T0, { observer: 'me' }));
+    const [e] = c.flush().ready;
+    expect(e?.correlated.headers.map((h) => (h.tsUs - T0) / S)).toEqual([-1, 6]);
+  });
+
+  it('gives each retried connection on one 4-tuple its own packets (pop3-rej pattern)', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    const same = { communityId: 'cid-X', durationUs: 50_000, history: 'Sr', connState: 'REJ' as const };
+    for (const [i, t] of [T0, T0 + 550_000, T0 + 1_100_000].entries()) {
+      c.addHeader(header('cid-X', t, { tcpFlags: 0x02, ipId: i }));
+      c.addHeader(header('cid-X', t + 50_000, { tcpFlags: 0x14, srcIp: '10.0.0.2', srcPort: 80, dstIp: '10.0.0.1', dstPort: 40000 }));
+    }
+    c.addConn(conn('R1', T0, same));
+    c.addConn(conn('R2', T0 + 550_000, same));
+    c.addConn(conn('R3', T0 + 1_100_000, same));
+    const out = c.flush().ready;
+    expect(out.map((e) => [e.correlated.conn.uid, e.correlated.headers.length, e.correlated.headers[0]?.ipId])).toEqual([
+      ['R1', 2, 0],
+      ['R2', 2, 1],
+      ['R3', 2, 2],
+    ]);
+  });
+
+  it('remembers the previous connection on a 4-tuple for TIME_WAIT reuse', () => {
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, manualClock(T0));
+    c.addConn(conn('OLD', T0, { history: 'ShADadFf', connState: 'SF' }));
+    c.addConn(conn('NEW', T0 + 30 * S, { history: 'Sr', connState: 'REJ' }));
+    const out = c.flush().ready;
+    expect(out[1]?.correlated.previousClose).toEqual({ uid: 'OLD', closedTsUs: T0 + S, connState: 'SF', history: 'ShADadFf' });
+    expect(out[0]?.correlated.previousClose).toBeUndefined();
+  });
+
+  it('emits a conn only once when it is replayed', () => {
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, manualClock(T0));
+    c.addConn(conn('A', T0));
+    c.addConn(conn('A', T0));
+    expect(c.flush().ready).toHaveLength(1);
+    c.addConn(conn('A', T0));
+    expect(c.flush().ready).toHaveLength(0);
+  });
+
+  it('stays at its caps under 1,000,000 records and counts evictions', () => {
+    const cap = 10_000;
+    const settings: CorrelateSettings = {
+      ...DEFAULT_CORRELATE_SETTINGS,
+      maxPendingConns: cap,
+      maxEmittedConns: cap,
+      maxWeirdUids: cap,
+      maxHeaders: cap,
+      maxHosts: cap,
+      maxRecentCloses: cap,
+    };
+    const clock = createRecordClock();
+    const c = createCorrelator(settings, clock);
+    const n = 250_000;
+    let emitted = 0;
+    let evictedReported = 0;
+    const ip = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    for (let i = 0; i < n; i++) {
+      const t = T0 + i; // 1 µs apart: nothing reaches its grace, only caps bound the state
+      clock.observe(t);
+      const cid = `cid-${i}`;
+      for (const step of [
+        c.addHeader(header(`h-${i}`, t, { srcIp: ip(i) })),
+        c.addHeader(header(cid, t, { srcIp: ip(i + n) })),
+        c.addWeird(weird(`w-${i}`, t)),
+        c.addConn(conn(`c-${i}`, t, { communityId: cid, origP: i % 65536, origH: ip(i) })),
+      ]) {
+        emitted += step.ready.length;
+        evictedReported += step.evicted;
+      }
+    }
+    const s = c.stats();
+    expect([s.pendingConns, s.emittedConns, s.weirdUids, s.headers, s.hosts, s.recentCloses]).toEqual([cap, cap, cap, cap, cap, cap]);
+    expect(s.evictions).toEqual({
+      pendingConns: n - cap, // each early emission made room for a new conn
+      emittedConns: n - 2 * cap,
+      weirdUids: n - cap,
+      headers: 2 * n - cap,
+      hosts: 2 * n - cap,
+      recentCloses: n - 2 * cap,
+    });
+    expect(emitted).toBe(n - cap);
+    expect(evictedReported).toBe(Object.values(s.evictions).reduce((a, b) => a + b, 0));
+  });
+});
