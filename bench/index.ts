@@ -1,0 +1,126 @@
+/**
+ * `npm run bench [-- FILTER...]`: runs every `bench/*.bench.ts` (or those whose name contains a
+ * FILTER) and prints, per suite, the median throughput of each case and its ratio to the suite's
+ * baseline case, all measured in the same run.
+ *
+ * Convention for a bench file (e.g. bench/classify.bench.ts):
+ *
+ *     import { defineBench } from './index';
+ *     export default defineBench({
+ *       name: 'classify',
+ *       unit: 'records',            // what `items` counts
+ *       baseline: 'deriveFacts',    // the case the others are compared with
+ *       cases: [
+ *         { name: 'deriveFacts', items: N, run: () => ... },   // one call processes N items
+ *         { name: 'classify', items: N, run: () => ... },
+ *       ],
+ *     });
+ *
+ * Build inputs at module load (outside `run`); return something from `run` so the work cannot
+ * be optimised away. Each round runs every case (in rotating order) for at least `minRoundMs`;
+ * the median over `rounds` rounds is reported, with the slowest and fastest round.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+export interface BenchCase {
+  readonly name: string;
+  /** Items processed by one call of `run` (records, messages, ...). */
+  readonly items: number;
+  readonly run: () => unknown;
+}
+
+export interface BenchSuite {
+  readonly name: string;
+  /** What an item is, for the printout ("records"). */
+  readonly unit: string;
+  /** Name of the case the ratios are relative to. */
+  readonly baseline: string;
+  readonly cases: readonly BenchCase[];
+  /** Rounds to take the median over. Default 7. */
+  readonly rounds?: number;
+  /** Minimum time per case per round, ms. Default 250. */
+  readonly minRoundMs?: number;
+}
+
+/** Identity, for type checking a bench file's default export. */
+export function defineBench(suite: BenchSuite): BenchSuite {
+  return suite;
+}
+
+function isSuite(x: unknown): x is BenchSuite {
+  return typeof x === 'object' && x !== null && 'name' in x && 'cases' in x && Array.isArray(x.cases) && 'baseline' in x;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** Runs `c` for at least `minMs`; returns items per second. */
+function measure(c: BenchCase, minMs: number, sink: { n: number }): number {
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  let elapsedNs = 0n;
+  const minNs = BigInt(Math.round(minMs * 1e6));
+  while (elapsedNs < minNs) {
+    const out = c.run();
+    if (out !== undefined) sink.n++;
+    calls++;
+    elapsedNs = process.hrtime.bigint() - start;
+  }
+  return (calls * c.items) / (Number(elapsedNs) / 1e9);
+}
+
+const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+
+export function runSuite(suite: BenchSuite): void {
+  const rounds = suite.rounds ?? 7;
+  const minMs = suite.minRoundMs ?? 250;
+  const sink = { n: 0 };
+  const base = suite.cases.find((c) => c.name === suite.baseline);
+  if (base === undefined) throw new Error(`bench ${suite.name}: baseline case ${suite.baseline} does not exist`);
+  for (const c of suite.cases) measure(c, minMs / 2, sink); // warm-up
+  const samples = new Map<string, number[]>(suite.cases.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < suite.cases.length; i++) {
+      const c = suite.cases[(i + r) % suite.cases.length];
+      if (c !== undefined) samples.get(c.name)?.push(measure(c, minMs, sink));
+    }
+  }
+  const baseMedian = median(samples.get(base.name) ?? []);
+  console.log(`\n${suite.name}: ${suite.unit}/s, median of ${rounds} rounds (>= ${minMs} ms each); ratio = case / ${base.name}`);
+  const width = Math.max(...suite.cases.map((c) => c.name.length));
+  for (const c of suite.cases) {
+    const xs = samples.get(c.name) ?? [];
+    const m = median(xs);
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  [${fmt(lo)} .. ${fmt(hi)}]  ratio ${(m / baseMedian).toFixed(3)}`);
+  }
+  if (sink.n === 0) console.log('  (no case returned a value)');
+}
+
+async function main(): Promise<void> {
+  const filters = process.argv.slice(2);
+  const files = readdirSync(__dirname).filter((f) => f.endsWith('.bench.ts')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+  if (files.length === 0) {
+    console.error(`no bench/*.bench.ts matches ${filters.join(' ')}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  for (const f of files) {
+    const mod: unknown = await import(path.join(__dirname, f));
+    const suite = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
+    if (!isSuite(suite)) {
+      console.error(`${f}: default export is not a defineBench(...) suite`);
+      process.exitCode = 1;
+      continue;
+    }
+    runSuite(suite);
+  }
+}
+
+if (require.main === module) void main();
