@@ -175,31 +175,55 @@ export interface PacketHeader {
  * and the `zeek_rst_dead_letters_total{reason}` metric use these literals.
  */
 export type DeadLetterReason =
+  /** Larger than the configured limit (default 1 MiB). */
   | 'oversized_message'
+  /** No bytes, or only whitespace. */
   | 'empty_message'
   | 'invalid_utf8'
   | 'malformed_json'
+  /** Valid JSON, but not an object (array, string, number, null). */
   | 'not_an_object'
+  /** The wrapper key, `_path` or `#path` names a log other than conn/weird, none names one, or it contradicts the topic's type. */
   | 'unknown_log_type'
+  /** A required field is absent (or null, or a canonified uid in strict mode). */
   | 'missing_field'
+  /** A field has the wrong JSON/Avro type (a port as a string, a bool as "T"). */
   | 'wrong_type'
+  /** Not an IPv4/IPv6 address, or the two endpoints are of different families. */
   | 'invalid_ip'
+  /** Port not an integer in 0..65535. */
   | 'invalid_port'
+  /** TTL / hop limit not an integer in 0..255. */
   | 'invalid_ttl'
+  /** IPv4 ID not an integer in 0..65535. */
   | 'invalid_ip_id'
+  /** TCP flags not an integer in 0..255. */
   | 'invalid_flags'
+  /** TCP window not an integer in 0..65535. */
   | 'invalid_window'
+  /** seq / ack not an integer in 0..2^32-1. */
   | 'invalid_sequence'
+  /** A byte or packet count below zero. */
   | 'negative_count'
+  /** A duration below zero. */
   | 'negative_duration'
+  /** NaN or ±Infinity (TSV `nan`/`inf`). */
   | 'non_finite_number'
+  /** A ts that is neither epoch seconds/millis nor ISO 8601, or canonified X's in strict mode. */
   | 'invalid_timestamp'
+  /** A ts outside the accepted window (default 1990-01-01 .. 2100-01-01). */
   | 'timestamp_out_of_range'
+  /** A value outside a closed set (proto, conn_state, ip_version). */
   | 'invalid_enum'
+  /** A TSV data line without headers, or with the wrong number of columns. */
   | 'invalid_tsv'
+  /** Avro bytes end before the record (or its framing header) does. */
   | 'truncated_avro'
+  /** Unknown single-object fingerprint or Confluent schema id, or a writer schema that does not resolve. */
   | 'unknown_schema'
+  /** Any other Avro failure: unknown framing, trailing bytes, bad union index, corrupt container. */
   | 'invalid_avro'
+  /** Elasticsearch rejected the document (mapping conflict). */
   | 'mapping_rejected';
 
 /** The pipeline stage that produced a dead letter. */

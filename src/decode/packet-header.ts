@@ -21,9 +21,9 @@ import { ZeekRstError } from '../errors';
 import { fingerprintBytes } from './avro-fingerprint';
 import { communityId, IP_PROTO } from './community-id';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
-import type { DecodeOptions, Problem } from './validate';
+import type { DecodeOptions, Fields, Problem } from './validate';
 import {
-  checkTsRange, createFieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, messageText, problem, show, timeToUs,
+  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, messageText, problem, show, timeToUs,
 } from './validate';
 
 export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
@@ -217,8 +217,8 @@ function fromAvroValue(value: unknown, raw: Uint8Array, source: SourceRef, optio
 }
 
 /** Validates header fields (snake_case, as in the schema) into a PacketHeader. */
-function buildHeader(fields: ReadonlyMap<string, unknown>, tsUs: number, raw: Uint8Array, source: SourceRef): Decoded<PacketHeader> {
-  const r = createFieldReader(fields);
+function buildHeader(fields: Fields, tsUs: number, raw: Uint8Array, source: SourceRef): Decoded<PacketHeader> {
+  const r = new FieldReader(fields);
   const sensor = r.optString('sensor') ?? null;
   const srcIp = r.addr('src_ip');
   const dstIp = r.addr('dst_ip');

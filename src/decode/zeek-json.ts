@@ -13,11 +13,23 @@
 import type { ConnRecord, DeadLetter, Decoded, SourceRef, WeirdRecord } from '../domain';
 import type { RecordContext, ZeekLogRecord, ZeekLogType } from './zeek-record';
 import { buildZeekRecord, isZeekLogType } from './zeek-record';
-import type { DecodeOptions } from './validate';
-import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, messageText, problem, show } from './validate';
+import type { DecodeOptions, Fields } from './validate';
+import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, objectFields, isProblem, messageText, problem, show } from './validate';
 
 /** Nesting deeper than this is not Zeek's and is ignored (kept out of the flat map). */
 const MAX_NESTING = 4;
+
+/** Zeek's own JSON is flat; only re-nested input (`{"id": {...}}`) needs the copy below. */
+function hasNesting(obj: Record<string, unknown>): boolean {
+  for (const key in obj) if (isPlainObject(obj[key])) return true;
+  return false;
+}
+
+function flatten(obj: Record<string, unknown>): Fields {
+  const out = new Map<string, unknown>();
+  flattenInto(obj, '', out, 0);
+  return out;
+}
 
 function flattenInto(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>, depth: number): void {
   for (const key of Object.keys(obj)) {
@@ -97,8 +109,7 @@ export function decodeZeekJson(
     }
     type = log;
   }
-  const fields = new Map<string, unknown>();
-  flattenInto(body, '', fields, 0);
+  const fields = hasNesting(body) ? flatten(body) : objectFields(body);
   const ctx: RecordContext = { raw, source, options, ...(index !== undefined && { index }) };
   return buildZeekRecord(type, fields, ctx);
 }

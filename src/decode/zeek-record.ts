@@ -7,8 +7,8 @@
 import type { ConnRecord, ConnState, Decoded, SourceRef, Transport, WeirdRecord } from '../domain';
 import { CONN_STATES } from '../domain';
 import { communityId, ipProtoOf } from './community-id';
-import type { DecodeOptions, FieldReader, Problem } from './validate';
-import { createFieldReader, deadLetter, isCanonified, isProblem, problem, show, timeToUs } from './validate';
+import type { DecodeOptions, Fields, Problem } from './validate';
+import { FieldReader, deadLetter, isCanonified, isProblem, problem, show, timeToUs } from './validate';
 
 export type ZeekLogType = 'conn' | 'weird';
 export const ZEEK_LOG_TYPES: readonly ZeekLogType[] = ['conn', 'weird'];
@@ -22,8 +22,8 @@ export function isZeekLogType(x: unknown): x is ZeekLogType {
   return x === 'conn' || x === 'weird';
 }
 
-const TRANSPORTS: readonly Transport[] = ['tcp', 'udp', 'icmp', 'unknown_transport'];
-const CONN_STATE_CODES = Object.keys(CONN_STATES).filter((k): k is ConnState => k in CONN_STATES);
+const TRANSPORTS: ReadonlySet<Transport> = new Set<Transport>(['tcp', 'udp', 'icmp', 'unknown_transport']);
+const CONN_STATE_CODES: ReadonlySet<ConnState> = new Set(Object.keys(CONN_STATES).filter((k): k is ConnState => k in CONN_STATES));
 
 /** Everything a record builder needs besides the fields. */
 export interface RecordContext {
@@ -59,8 +59,8 @@ function observerOf(r: FieldReader, ctx: RecordContext): string | undefined {
   return r.optString('_system_name') ?? ctx.options.observer;
 }
 
-export function buildConn(fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<ConnRecord> {
-  const r = createFieldReader(fields);
+export function buildConn(fields: Fields, ctx: RecordContext): Decoded<ConnRecord> {
+  const r = new FieldReader(fields);
   const ts = readTs(r, ctx);
   if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
   let canonified = ts.canonified;
@@ -143,8 +143,8 @@ export function computeConnCommunityId(
   return communityId({ proto: n, srcIp: origH, dstIp: respH, srcPort: origP, dstPort: respP }) ?? '';
 }
 
-export function buildWeird(fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<WeirdRecord> {
-  const r = createFieldReader(fields);
+export function buildWeird(fields: Fields, ctx: RecordContext): Decoded<WeirdRecord> {
+  const r = new FieldReader(fields);
   const ts = readTs(r, ctx);
   if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
   let canonified = ts.canonified;
@@ -192,7 +192,7 @@ export function buildWeird(fields: ReadonlyMap<string, unknown>, ctx: RecordCont
 }
 
 /** Builds the record for a known log type, wrapped with its type. */
-export function buildZeekRecord(log: ZeekLogType, fields: ReadonlyMap<string, unknown>, ctx: RecordContext): Decoded<ZeekLogRecord> {
+export function buildZeekRecord(log: ZeekLogType, fields: Fields, ctx: RecordContext): Decoded<ZeekLogRecord> {
   if (log === 'conn') {
     const d = buildConn(fields, ctx);
     return d.ok ? { ok: true, value: { log, record: d.value } } : d;
