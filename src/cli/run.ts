@@ -1,6 +1,375 @@
-import { notBuiltYet } from './main';
+/**
+ * `zeek-rst run`: Kafka -> decode -> correlate -> classify -> ECS -> Elasticsearch (SPEC.md §6, §7).
+ *
+ * Delivery rule (README "Operations"): a Kafka message's offset is committed only when
+ * - every dead letter it produced is acknowledged by the dead-letter topic, and
+ * - every record it produced is out of the correlator's reach (its retention, late window +
+ *   2 × grace, has passed) and every document enqueued up to that moment is acknowledged by
+ *   Elasticsearch or dead-lettered (source/release-queue.ts).
+ * So after a kill -9 a restart re-reads at most one retention of input, rewrites the same `_id`s
+ * and re-applies late evidence: nothing lost, nothing doubled. SIGTERM/SIGINT stop fetching,
+ * flush the correlator, drain the sink, release and commit everything, and exit 0.
+ */
+import { parseArgs } from 'node:util';
+import { Partitioners, type Producer } from 'kafkajs';
+import { loadDevicesFile } from '../config/devices';
+import { loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
+import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from '../correlate/settings';
+import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from '../classify/settings';
+import type { DeadLetter, SourceRef } from '../domain';
+import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
+import type { DecodeOptions } from '../decode/validate';
+import { decodeZeekMessage } from '../decode/zeek-json';
+import type { ZeekLogType } from '../decode/zeek-record';
+import { ZeekRstError } from '../errors';
+import { createRootLogger, stageLogger, type Logger } from '../log';
+import { createMetrics, serveOps, type Metrics, type OpsServer } from '../metrics';
+import { createClassifyPipeline, type PipelineStep } from '../pipeline';
+import { createDeadLetterWriter } from '../sink/dead-letter';
+import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
+import { documentId } from '../sink/ecs';
+import { connIndexFor } from '../sink/templates';
+import { createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
+import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
+import { createReleaseQueue } from '../source/release-queue';
+import { readFile } from 'node:fs/promises';
 
-// Placeholder: replaced by the issue that builds `zeek-rst run`.
-export function run(_argv: readonly string[]): Promise<number> {
-  return Promise.resolve(notBuiltYet('run'));
+export const HELP = `Usage: zeek-rst run [--config FILE]
+
+The pipeline: consumes Zeek conn and weird records and sampled packet headers from Kafka,
+classifies every TCP reset and writes ECS documents to Elasticsearch. Configuration: the YAML
+file and ZEEK_RST_* environment variables (README, Configuration). Serves /metrics and /healthz
+on metrics.host:metrics.port. SIGTERM or SIGINT: stop fetching, flush, commit, exit 0.
+
+Options:
+  --config FILE   YAML configuration
+  -h, --help      show this help`;
+
+const TICK_MS = 200;
+const COMMIT_EVERY_MS = 1000;
+
+/** What the demo and the tests watch. */
+export interface RunStatus {
+  /** Sum of the consumer lag over assigned partitions (from the last batch of each). */
+  readonly lag: number;
+  /** Partitions seen in at least one batch. */
+  readonly partitionsSeen: number;
+  readonly pendingConns: number;
+  readonly sinkPending: number;
+  /** Messages read and not yet complete. */
+  readonly incomplete: number;
+  readonly documentsEnqueued: number;
+  readonly fatal: string | undefined;
+}
+
+export interface RunningPipeline {
+  status(): RunStatus;
+  /** Graceful stop: stop fetching, flush, drain, commit, disconnect. Resolves to the exit code. */
+  stop(): Promise<number>;
+  /** Resolves with the exit code once the pipeline stopped (gracefully or after a fatal error). */
+  readonly stopped: Promise<number>;
+  readonly metricsPort: number | undefined;
+}
+
+function toCorrelateSettings(c: Config['correlate']): CorrelateSettings {
+  return {
+    ...DEFAULT_CORRELATE_SETTINGS,
+    graceUs: c.graceMs * 1000,
+    lateWindowUs: c.lateWindowMs * 1000,
+    maxPendingConns: c.maxPendingConns,
+    maxEmittedConns: c.maxEmittedConns,
+    maxWeirdUids: c.maxWeirdUids,
+    maxHeaders: c.maxHeaders,
+    maxHosts: c.maxHosts,
+  };
+}
+
+function toClassifySettings(c: Config['classify']): ClassifySettings {
+  return {
+    ...DEFAULT_CLASSIFY_SETTINGS,
+    idleThresholdS: c.idleThresholdS,
+    ttlDeltaThreshold: c.ttlDeltaThreshold,
+    twoMslS: c.twoMslS,
+    scanWindowS: c.scanWindowS,
+    scanPortThreshold: c.scanPortThreshold,
+    scanHostThreshold: c.scanHostThreshold,
+  };
+}
+
+async function loadConfluentSchemas(entries: readonly string[]): Promise<Record<number, unknown>> {
+  const registry: Record<number, unknown> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const id = Number(entry.slice(0, eq));
+    const file = entry.slice(eq + 1);
+    try {
+      registry[id] = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err: unknown) {
+      throw new ZeekRstError('ZRST_SCHEMA_INVALID', `decode.confluentSchemas: ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  return registry;
+}
+
+export interface StartOptions {
+  readonly log?: Logger;
+  /** Wall clock in µs; injectable for tests. */
+  readonly nowUs?: () => number;
+}
+
+export async function startPipeline(config: Config, options: StartOptions = {}): Promise<RunningPipeline> {
+  const root = options.log ?? createRootLogger({ level: config.log.level });
+  const log = { source: stageLogger(root, 'source'), decode: stageLogger(root, 'decode'), correlate: stageLogger(root, 'correlate'), sink: stageLogger(root, 'sink'), ops: stageLogger(root, 'ops') };
+  const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
+  const metrics: Metrics = createMetrics();
+  const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
+  const codec: HeaderCodec = createHeaderCodec({ registry: await loadConfluentSchemas(config.decode.confluentSchemas) });
+  const decodeOptions: DecodeOptions = {
+    allowCanonified: config.decode.allowCanonified,
+    maxMessageBytes: config.decode.maxMessageBytes,
+    ...(config.observer.name === undefined ? {} : { observer: config.observer.name }),
+  };
+  const correlate = toCorrelateSettings(config.correlate);
+  const pipeline = createClassifyPipeline({ correlate, classify: toClassifySettings(config.classify), devices }, { now: nowUs });
+  const retentionUs = correlate.lateWindowUs + 2 * correlate.graceUs + TICK_MS * 1000;
+  const tracker = createOffsetTracker();
+  const releases = createReleaseQueue(retentionUs);
+  const prefix = config.elasticsearch.indexPrefix;
+  const topics = config.topics;
+  const logTypeOf = (topic: string): ZeekLogType | undefined => {
+    if (topics.conn === topics.weird) return undefined; // one topic for both: the wrapper key or _path says which
+    return topic === topics.conn ? 'conn' : 'weird';
+  };
+
+  let fatal: ZeekRstError | undefined;
+  let resolveStopped: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stopping: Promise<number> | undefined;
+  let stopPipeline: (code: number) => Promise<number> = () => Promise.resolve(1);
+  const onFatal = (err: ZeekRstError): void => {
+    if (fatal !== undefined) return;
+    fatal = err;
+    root.error({ code: err.code, error: err.message }, 'stopping: the pipeline cannot go on');
+    void stopPipeline(1);
+  };
+
+  const es = createEsClient(config.elasticsearch);
+  if (config.elasticsearch.installTemplates) {
+    const report = await installTemplates(es, prefix, { onlyIfAbsent: true });
+    log.sink.info({ template: report.template, scansIndex: report.scansIndex }, 'index templates checked');
+  }
+  const kafka = createKafka(config.kafka, log.source);
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const deadLetters = createDeadLetterWriter(producer, topics.deadLetter, metrics);
+  const pendingWrites = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    pendingWrites.add(p);
+    void p.finally(() => pendingWrites.delete(p));
+  };
+
+  const sink = createElasticSink({
+    client: es,
+    settings: config.sink,
+    log: log.sink,
+    metrics,
+    onFatal,
+    onRejected: (r: Rejection) =>
+      // The value is the refused document (the conn's own bytes are not kept in memory); the
+      // headers name the conn's message so the original can be found.
+      deadLetters.write([
+        { reason: 'mapping_rejected', stage: 'sink', detail: `${r.errorType} (HTTP ${r.status}): ${r.reason}`, raw: Buffer.from(JSON.stringify(r.doc.body)), source: r.doc.source },
+      ]),
+  });
+
+  // Where each conn came from, by document id, for the headers of a sink dead letter (OutputDoc
+  // does not carry the conn's SourceRef). Bounded like the correlator's own conn state.
+  const connSources = new Map<string, SourceRef>();
+  const connSourcesCap = correlate.maxPendingConns + correlate.maxEmittedConns;
+  const rememberSource = (id: string, ref: SourceRef): void => {
+    connSources.delete(id);
+    connSources.set(id, ref);
+    if (connSources.size > connSourcesCap) {
+      const oldest = connSources.keys().next();
+      if (oldest.done !== true) connSources.delete(oldest.value);
+    }
+  };
+  const unknownSource: SourceRef = { kind: 'kafka', topic: topics.conn, partition: -1, offset: '-1' };
+
+  const enqueue = (step: PipelineStep): void => {
+    for (const out of step.docs) {
+      const source = connSources.get(out.id) ?? unknownSource;
+      sink.enqueue({ id: out.id, index: connIndexFor(prefix, Date.parse(out.doc['@timestamp'])), body: out.doc, source, verdict: out.classification.verdict });
+    }
+    if (step.evicted > 0) metrics.evictions.inc({ kind: 'correlator' }, step.evicted);
+  };
+
+  const release = (ref: MessageRef): void => {
+    tracker.release(ref);
+  };
+
+  const onMessage = (m: SourceMessage): void => {
+    const ref: MessageRef = { topic: m.topic, partition: m.partition, offset: m.offset };
+    const source: SourceRef = { kind: 'kafka', ...ref };
+    const raw = m.value ?? Buffer.alloc(0);
+    const deads: DeadLetter[] = [];
+    const t = nowUs();
+    if (m.topic === topics.headers) {
+      const r = codec.decode(raw, source, decodeOptions);
+      if (r.ok) {
+        tracker.acquire(ref);
+        releases.hold(ref, t);
+        enqueue(pipeline.addHeader(r.value));
+      } else deads.push(r.dead);
+    } else {
+      for (const r of decodeZeekMessage(raw, source, decodeOptions, logTypeOf(m.topic))) {
+        if (!r.ok) {
+          deads.push(r.dead);
+          continue;
+        }
+        tracker.acquire(ref);
+        releases.hold(ref, t);
+        if (r.value.log === 'conn') {
+          rememberSource(documentId(r.value.record.observer, r.value.record.uid), source);
+          enqueue(pipeline.addConn(r.value.record));
+        } else enqueue(pipeline.addWeird(r.value.record));
+      }
+    }
+    if (deads.length > 0) {
+      tracker.acquire(ref);
+      for (const d of deads) log.decode.debug({ topic: m.topic, partition: m.partition, offset: m.offset, reason: d.reason }, 'dead letter');
+      track(
+        deadLetters.write(deads).then(
+          () => {
+            release(ref);
+          },
+          (err: unknown) => {
+            metrics.errors.inc({ stage: 'decode', kind: 'dead_letter_write' });
+            onFatal(new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', `dead-letter topic ${topics.deadLetter}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+          },
+        ),
+      );
+    }
+    release(ref); // the processing hold
+  };
+
+  const source = createKafkaSource({
+    kafka,
+    config: config.kafka,
+    topics: [...new Set([topics.conn, topics.weird, topics.headers])],
+    tracker,
+    log: log.source,
+    metrics,
+    onMessage,
+    hasCapacity: () => sink.pendingCount() < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
+    commitEveryMs: COMMIT_EVERY_MS,
+    onFatal,
+  });
+
+  const updateGauges = (): void => {
+    const s = pipeline.stats();
+    metrics.pending.set({ kind: 'conn' }, s.pendingConns);
+    metrics.pending.set({ kind: 'emitted_conn' }, s.emittedConns);
+    metrics.pending.set({ kind: 'weird_uid' }, s.weirdUids);
+    metrics.pending.set({ kind: 'header' }, s.headers);
+  };
+
+  const ticker = setInterval(() => {
+    enqueue(pipeline.tick());
+    for (const ref of releases.due(nowUs(), sink.lastEnqueued(), sink.completedThrough())) release(ref);
+    updateGauges();
+  }, TICK_MS);
+
+  let ops: OpsServer | undefined;
+  if (config.metrics.enabled) {
+    ops = await serveOps({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      registry: metrics.registry,
+      health: () => ({ ok: fatal === undefined && sink.healthy(), detail: { elasticsearch: sink.healthy() ? 'ok' : 'retrying', sinkPending: sink.pendingCount(), incomplete: tracker.incompleteCount() } }),
+    });
+    log.ops.info({ host: config.metrics.host, port: ops.port }, 'serving /metrics and /healthz');
+  }
+
+  stopPipeline = (code: number): Promise<number> => {
+    stopping ??= (async (): Promise<number> => {
+      let exit = code;
+      try {
+        await source.stopFetching();
+        clearInterval(ticker);
+        if (fatal === undefined) {
+          enqueue(pipeline.flush());
+          const drained = await Promise.race([sink.drain().then(() => true), new Promise<boolean>((r) => {
+            setTimeout(() => {
+              r(false);
+            }, config.sink.shutdownTimeoutMs).unref();
+          })]);
+          if (!drained) log.sink.warn({ pending: sink.pendingCount() }, 'Elasticsearch did not take every document before the shutdown timeout; their offsets stay uncommitted');
+          await Promise.all([...pendingWrites]);
+          for (const ref of releases.releaseAll(sink.lastEnqueued(), sink.completedThrough())) release(ref);
+          await source.commit();
+        }
+      } catch (err: unknown) {
+        root.error({ error: err instanceof Error ? err.message : String(err) }, 'error while stopping');
+        exit = 1;
+      }
+      await sink.close();
+      await source.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await es.close().catch(() => undefined);
+      if (ops !== undefined) await ops.close();
+      root.info({ exitCode: fatal === undefined ? exit : 1 }, 'stopped');
+      const final = fatal === undefined ? exit : 1;
+      resolveStopped(final);
+      return final;
+    })();
+    return stopping;
+  };
+
+  await source.start();
+  root.info({ group: config.kafka.group, topics: [topics.conn, topics.weird, topics.headers], indexPrefix: prefix }, 'pipeline running');
+
+  return {
+    status: () => {
+      let lag = 0;
+      for (const v of source.lag().values()) lag += v;
+      return {
+        lag,
+        partitionsSeen: source.lag().size,
+        pendingConns: pipeline.stats().pendingConns,
+        sinkPending: sink.pendingCount(),
+        incomplete: tracker.incompleteCount(),
+        documentsEnqueued: sink.lastEnqueued(),
+        fatal: fatal?.message,
+      };
+    },
+    stop: () => stopPipeline(0),
+    stopped,
+    metricsPort: ops?.port,
+  };
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (err: unknown) {
+    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
+  if (values.help === true) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const config = loadConfig(values.config);
+  const running = await startPipeline(config);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`zeek-rst run: ${signal}: stopping (flush, commit)\n`);
+    void running.stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return running.stopped;
 }

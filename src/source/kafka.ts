@@ -1,0 +1,250 @@
+/**
+ * The Kafka side of `run`: the client (TLS, SASL), one consumer group on the conn, weird and
+ * header topics, backpressure and offset commits.
+ *
+ * - Messages are handed to `onMessage` one by one after `tracker.track`; offsets are never
+ *   auto-committed. A commit loop sends the tracker's contiguous completed positions
+ *   (sink-acknowledged, dead-lettered or released; see release-queue.ts) every `commitEveryMs`.
+ * - Backpressure: while `hasCapacity()` is false (sink queue or tracked messages full),
+ *   eachBatch waits inside the batch, heartbeating so the group does not evict this member;
+ *   kafkajs does not fetch for a partition whose batch has not returned, so fetching pauses.
+ * - On a rebalance, partitions no longer assigned are forgotten: their uncommitted messages go
+ *   to the new owner, and this process ignores late completions for them.
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Config } from '../config/schema';
+import { ZeekRstError } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { OffsetTracker } from './offset-tracker';
+
+/** One delivered message, as the pipeline sees it. */
+export interface SourceMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Null for a tombstone. */
+  readonly value: Buffer | null;
+}
+
+function readPem(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    throw new ZeekRstError('ZRST_CONFIG_INVALID', `${field}: cannot read ${file}`, { cause: err });
+  }
+}
+
+function saslOf(c: Config['kafka']): SASLOptions | undefined {
+  if (c.saslMechanism === undefined || c.saslUsername === undefined || c.saslPassword === undefined) return undefined;
+  const { saslUsername: username, saslPassword: password } = c;
+  switch (c.saslMechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+    default: {
+      const never: never = c.saslMechanism;
+      return never;
+    }
+  }
+}
+
+/** kafkajs logs through our pino logger (its own lines carry broker names, never credentials). */
+function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
+  return () => (entry) => {
+    const fields = { namespace: entry.namespace, error: typeof entry.log['error'] === 'string' ? entry.log['error'] : undefined };
+    const message = `kafkajs: ${entry.log.message}`;
+    if (entry.level === logLevel.ERROR) log.error(fields, message);
+    else if (entry.level === logLevel.WARN) log.warn(fields, message);
+    else log.debug(fields, message);
+  };
+}
+
+export function createKafka(c: Config['kafka'], log: Logger): Kafka {
+  const options: KafkaConfig = {
+    clientId: c.clientId,
+    brokers: [...c.brokers],
+    connectionTimeout: c.connectionTimeoutMs,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(log),
+    // Broker restarts: keep reconnecting for a long while instead of failing the consumer.
+    retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 30_000 },
+  };
+  const wantsTls = c.ssl || c.caFile !== undefined || c.certFile !== undefined;
+  if (wantsTls) {
+    options.ssl = {
+      rejectUnauthorized: c.rejectUnauthorized,
+      ...(c.caFile === undefined ? {} : { ca: [readPem(c.caFile, 'kafka.caFile')] }),
+      ...(c.certFile === undefined ? {} : { cert: readPem(c.certFile, 'kafka.certFile') }),
+      ...(c.keyFile === undefined ? {} : { key: readPem(c.keyFile, 'kafka.keyFile') }),
+    };
+  }
+  const sasl = saslOf(c);
+  if (sasl !== undefined) options.sasl = sasl;
+  return new Kafka(options);
+}
+
+export interface KafkaSourceOptions {
+  readonly kafka: Kafka;
+  readonly config: Config['kafka'];
+  readonly topics: readonly string[];
+  readonly tracker: OffsetTracker;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Handles one tracked message synchronously (decode, correlate, enqueue). Never throws on bad input. */
+  readonly onMessage: (message: SourceMessage) => void;
+  /** False while the sink or the tracker is full. */
+  readonly hasCapacity: () => boolean;
+  readonly commitEveryMs: number;
+  /** Called when the consumer crashes for good (kafkajs gave up); the pipeline stops without committing more. */
+  readonly onFatal: (err: ZeekRstError) => void;
+}
+
+export interface KafkaSource {
+  start(): Promise<void>;
+  /** Stops taking new messages; resolves when no batch is being processed. */
+  stopFetching(): Promise<void>;
+  /** Commits what the tracker says is complete. */
+  commit(): Promise<void>;
+  /** Per topic/partition: high watermark minus the next offset, from the last batch seen. */
+  lag(): ReadonlyMap<string, number>;
+  /** Partitions assigned to this member (empty before the first join). */
+  assigned(): readonly { topic: string; partition: number }[];
+  disconnect(): Promise<void>;
+}
+
+const CAPACITY_POLL_MS = 50;
+const HEARTBEAT_EVERY_MS = 1000;
+
+export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
+  const consumer: Consumer = o.kafka.consumer({
+    groupId: o.config.group,
+    sessionTimeout: o.config.sessionTimeoutMs,
+    maxBytesPerPartition: o.config.maxBytesPerPartition,
+    retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 30_000 },
+  });
+  const lags = new Map<string, number>();
+  let assignment: { topic: string; partition: number }[] = [];
+  let stopping = false;
+  let activeBatches = 0;
+  let idleWaiters: (() => void)[] = [];
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> = Promise.resolve();
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const next: { topic: string; partition: number }[] = [];
+    for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const partition of partitions) next.push({ topic, partition });
+    const keep = new Set(next.map((p) => `${p.topic}/${p.partition}`));
+    for (const p of assignment) if (!keep.has(`${p.topic}/${p.partition}`)) o.tracker.forget(p);
+    assignment = next;
+    o.log.info({ group: event.payload.groupId, partitions: next.map((p) => `${p.topic}/${p.partition}`) }, 'joined the consumer group');
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (event.payload.restart) {
+      o.log.warn({ error: event.payload.error.message }, 'consumer crashed; kafkajs restarts it');
+      return;
+    }
+    o.metrics.errors.inc({ stage: 'source', kind: 'crash' });
+    o.onFatal(new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', event.payload.error.message, { cause: event.payload.error }));
+  });
+
+  const commitNow = async (): Promise<void> => {
+    const positions = o.tracker.committable();
+    if (positions.length === 0) return;
+    await consumer.commitOffsets(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    o.tracker.markCommitted(positions);
+    o.metrics.commits.inc();
+    o.log.debug({ positions: positions.map((p) => `${p.topic}/${p.partition}@${p.offset}`) }, 'committed offsets');
+  };
+
+  /** Serialises commits: the loop and the final commit never overlap. */
+  const commit = (): Promise<void> => {
+    committing = committing.then(commitNow, commitNow);
+    return committing;
+  };
+
+  const batchDone = (): void => {
+    activeBatches -= 1;
+    if (activeBatches === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  return {
+    async start() {
+      await consumer.connect();
+      for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.config.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          const isRunning = (): boolean => payload.isRunning();
+          const isStale = (): boolean => payload.isStale();
+          const heartbeat = (): Promise<void> => payload.heartbeat();
+          activeBatches += 1;
+          try {
+            let lastBeat = Date.now();
+            for (const m of batch.messages) {
+              while (!o.hasCapacity() && !stopping && isRunning() && !isStale()) {
+                o.metrics.paused.set(1);
+                await new Promise((r) => setTimeout(r, CAPACITY_POLL_MS));
+                if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+                  await heartbeat();
+                  lastBeat = Date.now();
+                }
+              }
+              o.metrics.paused.set(0);
+              if (stopping || !isRunning() || isStale()) break;
+              if (o.tracker.track({ topic: batch.topic, partition: batch.partition, offset: m.offset })) {
+                o.metrics.recordsIn.inc({ topic: batch.topic });
+                o.onMessage({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value });
+              }
+              payload.resolveOffset(m.offset);
+              const lag = Number(BigInt(batch.highWatermark) - BigInt(m.offset) - 1n);
+              lags.set(`${batch.topic}/${batch.partition}`, lag);
+              o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+              if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+                await heartbeat();
+                lastBeat = Date.now();
+              }
+            }
+            if (batch.messages.length === 0) lags.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
+          } finally {
+            batchDone();
+          }
+        },
+      });
+      commitTimer = setInterval(() => {
+        commit().catch((err: unknown) => {
+          o.metrics.errors.inc({ stage: 'source', kind: 'commit' });
+          o.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'offset commit failed; the next one will carry it');
+        });
+      }, o.commitEveryMs);
+      commitTimer.unref();
+    },
+
+    async stopFetching() {
+      stopping = true;
+      consumer.pause(o.topics.map((topic) => ({ topic })));
+      if (activeBatches > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+
+    commit,
+
+    lag: () => lags,
+    assigned: () => assignment,
+
+    async disconnect() {
+      if (commitTimer !== undefined) clearInterval(commitTimer);
+      await committing.catch(() => undefined);
+      await consumer.disconnect();
+    },
+  };
+}
