@@ -2,6 +2,8 @@
  * Where the local stack lives and how it is reached: versions, ports, folders. Everything is
  * derived once from the repository root and the environment, then frozen and passed down.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** Kafka broker artifact resolved from Maven Central (broker + controller in one JVM, KRaft). */
@@ -67,11 +69,36 @@ function intFromEnv(env: Env, name: string, fallback: number, min: number, max: 
   return value;
 }
 
+/** Can a user other than the owner walk down into `dir` (every folder on the way has o+x)? */
+function othersCanEnter(dir: string): boolean {
+  for (let current = dir; ; current = path.dirname(current)) {
+    try {
+      if ((fs.statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (current === path.dirname(current)) return true;
+  }
+}
+
+/**
+ * Elasticsearch's home (distribution, data, logs): `.cache/elasticsearch`, unless root must hand
+ * it to the unprivileged ES user and that user cannot reach the checkout (a clone under /root):
+ * then a folder of its own under /var/tmp, named after the checkout. ZEEK_RST_STACK_ES_HOME wins.
+ */
+function elasticsearchHome(root: string, cacheDir: string, env: Env): string {
+  const override = env.ZEEK_RST_STACK_ES_HOME;
+  if (override !== undefined && override !== '') return path.resolve(override);
+  if (process.getuid?.() !== 0 || othersCanEnter(root)) return path.join(cacheDir, 'elasticsearch');
+  const id = createHash('sha256').update(cacheDir).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `zeek-rst-${id}`, 'elasticsearch');
+}
+
 export function createStackConfig(root: string, env: Env = process.env): StackConfig {
   const cacheDir = path.join(root, '.cache');
   const runDir = path.join(cacheDir, 'run');
   const kafkaHome = path.join(cacheDir, 'kafka');
-  const esHome = path.join(cacheDir, 'elasticsearch');
+  const esHome = elasticsearchHome(root, cacheDir, env);
   const kafkaPort = intFromEnv(env, 'ZEEK_RST_STACK_KAFKA_PORT', 19092, 1024, 65535);
   const config: StackConfig = {
     root,
