@@ -1,0 +1,113 @@
+/**
+ * The corpus, produced to Kafka, ends up in Elasticsearch as one document per conn record, and
+ * each indexed `_source` equals what `zeek-rst classify` prints for the same files.
+ *
+ * Zeek's btests reuse uids across traces (the same seed), so every case gets its own observer
+ * (`_system_name`, as zeek-kafka writes it): ids are per observer and uid (SPEC §5).
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { Kafka } from 'kafkajs';
+import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { documentId } from '../../src/sink/ecs';
+import { waitFor } from '../helpers/wait';
+import { CORPUS, connCount, createTopics, esClient, kafkaClient, spawnCli, testConfig, testEnv, testNames } from './pipeline-harness';
+
+const CONN_CASES = [
+  'ftp-auth-tls-server-rst', 'http-to-ssh-server-rst', 'imap-starttls-teardown-rst', 'irc-starttls-teardown-rst', 'ldap-idle-client-rst',
+  'modbus-p502-scan-rst', 'pop3-fin-then-rst', 'pop3-rej', 'retransmit-then-rst', 'ssh-server-rst', 'teredo-orphan-rst', 'zeek-docs-json-reference',
+] as const;
+const WEIRD_CASES = ['pop3-fin-then-rst', 'bad-checksums'] as const;
+
+function withObserver(file: string, observer: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const record: unknown = JSON.parse(l);
+      if (typeof record !== 'object' || record === null) throw new Error(`${file}: not an object`);
+      return JSON.stringify({ ...record, _system_name: observer });
+    });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function idOf(doc: unknown): string {
+  if (!isRecord(doc) || !isRecord(doc['zeek']) || !isRecord(doc['observer'])) throw new Error('document without zeek/observer');
+  const uid = doc['zeek']['session_id'];
+  const observer = doc['observer']['name'];
+  if (typeof uid !== 'string' || typeof observer !== 'string') throw new Error('document without session_id/observer.name');
+  return documentId(observer, uid);
+}
+
+describe('pipeline: corpus to Elasticsearch', () => {
+  const n = testNames('corpus');
+  let kafka: Kafka;
+  let es: Client;
+  let running: RunningPipeline | undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'zeek-rst-corpus-'));
+  const connFile = path.join(dir, 'conn.json');
+  const weirdFile = path.join(dir, 'weird.json');
+  const headerFiles: string[] = [];
+
+  beforeAll(async () => {
+    kafka = kafkaClient();
+    es = esClient();
+    writeFileSync(connFile, `${CONN_CASES.flatMap((c) => withObserver(path.join(CORPUS, c, 'conn.json'), c)).join('\n')}\n`);
+    writeFileSync(weirdFile, `${WEIRD_CASES.flatMap((c) => withObserver(path.join(CORPUS, c, 'weird.json'), c)).join('\n')}\n`);
+    for (const c of [...CONN_CASES, 'bad-checksums']) {
+      for (const f of readdirHeaders(path.join(CORPUS, c))) headerFiles.push(f);
+    }
+    await createTopics(kafka, n);
+  });
+
+  afterAll(async () => {
+    if (running !== undefined) await running.stop();
+    await es.close();
+  });
+
+  it('indexes one document per conn record, equal to what classify prints', async () => {
+    const classify = spawnCli(['classify', '--conn', connFile, '--weird', weirdFile, ...headerFiles.flatMap((f) => ['--headers', f])], {});
+    const { code } = await classify.exited;
+    expect(code).toBe(0);
+    const expected = new Map<string, unknown>();
+    for (const line of classify.stdout().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const doc: unknown = JSON.parse(line);
+      expected.set(idOf(doc), doc);
+    }
+    const connRecords = readFileSync(connFile, 'utf8').split('\n').filter((l) => l !== '').length;
+    // Every conn record has its own (observer, uid): one document each.
+    expect(expected.size).toBe(connRecords);
+
+    // Evidence first, as a sensor's headers and weirds usually arrive around their conns; the
+    // grace below covers the rest.
+    const env = testEnv(n);
+    for (const [topic, files] of [[n.headers, headerFiles], [n.weird, [weirdFile]], [n.conn, [connFile]]] as const) {
+      const p = spawnCli(['produce', '--topic', topic, ...files], env);
+      expect((await p.exited).code).toBe(0);
+    }
+
+    running = await startPipeline(testConfig(n, { ZEEK_RST_CORRELATE_GRACE_MS: '3000', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '60000' }));
+    const r = running;
+    await waitFor(async () => (await connCount(es, n)) === expected.size && r.status().pendingConns === 0 && r.status().sinkPending === 0, {
+      timeoutMs: 60_000,
+      what: `${expected.size} documents in ${n.prefix}-conn`,
+    });
+    expect(await r.stop()).toBe(0);
+    running = undefined;
+
+    const res = await es.search({ index: `${n.prefix}-conn`, size: 1000, query: { match_all: {} } });
+    const indexed = new Map(res.hits.hits.map((h) => [h._id, h._source]));
+    expect(indexed.size).toBe(expected.size);
+    for (const [id, doc] of expected) expect({ id, doc: indexed.get(id) }).toEqual({ id, doc });
+  });
+});
+
+function readdirHeaders(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.headers.jsonl')).map((f) => path.join(dir, f));
+}

@@ -1,0 +1,189 @@
+/**
+ * Shared plumbing of the pipeline integration tests: unique topics, group and index prefix per
+ * test, a configuration pointing at them, producing raw values, reading Elasticsearch and the
+ * dead-letter topic, and running `zeek-rst run` as a child process (for kill -9 and SIGTERM).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import { resolveConfig } from '../../src/config/load';
+import type { Config } from '../../src/config/schema';
+import { uniqueName } from '../helpers/names';
+import { testStack } from '../helpers/stack-env';
+import { waitFor } from '../helpers/wait';
+
+export const REPO = path.resolve(__dirname, '../..');
+export const CORPUS = path.resolve(REPO, '../shared/corpus');
+
+export interface Names {
+  readonly conn: string;
+  readonly weird: string;
+  readonly headers: string;
+  readonly dlq: string;
+  readonly group: string;
+  readonly prefix: string;
+}
+
+export function testNames(label: string): Names {
+  const base = uniqueName(label);
+  return { conn: `${base}-conn`, weird: `${base}-weird`, headers: `${base}-headers`, dlq: `${base}-dlq`, group: `${base}-g`, prefix: base };
+}
+
+/** ZEEK_RST_* variables for the names, the stack and fast correlator windows. */
+export function testEnv(n: Names, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const stack = testStack();
+  return {
+    ZEEK_RST_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    ZEEK_RST_ES_NODE: stack.esUrl,
+    ZEEK_RST_KAFKA_GROUP: n.group,
+    ZEEK_RST_TOPIC_CONN: n.conn,
+    ZEEK_RST_TOPIC_WEIRD: n.weird,
+    ZEEK_RST_TOPIC_HEADERS: n.headers,
+    ZEEK_RST_TOPIC_DEAD_LETTER: n.dlq,
+    ZEEK_RST_ES_INDEX_PREFIX: n.prefix,
+    ZEEK_RST_METRICS_PORT: '0',
+    ZEEK_RST_LOG_LEVEL: 'warn',
+    ZEEK_RST_CORRELATE_GRACE_MS: '300',
+    ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '1500',
+    ZEEK_RST_SINK_FLUSH_INTERVAL_MS: '100',
+    ...extra,
+  };
+}
+
+export function testConfig(n: Names, extra: Readonly<Record<string, string>> = {}): Config {
+  const r = resolveConfig({ env: testEnv(n, extra), readSecretFile: () => '' });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+
+export function kafkaClient(): Kafka {
+  return new Kafka({ clientId: 'zeek-rst-it', brokers: testStack().kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+export function esClient(): Client {
+  return new Client({ node: testStack().esUrl });
+}
+
+export async function createTopics(kafka: Kafka, n: Names, partitions: { conn?: number; weird?: number; headers?: number } = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: n.conn, numPartitions: partitions.conn ?? 3 },
+        { topic: n.weird, numPartitions: partitions.weird ?? 1 },
+        { topic: n.headers, numPartitions: partitions.headers ?? 2 },
+        { topic: n.dlq, numPartitions: 1 },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produceValues(kafka: Kafka, topic: string, values: readonly Buffer[]): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < values.length; i += 1000) {
+      const messages: Message[] = values.slice(i, i + 1000).map((value) => ({ value }));
+      await producer.send({ topic, acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Documents behind the conn alias (after a refresh). */
+export async function connCount(es: Client, n: Names): Promise<number> {
+  try {
+    await es.indices.refresh({ index: `${n.prefix}-conn` });
+    return (await es.count({ index: `${n.prefix}-conn` })).count;
+  } catch {
+    return 0; // no daily index yet
+  }
+}
+
+export interface DeadLetterSeen {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly value: Buffer;
+}
+
+/** Reads the dead-letter topic from the start until `expected` messages are there. */
+export async function readDeadLetters(kafka: Kafka, n: Names, expected: number, timeoutMs = 60_000): Promise<DeadLetterSeen[]> {
+  const seen: DeadLetterSeen[] = [];
+  const consumer = kafka.consumer({ groupId: `${n.group}-dlq-reader`, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: n.dlq, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+        seen.push({ headers, value: message.value ?? Buffer.alloc(0) });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => seen.length >= expected, { timeoutMs, what: `${expected} dead letters on ${n.dlq} (have ${seen.length})` });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+/** Committed offsets of the group on a topic, per partition (-1 = none). */
+export async function committedOffsets(kafka: Kafka, group: string, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything written to stdout. */
+  stdout(): string;
+  /** The last 20 kB of stderr (logs). */
+  stderr(): string;
+}
+
+/** `zeek-rst <args>` as a child process, run from the TypeScript sources. */
+export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', "require('./src/cli/main').main(process.argv.slice(1))", ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-20_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+  return { process: child, exited, stdout: () => out, stderr: () => err };
+}
+
+/** The corpus conn records (JSON lines with real timestamps) as message values, uid -> value. */
+export function jsonLines(text: string): Buffer[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => Buffer.from(l, 'utf8'));
+}
