@@ -57,6 +57,8 @@ export interface RunStatus {
   readonly partitionsSeen: number;
   readonly pendingConns: number;
   readonly sinkPending: number;
+  /** True while the consumer waits for room (backpressure). */
+  readonly paused: boolean;
   /** Messages read and not yet complete. */
   readonly incomplete: number;
   readonly documentsEnqueued: number;
@@ -264,7 +266,9 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     log: log.source,
     metrics,
     onMessage,
-    hasCapacity: () => sink.pendingCount() < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
+    // Conns waiting in the correlator become documents one grace later: they count as pending
+    // documents, or a fast source would fill the sink far beyond its bound after every grace.
+    hasCapacity: () => sink.pendingCount() + pipeline.stats().pendingConns < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
     commitEveryMs: COMMIT_EVERY_MS,
     onFatal,
   });
@@ -341,6 +345,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         partitionsSeen: source.lag().size,
         pendingConns: pipeline.stats().pendingConns,
         sinkPending: sink.pendingCount(),
+        paused: source.paused(),
         incomplete: tracker.incompleteCount(),
         documentsEnqueued: sink.lastEnqueued(),
         fatal: fatal?.message,

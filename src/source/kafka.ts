@@ -110,8 +110,12 @@ export interface KafkaSource {
   stopFetching(): Promise<void>;
   /** Commits what the tracker says is complete. */
   commit(): Promise<void>;
-  /** Per topic/partition: high watermark minus the next offset, from the last batch seen. */
+  /** Per `topic/partition`: the broker's high watermark minus the next offset to read (refreshed every 2 s). */
   lag(): ReadonlyMap<string, number>;
+  /** Re-reads the high watermarks now. */
+  refreshLag(): Promise<void>;
+  /** True while a batch waits for capacity (backpressure). */
+  paused(): boolean;
   /** Partitions assigned to this member (empty before the first join). */
   assigned(): readonly { topic: string; partition: number }[];
   disconnect(): Promise<void>;
@@ -130,8 +134,35 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
   const lags = new Map<string, number>();
+  /** Next offset to read per `topic/partition`, from the messages handled. */
+  const next = new Map<string, bigint>();
+  const admin = o.kafka.admin();
+  let lagTimer: NodeJS.Timeout | undefined;
+
+  /** Lag from fresh high watermarks: a batch's own watermark is stale while it waits for capacity. */
+  const refreshLag = async (): Promise<void> => {
+    for (const topic of o.topics) {
+      const highs = await admin.fetchTopicOffsets(topic);
+      const unseen = assignment.filter((p) => p.topic === topic && !next.has(`${topic}/${p.partition}`));
+      const committed = new Map<number, bigint>();
+      if (unseen.length > 0) {
+        const [entry] = await admin.fetchOffsets({ groupId: o.config.group, topics: [topic] });
+        for (const p of entry?.partitions ?? []) committed.set(p.partition, BigInt(p.offset));
+      }
+      for (const h of highs) {
+        if (!assignment.some((p) => p.topic === topic && p.partition === h.partition)) continue;
+        const key = `${topic}/${h.partition}`;
+        const c = committed.get(h.partition);
+        const position = next.get(key) ?? (c !== undefined && c >= 0n ? c : BigInt(h.low));
+        const lag = Number(BigInt(h.high) - position);
+        lags.set(key, lag);
+        o.metrics.consumerLag.set({ topic, partition: String(h.partition) }, lag);
+      }
+    }
+  };
   let assignment: { topic: string; partition: number }[] = [];
   let stopping = false;
+  let waiting = false;
   let activeBatches = 0;
   let idleWaiters: (() => void)[] = [];
   let commitTimer: NodeJS.Timeout | undefined;
@@ -180,6 +211,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
   return {
     async start() {
+      await admin.connect();
       await consumer.connect();
       for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.config.fromBeginning });
       await consumer.run({
@@ -195,6 +227,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
             let lastBeat = Date.now();
             for (const m of batch.messages) {
               while (!o.hasCapacity() && !stopping && isRunning() && !isStale()) {
+                waiting = true;
                 o.metrics.paused.set(1);
                 await new Promise((r) => setTimeout(r, CAPACITY_POLL_MS));
                 if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
@@ -202,6 +235,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
                   lastBeat = Date.now();
                 }
               }
+              waiting = false;
               o.metrics.paused.set(0);
               if (stopping || !isRunning() || isStale()) break;
               if (o.tracker.track({ topic: batch.topic, partition: batch.partition, offset: m.offset })) {
@@ -209,15 +243,12 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
                 o.onMessage({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value });
               }
               payload.resolveOffset(m.offset);
-              const lag = Number(BigInt(batch.highWatermark) - BigInt(m.offset) - 1n);
-              lags.set(`${batch.topic}/${batch.partition}`, lag);
-              o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, lag);
+              next.set(`${batch.topic}/${batch.partition}`, BigInt(m.offset) + 1n);
               if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
                 await heartbeat();
                 lastBeat = Date.now();
               }
             }
-            if (batch.messages.length === 0) lags.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
           } finally {
             batchDone();
           }
@@ -230,6 +261,12 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
         });
       }, o.commitEveryMs);
       commitTimer.unref();
+      lagTimer = setInterval(() => {
+        refreshLag().catch((err: unknown) => {
+          o.log.debug({ error: err instanceof Error ? err.message : String(err) }, 'lag refresh failed');
+        });
+      }, 2000);
+      lagTimer.unref();
     },
 
     async stopFetching() {
@@ -241,10 +278,14 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     commit,
 
     lag: () => lags,
+    refreshLag,
+    paused: () => waiting,
     assigned: () => assignment,
 
     async disconnect() {
       if (commitTimer !== undefined) clearInterval(commitTimer);
+      if (lagTimer !== undefined) clearInterval(lagTimer);
+      await admin.disconnect().catch(() => undefined);
       await committing.catch(() => undefined);
       await consumer.disconnect();
     },

@@ -43,7 +43,7 @@ export function testEnv(n: Names, extra: Readonly<Record<string, string>> = {}):
     ZEEK_RST_TOPIC_DEAD_LETTER: n.dlq,
     ZEEK_RST_ES_INDEX_PREFIX: n.prefix,
     ZEEK_RST_METRICS_PORT: '0',
-    ZEEK_RST_LOG_LEVEL: 'warn',
+    ZEEK_RST_LOG_LEVEL: 'error',
     ZEEK_RST_CORRELATE_GRACE_MS: '300',
     ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '1500',
     ZEEK_RST_SINK_FLUSH_INTERVAL_MS: '100',
