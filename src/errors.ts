@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   ZRST_ES_UNAVAILABLE: { retriable: true, message: 'Elasticsearch did not answer' },
   ZRST_ES_REJECTED: { retriable: false, message: 'Elasticsearch rejected a request' },
   ZRST_KAFKA_UNAVAILABLE: { retriable: true, message: 'Kafka did not answer' },
+  ZRST_KIBANA_UNAVAILABLE: { retriable: true, message: 'Kibana did not answer' },
+  ZRST_KIBANA_REJECTED: { retriable: false, message: 'Kibana rejected the saved objects import' },
   ZRST_STACK_FAILED: { retriable: false, message: 'the local stack could not be started' },
 } as const;
 
