@@ -53,8 +53,10 @@ const COMMIT_EVERY_MS = 1000;
 export interface RunStatus {
   /** Sum of the consumer lag over assigned partitions (from the last batch of each). */
   readonly lag: number;
-  /** Partitions seen in at least one batch. */
+  /** Partitions whose lag is known (refreshed every 2 s). */
   readonly partitionsSeen: number;
+  /** Partitions assigned to this member. */
+  readonly partitionsAssigned: number;
   readonly pendingConns: number;
   readonly sinkPending: number;
   /** True while the consumer waits for room (backpressure). */
@@ -343,6 +345,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       return {
         lag,
         partitionsSeen: source.lag().size,
+        partitionsAssigned: source.assigned().length,
         pendingConns: pipeline.stats().pendingConns,
         sinkPending: sink.pendingCount(),
         paused: source.paused(),
