@@ -1,0 +1,307 @@
+/**
+ * Every panel of dashboards/zeek-rst.ndjson, run as the Elasticsearch query Kibana would send,
+ * against the real Elasticsearch holding the documents `zeek-rst classify` makes from the corpus.
+ *
+ * No Kibana runs here: test/helpers/kibana-saved-objects.ts translates each Lens layer (KQL query,
+ * time range filter, date_histogram / terms / unique_count / range aggregations) into the search
+ * request, and throws on constructs it does not know, so a panel this test cannot check fails it.
+ *
+ * Documents: several corpus cases through the classify code path (source/files -> decode ->
+ * pipeline -> ECS), each under its own observer (btests reuse uids across traces), plus two cases
+ * again with a devices configuration so that the firewall view has configured devices:
+ * - pop3-rej behind `edge-fw` (firewall, reject, 212.227.15.0/24: the POP3 servers): its 6 REJ
+ *   become policy_reject (SPEC §4: a configured reject device covers the path);
+ * - teredo-orphan-rst behind `tap-ips` (ips, bypass, 75.126.0.0/16: the web servers): its 3 forged
+ *   RSTs become policy_reset (SPEC §4: a configured device explains the middlebox RST).
+ *
+ * Expected values come from the corpus INDEX.md and the traces (history strings, header TTLs),
+ * one note each, never from the program's output.
+ */
+import path from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import { createRecordClock } from '../../src/correlate/correlator';
+import { parseDevicesYaml } from '../../src/config/devices';
+import type { Device } from '../../src/classify/devices';
+import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc } from '../../src/pipeline';
+import type { EnrichedDoc } from '../../src/sink/ecs';
+import { installTemplates } from '../../src/sink/elastic';
+import { connIndexFor, indexNames } from '../../src/sink/templates';
+import { readHeaderFile, readZeekLogFile } from '../../src/source/files';
+import { readdirSync, existsSync } from 'node:fs';
+import { uniqueName } from '../helpers/names';
+import { layerSearchBody, parseLens, readSavedObjects, tabify, type Cell, type LensPanel, type Row, type TimeRange } from '../helpers/kibana-saved-objects';
+import { esClient } from './pipeline-harness';
+
+const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
+const NDJSON = path.resolve(__dirname, '../../dashboards/zeek-rst.ndjson');
+
+interface CaseRun {
+  readonly dir: string;
+  readonly observer: string;
+  readonly devicesYaml?: string;
+}
+
+const RUNS: readonly CaseRun[] = [
+  { dir: 'pop3-rej', observer: 'pop3-rej' },
+  { dir: 'modbus-p502-scan-rst', observer: 'modbus-p502-scan-rst' },
+  { dir: 'teredo-orphan-rst', observer: 'teredo-orphan-rst' },
+  { dir: 'ldap-idle-client-rst', observer: 'ldap-idle-client-rst' },
+  { dir: 'retransmit-then-rst', observer: 'retransmit-then-rst' },
+  { dir: 'pop3-fin-then-rst', observer: 'pop3-fin-then-rst' },
+  { dir: 'ftp-auth-tls-server-rst', observer: 'ftp-auth-tls-server-rst' },
+  { dir: 'http-to-ssh-server-rst', observer: 'http-to-ssh-server-rst' },
+  { dir: 'irc-starttls-teardown-rst', observer: 'irc-starttls-teardown-rst' },
+  { dir: 'imap-starttls-teardown-rst', observer: 'imap-starttls-teardown-rst' },
+  { dir: 'ssh-server-rst', observer: 'ssh-server-rst' },
+  { dir: 'pop3-rej', observer: 'pop3-rej+edge-fw', devicesYaml: 'devices:\n  - name: edge-fw\n    kind: firewall\n    mode: reject\n    networks: [212.227.15.0/24]\n' },
+  { dir: 'teredo-orphan-rst', observer: 'teredo+tap-ips', devicesYaml: 'devices:\n  - name: tap-ips\n    kind: ips\n    mode: bypass\n    networks: [75.126.0.0/16]\n' },
+];
+
+/** The corpus spans 2008-2025; Kibana's `auto` interval over such a range is coarse: a year. */
+const RANGE: TimeRange = { fromIso: '2000-01-01T00:00:00.000Z', toIso: '2030-01-01T00:00:00.000Z', autoInterval: '1y' };
+
+function devicesOf(yaml: string | undefined): readonly Device[] {
+  if (yaml === undefined) return [];
+  const r = parseDevicesYaml(yaml);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.devices;
+}
+
+/** As `zeek-rst classify` does it: headers, then weirds, then conns on record time, then flush. */
+async function classifyCase(run: CaseRun): Promise<{ id: string; doc: EnrichedDoc }[]> {
+  const dir = path.join(CORPUS, run.dir);
+  const decode = { observer: run.observer };
+  const clock = createRecordClock();
+  const pipeline = createClassifyPipeline({ ...DEFAULT_PIPELINE_SETTINGS, devices: devicesOf(run.devicesYaml) }, clock);
+  const out: OutputDoc[] = [];
+  const dead = (where: string, detail: string): never => {
+    throw new Error(`${where}: ${detail}`);
+  };
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.headers.jsonl'))) {
+    for await (const d of readHeaderFile(path.join(dir, f), { decode })) out.push(...(d.ok ? pipeline.addHeader(d.value).docs : dead(f, d.dead.detail)));
+  }
+  const weird = path.join(dir, 'weird.json');
+  if (existsSync(weird)) {
+    for await (const d of readZeekLogFile(weird, 'weird', { decode })) {
+      if (!d.ok) dead(weird, d.dead.detail);
+      else if (d.value.log === 'weird') out.push(...pipeline.addWeird(d.value.record).docs);
+    }
+  }
+  const conn = path.join(dir, 'conn.json');
+  for await (const d of readZeekLogFile(conn, 'conn', { decode })) {
+    if (!d.ok) dead(conn, d.dead.detail);
+    else if (d.value.log === 'conn') {
+      clock.observe(d.value.record.tsUs);
+      out.push(...pipeline.addConn(d.value.record).docs);
+    }
+  }
+  out.push(...pipeline.flush().docs);
+  // Updates re-write the same _id: keep the latest document per id, as Elasticsearch would.
+  const latest = new Map<string, EnrichedDoc>();
+  for (const d of out) latest.set(d.id, d.doc);
+  return [...latest].map(([id, doc]) => ({ id, doc }));
+}
+
+/** Sum of a metric column per key of a bucket column (over the other bucket columns). */
+function sumBy(rows: readonly Row[], key: string, metric: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) {
+    const k = String(r[key]);
+    const v = r[metric];
+    out[k] = (out[k] ?? 0) + (typeof v === 'number' ? v : 0);
+  }
+  return out;
+}
+
+const only = (rows: readonly Row[], cols: readonly string[]): Record<string, Cell>[] => rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])));
+
+/** date_histogram keys (UTC years) of two traces, from the ts in their conn.json. */
+const YEAR = { pop3: '2013-01-01T00:00:00.000Z', teredo: '2008-01-01T00:00:00.000Z' } as const;
+
+describe('dashboards: every panel query on the real Elasticsearch', () => {
+  const prefix = uniqueName('dash');
+  const names = indexNames(prefix);
+  const objects = readSavedObjects(NDJSON);
+  const panels: LensPanel[] = objects.filter((o) => o.type === 'lens').map(parseLens);
+  const dataViews = new Map(objects.filter((o) => o.type === 'index-pattern').map((o) => [o.id, o.attributes]));
+  const results = new Map<string, Row[]>();
+  let es: Client;
+  let indexed = 0;
+
+  beforeAll(async () => {
+    es = esClient();
+    await installTemplates(es, prefix, { onlyIfAbsent: false });
+    const docs = (await Promise.all(RUNS.map(classifyCase))).flat();
+    indexed = docs.length;
+    const operations = docs.flatMap(({ id, doc }) => [{ index: { _index: connIndexFor(prefix, Date.parse(doc['@timestamp'])), _id: id } }, doc]);
+    const bulk = await es.bulk({ operations, refresh: 'wait_for' });
+    if (bulk.errors) throw new Error(`bulk: ${JSON.stringify(bulk.items.find((i) => i.index?.error !== undefined))}`);
+
+    for (const panel of panels) {
+      const rows: Row[] = [];
+      for (const layer of panel.layers) {
+        const view = dataViews.get(layer.dataViewId);
+        const title = view?.['title'];
+        const timeField = view?.['timeFieldName'];
+        if (typeof title !== 'string' || typeof timeField !== 'string') throw new Error(`${panel.id}: data view ${layer.dataViewId} without title/timeFieldName`);
+        if (!title.startsWith('zeek-rst-')) throw new Error(`${panel.id}: data view ${title} is not under the zeek-rst prefix`);
+        const index = `${prefix}-${title.slice('zeek-rst-'.length)}`;
+        const res = await es.search({ index, ...layerSearchBody(panel, layer, timeField, RANGE) });
+        rows.push(...tabify(layer, res.aggregations));
+      }
+      results.set(panel.id, rows);
+    }
+  });
+
+  afterAll(async () => {
+    // Wildcard deletes are refused (action.destructive_requires_name): resolve the names first.
+    const created = Object.keys(await es.indices.get({ index: `${names.connPattern},${names.scansIndex}`, ignore_unavailable: true, allow_no_indices: true }));
+    if (created.length > 0) await es.indices.delete({ index: created.join(',') });
+    await es.indices.deleteIndexTemplate({ name: names.connTemplate });
+    await es.close();
+  });
+
+  const rowsOf = (id: string): Row[] => {
+    const rows = results.get(id);
+    if (rows === undefined) throw new Error(`no panel ${id}`);
+    return rows;
+  };
+
+  it('indexed every conn record of the cases (11+8+21+7x1+25, then pop3-rej and teredo again: 104)', () => {
+    // Rows per conn.json, from INDEX.md: pop3-rej 11, modbus 8, teredo 21, ldap/retransmit/pop3-fin/ftp/http-to-ssh/irc/imap 1 each, ssh 25.
+    expect(indexed).toBe(11 + 8 + 21 + 7 + 25 + 11 + 21);
+  });
+
+  it('runs a query for every panel in the NDJSON, and every panel has its expectations below', () => {
+    expect([...results.keys()].sort()).toEqual([...EXPECTED_PANELS].sort());
+  });
+
+  // --- RST overview -------------------------------------------------------------------------
+  // Resets in the indexed cases (INDEX.md / labels): 6 REJ `Sr` (closed_port), the same 6 behind
+  // edge-fw (policy_reject), 6 FIN-then-RST (teardown_reset: pop3-fin, ftp, http-to-ssh, irc,
+  // imap, ssh), teredo's 3 TTL-255 forgeries (injected_reset) and the same behind tap-ips
+  // (policy_reset), client aborts (teredo `ShADadR` twice, retransmit `ShADaGdgtR`), teredo's lone
+  // `R` (backscatter, twice), modbus `ShR` (half_open_scan) and `Dr` (unclassified_reset), and the
+  // ldap middlebox RST after 181 s (idle_timeout).
+  it('overview: verdicts over time', () => {
+    const rows = rowsOf('zeek-rst-overview-verdicts-over-time');
+    expect(sumBy(rows, 'verdict', 'count')).toEqual({
+      teardown_reset: 6, closed_port: 6, policy_reject: 6, injected_reset: 3, policy_reset: 3,
+      client_abort: 3, backscatter: 2, half_open_scan: 1, unclassified_reset: 1, idle_timeout: 1,
+    });
+    // pop3.pcap is from 2013-08-22 (ts 1377201633), Teredo.pcap from 2008-05-16 (ts 1210953047).
+    expect(rows.filter((r) => r['time'] === YEAR.pop3).map((r) => [r['verdict'], r['count']])).toEqual(expect.arrayContaining([['closed_port', 6], ['policy_reject', 6]]));
+    expect(rows.filter((r) => r['time'] === YEAR.teredo && r['verdict'] === 'injected_reset').map((r) => r['count'])).toEqual([3]);
+  });
+
+  it('overview: by phase (SPEC §4 table) and by origin (header evidence)', () => {
+    const phases = sumBy(rowsOf('zeek-rst-overview-phase'), 'phase', 'count');
+    // establishment: 6 closed_port + 6 policy_reject; teardown: 6; post_handshake: ShR; data transfer:
+    // 3 client_abort + idle_timeout; none: 2 backscatter.
+    expect(phases).toMatchObject({ establishment: 12, teardown: 6, post_handshake: 1, data_transfer: 4, none: 2 });
+    expect(Object.values(phases).reduce((a, b) => a + b, 0)).toBe(32);
+    const origins = sumBy(rowsOf('zeek-rst-overview-origin'), 'origin', 'count');
+    // middlebox: the 3 teredo RSTs (TTL 255 vs the servers' 53) twice, and ldap's RST (TTL 251 vs the client's 52).
+    expect(origins['middlebox']).toBe(7);
+    expect(Object.values(origins).reduce((a, b) => a + b, 0)).toBe(32);
+  });
+
+  it('overview: verdict by origin and sender', () => {
+    const rows = only(rowsOf('zeek-rst-overview-verdict-origin'), ['verdict', 'origin', 'sender', 'count']);
+    // Teredo `^r`: the responder side (the claimed server) sent them; modbus `ShR`: the scanner (originator) with its own TTL 44.
+    expect(rows).toEqual(expect.arrayContaining([
+      { verdict: 'injected_reset', origin: 'middlebox', sender: 'responder', count: 3 },
+      { verdict: 'half_open_scan', origin: 'endpoint', sender: 'originator', count: 1 },
+    ]));
+  });
+
+  // --- Policy resets per firewall (alias zeek-rst-firewall) ----------------------------------
+  // In the view: origin middlebox or verdict policy_reject/policy_reset = 6 (edge-fw) + 3 (tap-ips)
+  // + 3 teredo forgeries + 1 ldap. Unconfigured middleboxes are `unknown hop N via <observer>`
+  // (SPEC §4): TTL 255 is 0 hops from its initial 255; TTL 251 is 4 hops.
+  const DEVICES = { 'edge-fw': 6, 'tap-ips': 3, 'unknown hop 0 via teredo-orphan-rst': 3, 'unknown hop 4 via ldap-idle-client-rst': 1 };
+
+  it('policy: resets per device over time', () => {
+    const rows = rowsOf('zeek-rst-policy-devices-over-time');
+    expect(sumBy(rows, 'device', 'count')).toEqual(DEVICES);
+    expect(rows.filter((r) => r['device'] === 'edge-fw').map((r) => r['time'])).toEqual([YEAR.pop3]);
+  });
+
+  it('policy: top devices with their kind', () => {
+    expect(only(rowsOf('zeek-rst-policy-top-devices'), ['device', 'kind', 'count'])).toEqual([
+      { device: 'edge-fw', kind: 'firewall', count: 6 },
+      { device: 'tap-ips', kind: 'ips', count: 3 },
+      { device: 'unknown hop 0 via teredo-orphan-rst', kind: 'unknown', count: 3 },
+      { device: 'unknown hop 4 via ldap-idle-client-rst', kind: 'unknown', count: 1 },
+    ]);
+  });
+
+  it('policy: verdicts in the firewall view', () => {
+    expect(sumBy(rowsOf('zeek-rst-policy-verdicts'), 'verdict', 'count')).toEqual({ policy_reject: 6, policy_reset: 3, injected_reset: 3, idle_timeout: 1 });
+  });
+
+  it('policy: protected destinations per device', () => {
+    // pop3-rej: 3 SYNs each to 212.227.15.188 and .171 port 110; Teredo forgeries: ports 1577 and 1578 with 75.126.203.78, port 1576 with 75.126.130.163.
+    expect(only(rowsOf('zeek-rst-policy-targets'), ['device', 'dest', 'port', 'count'])).toEqual(expect.arrayContaining([
+      { device: 'edge-fw', dest: '212.227.15.188', port: 110, count: 3 },
+      { device: 'edge-fw', dest: '212.227.15.171', port: 110, count: 3 },
+      { device: 'tap-ips', dest: '75.126.203.78', port: 80, count: 2 },
+      { device: 'tap-ips', dest: '75.126.130.163', port: 80, count: 1 },
+      { device: 'unknown hop 4 via ldap-idle-client-rst', dest: '10.0.0.2', port: 3268, count: 1 },
+    ]));
+  });
+
+  // --- Scans -----------------------------------------------------------------------------------
+  // Probes: 192.168.0.4's 12 refused SYNs (6 closed_port + 6 policy_reject, port 110, two servers)
+  // and 198.74.56.135's half-open probe of 192.168.10.111:502. Neither reaches the scanner
+  // thresholds (15 ports / 25 hosts), so rst.scan.scanner adds nothing here.
+  it('scans: top scanners with distinct ports and hosts', () => {
+    expect(only(rowsOf('zeek-rst-scans-top-scanners'), ['source', 'probes', 'ports', 'hosts'])).toEqual([
+      { source: '192.168.0.4', probes: 12, ports: 1, hosts: 2 },
+      { source: '198.74.56.135', probes: 1, ports: 1, hosts: 1 },
+    ]);
+  });
+
+  it('scans: top destination ports', () => {
+    expect(only(rowsOf('zeek-rst-scans-top-ports'), ['port', 'probes'])).toEqual([{ port: 110, probes: 12 }, { port: 502, probes: 1 }]);
+  });
+
+  it('scans: sweeps (distinct hosts per source)', () => {
+    expect(only(rowsOf('zeek-rst-scans-sweeps'), ['source', 'hosts'])).toEqual([{ source: '192.168.0.4', hosts: 2 }, { source: '198.74.56.135', hosts: 1 }]);
+  });
+
+  it('scans: probes over time by verdict', () => {
+    expect(sumBy(rowsOf('zeek-rst-scans-over-time'), 'verdict', 'probes')).toEqual({ closed_port: 6, policy_reject: 6, half_open_scan: 1 });
+  });
+
+  // --- Forged / injected -----------------------------------------------------------------------
+  // Teredo: RST-ACKs from 75.126.203.78 (to ports 1577, 1578) and 75.126.130.163 (to 1576) with
+  // TTL 255, where those servers' packets arrive with TTL 53: delta 202; hops 0 (255 - 255) against
+  // 11 (64 - 53). The client is 192.168.2.16, the originator of each conn.
+  it('forged: injected resets over time per sensor', () => {
+    const rows = rowsOf('zeek-rst-forged-over-time');
+    expect(only(rows, ['time', 'observer', 'count'])).toEqual([{ time: YEAR.teredo, observer: 'teredo-orphan-rst', count: 3 }]);
+  });
+
+  it('forged: TTL delta distribution', () => {
+    expect(only(rowsOf('zeek-rst-forged-ttl-delta'), ['delta', 'count'])).toEqual([{ delta: '64-255', count: 3 }]);
+  });
+
+  it('forged: hops observed vs expected', () => {
+    expect(only(rowsOf('zeek-rst-forged-hops'), ['observed', 'expected', 'count'])).toEqual([{ observed: 0, expected: 11, count: 3 }]);
+  });
+
+  it('forged: targets', () => {
+    expect(only(rowsOf('zeek-rst-forged-targets'), ['dest', 'port', 'source', 'count'])).toEqual([
+      { dest: '75.126.203.78', port: 80, source: '192.168.2.16', count: 2 },
+      { dest: '75.126.130.163', port: 80, source: '192.168.2.16', count: 1 },
+    ]);
+  });
+});
+
+const EXPECTED_PANELS = [
+  'zeek-rst-overview-verdicts-over-time', 'zeek-rst-overview-phase', 'zeek-rst-overview-origin', 'zeek-rst-overview-verdict-origin',
+  'zeek-rst-policy-devices-over-time', 'zeek-rst-policy-top-devices', 'zeek-rst-policy-verdicts', 'zeek-rst-policy-targets',
+  'zeek-rst-scans-top-scanners', 'zeek-rst-scans-top-ports', 'zeek-rst-scans-sweeps', 'zeek-rst-scans-over-time',
+  'zeek-rst-forged-over-time', 'zeek-rst-forged-ttl-delta', 'zeek-rst-forged-hops', 'zeek-rst-forged-targets',
+] as const;
