@@ -11,6 +11,7 @@ import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import type { DeadLetterReason, PacketHeader } from '../../src/domain';
 import { createHeaderCodec } from '../../src/decode/packet-header';
 import { documentId } from '../../src/sink/ecs';
+import { CONN_MAPPING, connTemplateBody } from '../../src/sink/templates';
 import { waitFor } from '../helpers/wait';
 import { connCount, createTopics, esClient, kafkaClient, produceValues, readDeadLetters, testConfig, testNames } from './pipeline-harness';
 
@@ -118,6 +119,32 @@ describe('pipeline: bad input and late evidence', () => {
     }
     expect(r.status().fatal).toBeUndefined();
     expect(await connCount(es, n)).toBe(good);
+  });
+
+  it('dead-letters a document Elasticsearch refuses for its content and goes on', async () => {
+    const n = testNames('refused');
+    await createTopics(kafka, n, { conn: 1 });
+    // A template installed beforehand (run keeps an existing one) whose rst.phase is a number:
+    // every document with a RST (it has a phase) is a mapping rejection, one without is fine.
+    const body = connTemplateBody(n.prefix);
+    const mappings = { ...CONN_MAPPING, properties: { ...CONN_MAPPING.properties, rst: { properties: { ...CONN_MAPPING.properties.rst.properties, phase: { type: 'long' } } } } };
+    const template = typeof body['template'] === 'object' && body['template'] !== null ? body['template'] : {};
+    await es.transport.request({ method: 'PUT', path: `/_index_template/${n.prefix}-conn`, body: { ...body, template: { ...template, mappings } } });
+    // Sr: a REJ, so a RST with a phase (establishment); S0 with history S: an unanswered SYN, no RST.
+    const values = [json(conn('CRefused1')), json({ ...conn('CAccepted1'), conn_state: 'S0', history: 'S', resp_pkts: 0, resp_ip_bytes: 0 }), json(conn('CRefused2'))];
+    await produceValues(kafka, n.conn, values);
+    running = await startPipeline(testConfig(n));
+    const dead = await readDeadLetters(kafka, n, 2);
+    await waitFor(async () => (await connCount(es, n)) === 1, { timeoutMs: 30_000, what: 'the accepted document' });
+    expect(dead.map((d) => [d.headers['reason'], d.headers['stage'], d.headers['source_topic'], d.headers['source_offset']]).sort()).toEqual([
+      ['mapping_rejected', 'sink', n.conn, '0'],
+      ['mapping_rejected', 'sink', n.conn, '2'],
+    ]);
+    for (const d of dead) {
+      expect(d.headers['detail']).toMatch(/document_parsing_exception \(HTTP 400\).*rst\.phase/);
+      expect(JSON.stringify(JSON.parse(d.value.toString('utf8')))).toContain('"verdict":"closed_port"');
+    }
+    expect(running.status().fatal).toBeUndefined();
   });
 
   it('re-writes the indexed document when a weird for it arrives late', async () => {
