@@ -1,4 +1,12 @@
-import { hopsFromTtl, initialTtlClass, ipIdBehaviour, mode } from './baseline';
+import type { PacketHeader } from '../domain';
+import { createHostBaselineStore, hopsFromTtl, initialTtlClass, ipIdBehaviour, mode } from './baseline';
+
+function packet(tsUs: number, ipTtl: number, ipId: number, tcpFlags = 0x10): PacketHeader {
+  return {
+    tsUs, sensor: null, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 80, dstPort: 40000, ipVersion: 4,
+    ipTtl, ipId, tcpFlags, seq: 1, ack: 1, window: 1024, payloadLen: 0, communityId: '1:x', source: { kind: 'file', path: 't', line: 1 },
+  };
+}
 
 describe('baselines', () => {
   it('puts a TTL in the smallest initial class >= it', () => {
@@ -18,5 +26,28 @@ describe('baselines', () => {
   it('takes the mode of TTLs', () => {
     expect(mode([251, 251, 52, 52, 52, 52, 52])).toBe(52);
     expect(mode([])).toBeUndefined();
+  });
+
+  it('reads a host baseline as of a capture time, whatever order the packets arrived in', () => {
+    const early = [packet(1_000, 60, 100), packet(2_000, 60, 101), packet(3_000, 60, 102)];
+    const late = [packet(10_000, 120, 9000), packet(11_000, 120, 9001), packet(12_000, 120, 9002), packet(13_000, 120, 9003)];
+    const inOrder = createHostBaselineStore(10, 16);
+    const shuffled = createHostBaselineStore(10, 16);
+    for (const p of [...early, ...late]) inOrder.observe(p);
+    for (const p of [...late, ...early].reverse()) shuffled.observe(p);
+    for (const store of [inOrder, shuffled]) {
+      expect(store.get('10.0.0.1', 5_000)).toMatchObject({ ttl: 60, lastIpId: 102, samples: 3, ipIdBehaviour: 'increasing' });
+      expect(store.get('10.0.0.1', 20_000)).toMatchObject({ ttl: 120, lastIpId: 9003, samples: 7 });
+      expect(store.get('10.0.0.1', 500)).toBeUndefined();
+    }
+  });
+
+  it('ignores RSTs and keeps only the latest samples per host', () => {
+    const store = createHostBaselineStore(10, 2);
+    store.observe(packet(1_000, 60, 1));
+    store.observe(packet(2_000, 250, 2, 0x04)); // a RST never feeds the baseline
+    store.observe(packet(3_000, 61, 3));
+    store.observe(packet(4_000, 61, 4));
+    expect(store.get('10.0.0.1', 10_000)).toMatchObject({ ttl: 61, samples: 2, lastIpId: 4 });
   });
 });

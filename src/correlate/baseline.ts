@@ -96,31 +96,51 @@ export function baselineOf(packets: readonly PacketHeader[], source: Baseline['s
   };
 }
 
-interface HostSamples {
-  ttls: number[];
-  ipIds: number[];
+/** One non-RST packet of a host, as the host baseline keeps it. */
+interface HostSample {
+  readonly tsUs: number;
+  readonly ttl: number;
+  readonly ipId: number | null;
 }
 
 export interface HostBaselineStore {
   /** Learns from one header (RSTs are ignored). Returns 1 when a host had to be evicted, else 0. */
   observe(h: PacketHeader): number;
-  get(ip: string): Baseline | undefined;
+  /**
+   * The host's baseline from its most recent samples captured at or before `atUs`. Reading "as of"
+   * a capture time, not "whatever has arrived", keeps a verdict independent of arrival order:
+   * `classify` (all headers first) and `run` (interleaved topics) see the same baseline.
+   */
+  get(ip: string, atUs: number): Baseline | undefined;
   size(): number;
 }
 
+/** Index of the first sample with tsUs > t (samples sorted by tsUs). */
+function upperBound(samples: readonly HostSample[], t: number): number {
+  let lo = 0;
+  let hi = samples.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = samples[mid];
+    if (s !== undefined && s.tsUs <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
- * Per-host baselines, capped at `maxHosts` (least recently updated host evicted first) with
- * `samples` recent packets per host: memory stays flat under an endless stream.
+ * Per-host baselines, capped at `maxHosts` (least recently updated host evicted first) with the
+ * `samples` latest packets per host by capture time: memory stays flat under an endless stream.
  */
 export function createHostBaselineStore(maxHosts: number, samples: number): HostBaselineStore {
-  const hosts = new Map<string, HostSamples>();
+  const hosts = new Map<string, HostSample[]>();
   return {
     observe(h) {
       if (isRst(h)) return 0;
-      let s = hosts.get(h.srcIp);
+      let list = hosts.get(h.srcIp);
       let evicted = 0;
-      if (s === undefined) {
-        s = { ttls: [], ipIds: [] };
+      if (list === undefined) {
+        list = [];
         if (hosts.size >= maxHosts) {
           const oldest = hosts.keys().next();
           if (oldest.done !== true) {
@@ -131,27 +151,26 @@ export function createHostBaselineStore(maxHosts: number, samples: number): Host
       } else {
         hosts.delete(h.srcIp); // re-insert: most recently updated last
       }
-      hosts.set(h.srcIp, s);
-      s.ttls.push(h.ipTtl);
-      if (s.ttls.length > samples) s.ttls.shift();
-      if (h.ipId !== null) {
-        s.ipIds.push(h.ipId);
-        if (s.ipIds.length > samples) s.ipIds.shift();
-      }
+      hosts.set(h.srcIp, list);
+      // Packets mostly arrive in capture order, so this is almost always an append.
+      list.splice(upperBound(list, h.tsUs), 0, { tsUs: h.tsUs, ttl: h.ipTtl, ipId: h.ipId });
+      if (list.length > samples) list.shift();
       return evicted;
     },
-    get(ip) {
-      const s = hosts.get(ip);
-      if (s === undefined) return undefined;
-      const ttl = mode(s.ttls);
+    get(ip, atUs) {
+      const list = hosts.get(ip);
+      if (list === undefined) return undefined;
+      const upTo = list.slice(0, upperBound(list, atUs));
+      const ttl = mode(upTo.map((s) => s.ttl));
       if (ttl === undefined) return undefined;
+      const ids = upTo.flatMap((s) => (s.ipId === null ? [] : [s.ipId]));
       return {
         source: 'host',
         ttl,
         hops: hopsFromTtl(ttl),
-        samples: s.ttls.length,
-        ipIdBehaviour: ipIdBehaviour(s.ipIds),
-        lastIpId: s.ipIds[s.ipIds.length - 1],
+        samples: upTo.length,
+        ipIdBehaviour: ipIdBehaviour(ids),
+        lastIpId: ids[ids.length - 1],
       };
     },
     size: () => hosts.size,

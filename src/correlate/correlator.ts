@@ -183,13 +183,16 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     return out;
   };
 
+  const connEndUs = (c: ConnRecord): number => c.tsUs + (c.durationUs ?? 0);
+
   const sortByTs = (hs: PacketHeader[]): PacketHeader[] => hs.sort((a, b) => a.tsUs - b.tsUs);
 
   const build = (c: ConnRecord, ws: readonly WeirdRecord[], hs: readonly PacketHeader[], prev: PreviousClose | undefined): Correlated => ({
     conn: c,
     weirds: [...ws],
     headers: hs,
-    hostBaselines: { orig: hosts.get(c.origH), resp: hosts.get(c.respH) },
+    // As of the connection's last packet: its RST is judged against what the host sent before it.
+    hostBaselines: { orig: hosts.get(c.origH, connEndUs(c)), resp: hosts.get(c.respH, connEndUs(c)) },
     previousClose: prev,
   });
 
