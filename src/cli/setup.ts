@@ -1,14 +1,15 @@
 /**
- * `zeek-rst setup`: installs the index template, the aliases and the scans index (SPEC.md §5).
- * Dashboards (`--kibana-url`) belong to the dashboards issue.
+ * `zeek-rst setup`: installs the index template, the aliases and the scans index (SPEC.md §5),
+ * and with `--kibana-url` imports the bundled dashboards (SPEC.md §8).
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { ZeekRstError } from '../errors';
 import { createEsClient, installTemplates } from '../sink/elastic';
+import { importDashboards, type KibanaAuth } from '../sink/kibana';
 import { indexNames } from '../sink/templates';
 
-export const HELP = `Usage: zeek-rst setup [--config FILE] [--index-prefix P]
+export const HELP = `Usage: zeek-rst setup [--config FILE] [--index-prefix P] [--kibana-url URL [--kibana-space S]]
 
 Installs (or updates) in Elasticsearch:
   index template <P>-conn  for the daily indices <P>-conn-YYYY.MM.DD (explicit ECS mapping, dynamic strict)
@@ -20,7 +21,17 @@ P is elasticsearch.indexPrefix (default zeek-rst). Connection settings: --config
 Options:
   --config FILE        YAML configuration (see README, Configuration)
   --index-prefix P     overrides elasticsearch.indexPrefix
+  --kibana-url URL     also import the dashboards (dashboards/zeek-rst.ndjson) into Kibana,
+                       e.g. http://localhost:5601; authenticates with the Elasticsearch
+                       credentials (API key or user/password), which Kibana shares
+  --kibana-space S     Kibana space to import into (default: the default space)
   -h, --help           show this help`;
+
+function kibanaAuth(es: { readonly apiKey?: string | undefined; readonly username?: string | undefined; readonly password?: string | undefined }): KibanaAuth | undefined {
+  if (es.apiKey !== undefined) return { apiKey: es.apiKey };
+  if (es.username !== undefined && es.password !== undefined) return { username: es.username, password: es.password };
+  return undefined;
+}
 
 export async function run(argv: readonly string[]): Promise<number> {
   let values;
@@ -28,7 +39,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
-      options: { config: { type: 'string' }, 'index-prefix': { type: 'string' }, 'kibana-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' },
+        'index-prefix': { type: 'string' },
+        'kibana-url': { type: 'string' },
+        'kibana-space': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err: unknown) {
     throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
@@ -37,7 +54,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (values['kibana-url'] !== undefined) throw new ZeekRstError('ZRST_USAGE', '--kibana-url: dashboard import is not built yet');
+  if (values['kibana-space'] !== undefined && values['kibana-url'] === undefined) throw new ZeekRstError('ZRST_USAGE', '--kibana-space needs --kibana-url (see --help)');
   const prefix = values['index-prefix'];
   const config = loadConfig(values.config, prefix === undefined ? process.env : { ...process.env, ZEEK_RST_ES_INDEX_PREFIX: prefix });
   const client = createEsClient(config.elasticsearch);
@@ -51,6 +68,13 @@ export async function run(argv: readonly string[]): Promise<number> {
         `index ${n.scansIndex}: ${report.scansIndex}`,
       ].join('\n') + '\n',
     );
+    const kibanaUrl = values['kibana-url'];
+    if (kibanaUrl !== undefined) {
+      const auth = kibanaAuth(config.elasticsearch);
+      const space = values['kibana-space'];
+      const imported = await importDashboards({ kibanaUrl, ...(auth === undefined ? {} : { auth }), ...(space === undefined ? {} : { space }) });
+      process.stdout.write(`Kibana ${kibanaUrl}: ${imported.successCount} saved objects imported (dashboards: ${imported.imported.filter((o) => o.type === 'dashboard').map((o) => o.id).join(', ')})\n`);
+    }
     return 0;
   } finally {
     await client.close();
