@@ -12,6 +12,18 @@ import type { StackConfig } from './config';
 import type { JavaRuntime } from './java';
 import { tailOfFile } from './processes';
 
+/**
+ * A cluster id is a base64url Uuid: 16 random bytes, 22 characters. Like Kafka's own
+ * Uuid.randomUuid(), never one that starts with '-': the storage tool's argument parser would
+ * read it as an option ("argument --cluster-id/-t: expected one argument"), about 1 run in 64.
+ */
+export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function renderServerProperties(config: StackConfig): string {
   const { port, controllerPort, dataDir } = config.kafka;
   const settings: readonly (readonly [string, string | number])[] = [
@@ -89,8 +101,7 @@ export function prepareKafka(config: StackConfig, java: JavaRuntime): void {
   fs.writeFileSync(serverPropertiesPath(config), renderServerProperties(config));
   fs.writeFileSync(path.join(config.kafka.home, 'log4j2.properties'), LOG4J2_PROPERTIES);
   if (fs.existsSync(path.join(config.kafka.dataDir, 'meta.properties'))) return;
-  // A cluster id is a base64url Uuid: 16 random bytes, 22 characters.
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const format = spawnSync(
     java.bin,
     javaArgs(config, 'kafka.tools.StorageTool', ['format', '--cluster-id', clusterId, '--config', serverPropertiesPath(config), '--ignore-formatted']),
