@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     `    curl -s '${config.elasticsearch.node}/${names.connAlias}/_search?q=rst.verdict:closed_port&pretty'`,
     `    curl -s '${config.elasticsearch.node}/${names.connAlias}/_search?pretty' -H 'content-type: application/json' -d '{"size":0,"aggs":{"v":{"terms":{"field":"rst.verdict"}}}}'`,
     `    curl -s '${config.elasticsearch.node}/${names.connAlias}/_search?q=rst.present:true&_source=zeek.connection.history,rst.verdict,rst.explanation&pretty'`,
-    '  Kibana: point a Kibana 8.x at the node and import dashboards/ (zeek-rst setup --kibana-url, dashboards issue).',
+    '  Kibana: point a Kibana 8.x at the node, then import the dashboards: zeek-rst setup --kibana-url http://localhost:5601',
     '  Stop the stack: npm run stack -- down',
     '',
   ];
