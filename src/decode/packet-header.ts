@@ -23,7 +23,7 @@ import { communityId, IP_PROTO } from './community-id';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
 import type { DecodeOptions, Fields, Problem } from './validate';
 import {
-  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, messageText, problem, show, timeToUs,
+  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, parseJsonObject, problem, show, timeToUs,
 } from './validate';
 
 export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
@@ -188,15 +188,8 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
 
 /** The JSON-lines form (`*.headers.jsonl`): snake_case keys as in the Avro schema, `ts` in epoch seconds. */
 export function decodeHeaderJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}): Decoded<PacketHeader> {
-  const text = messageText(raw, options);
-  if (isProblem(text)) return deadLetter(text, raw, source);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return deadLetter(problem('malformed_json', `not JSON: ${err instanceof Error ? err.message : 'unparseable'}`, 'decode'), raw, source);
-  }
-  if (!isPlainObject(parsed)) return deadLetter(problem('not_an_object', `expected a JSON object, got ${show(parsed)}`, 'decode'), raw, source);
+  const parsed = parseJsonObject(raw, options);
+  if (isProblem(parsed)) return deadLetter(parsed, raw, source);
   const fields = new Map(Object.entries(parsed));
   const ts = fields.get('ts');
   if (ts === undefined || ts === null) return deadLetter(problem('missing_field', 'ts is missing'), raw, source);

@@ -87,6 +87,22 @@ export function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /** Canonified values in Zeek test baselines: ts `XXXXXXXXXX.XXXXXX`, uid `XXXXXXXXXXX`. */
 const CANONIFIED = /^X+(?:\.X+)?$/;
+/**
+ * One message's bytes -> its JSON object, or the problem that stops it (oversized, invalid
+ * UTF-8, empty, not JSON, not an object). Shared by Zeek JSON and header JSON lines.
+ */
+export function parseJsonObject(raw: Uint8Array, options: DecodeOptions): Record<string, unknown> | Problem {
+  const text = messageText(raw, options);
+  if (isProblem(text)) return text;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return problem('malformed_json', `not JSON: ${err instanceof Error ? err.message : 'unparseable'}`, 'decode');
+  }
+  return isPlainObject(parsed) ? parsed : problem('not_an_object', `expected a JSON object, got ${show(parsed)}`, 'decode');
+}
+
 export function isCanonified(value: unknown): boolean {
   return typeof value === 'string' && CANONIFIED.test(value);
 }

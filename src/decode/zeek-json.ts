@@ -14,7 +14,7 @@ import type { ConnRecord, DeadLetter, Decoded, SourceRef, WeirdRecord } from '..
 import type { RecordContext, ZeekLogRecord, ZeekLogType } from './zeek-record';
 import { buildZeekRecord, isZeekLogType } from './zeek-record';
 import type { DecodeOptions, Fields } from './validate';
-import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, objectFields, isProblem, messageText, problem, show } from './validate';
+import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, objectFields, isProblem, parseJsonObject, problem, show } from './validate';
 
 /** Nesting deeper than this is not Zeek's and is ignored (kept out of the flat map). */
 const MAX_NESTING = 4;
@@ -61,25 +61,6 @@ function unwrap(obj: Record<string, unknown>): Unwrapped {
   return { body: obj, declared: typeof path === 'string' ? path : undefined, wrapped: false };
 }
 
-/** Parses one JSON record (already one line) into its object, or a dead letter. */
-function parseObject(raw: Uint8Array, source: SourceRef, options: DecodeOptions): Record<string, unknown> | { readonly ok: false; readonly dead: DeadLetter } {
-  const text = messageText(raw, options);
-  if (isProblem(text)) return deadLetter(text, raw, source);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : 'unparseable';
-    return deadLetter(problem('malformed_json', `not JSON: ${why}`, 'decode'), raw, source);
-  }
-  if (!isPlainObject(parsed)) return deadLetter(problem('not_an_object', `expected a JSON object, got ${show(parsed)}`, 'decode'), raw, source);
-  return parsed;
-}
-
-function isDead(x: unknown): x is { readonly ok: false; readonly dead: DeadLetter } {
-  return isPlainObject(x) && x['ok'] === false && 'dead' in x;
-}
-
 /**
  * Decodes one Zeek JSON record. `log` is the type the caller knows (a typed topic such as
  * zeek-conn, or a file given as --conn); without it, the wrapper key or `_path` decides, and any
@@ -90,8 +71,8 @@ function isDead(x: unknown): x is { readonly ok: false; readonly dead: DeadLette
 export function decodeZeekJson(
   raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, log?: ZeekLogType, index?: number,
 ): Decoded<ZeekLogRecord> {
-  const obj = parseObject(raw, source, options);
-  if (isDead(obj)) return obj;
+  const obj = parseJsonObject(raw, options);
+  if (isProblem(obj)) return deadLetter(obj, raw, source);
   const { body, declared, wrapped } = unwrap(obj);
   let type: ZeekLogType;
   if (wrapped || log === undefined) {

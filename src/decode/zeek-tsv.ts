@@ -20,7 +20,7 @@
 import type { Decoded, SourceRef } from '../domain';
 import type { RecordContext, ZeekLogRecord, ZeekLogType } from './zeek-record';
 import { buildZeekRecord, isZeekLogType } from './zeek-record';
-import type { DecodeOptions } from './validate';
+import type { DecodeOptions, Problem } from './validate';
 import { deadLetter, isProblem, messageText, problem, show } from './validate';
 
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
@@ -47,7 +47,8 @@ function toNumber(text: string): number | string {
   return NON_FINITE.get(text) ?? text;
 }
 
-interface Header {
+/** What a header block sets; a later block (a new `#separator` ...) replaces it. */
+export interface TsvHeader {
   separator: string;
   setSeparator: string;
   emptyField: string;
@@ -57,10 +58,52 @@ interface Header {
   types: string[] | undefined;
 }
 
-function convert(type: string, text: string, h: Header): unknown {
-  if (type.startsWith('set[') || type.startsWith('vector[')) {
+export function createTsvHeader(): TsvHeader {
+  return { separator: '\t', setSeparator: ',', emptyField: '(empty)', unsetField: '-', path: undefined, fields: undefined, types: undefined };
+}
+
+/** Applies one `#` line to the header state; `#open`, `#close` and `###` comments change nothing. */
+export function applyTsvHeaderLine(h: TsvHeader, text: string): void {
+  if (text.startsWith('#separator ')) {
+    h.separator = unescapeZeek(text.slice('#separator '.length));
+    return;
+  }
+  const parts = text.split(h.separator);
+  const key = parts[0] ?? '';
+  const values = parts.slice(1);
+  switch (key) {
+    case '#set_separator':
+      h.setSeparator = unescapeZeek(values[0] ?? ',');
+      break;
+    case '#empty_field':
+      h.emptyField = values[0] ?? '(empty)';
+      break;
+    case '#unset_field':
+      h.unsetField = values[0] ?? '-';
+      break;
+    case '#path':
+      h.path = values[0];
+      break;
+    case '#fields':
+      h.fields = values;
+      break;
+    case '#types':
+      h.types = values;
+      break;
+    default:
+      break;
+  }
+}
+
+const CONTAINER = /^(?:set|vector)\[(.+)\]$/;
+
+/** One cell -> what Zeek's JSON writer writes for it: numbers, booleans, arrays for set[T]/vector[T], strings. */
+function convert(type: string, text: string, h: TsvHeader): unknown {
+  const container = CONTAINER.exec(type);
+  if (container !== null) {
     if (text === h.emptyField) return [];
-    return text.split(h.setSeparator).map(unescapeZeek);
+    const inner = container[1] ?? 'string';
+    return text.split(h.setSeparator).map((t) => convert(inner, t, h));
   }
   switch (type) {
     case 'time':
@@ -77,6 +120,25 @@ function convert(type: string, text: string, h: Header): unknown {
   }
 }
 
+/**
+ * One data line -> its fields by dotted name, converted by their declared types, unset fields
+ * left out (as in Zeek JSON); or the problem with the line's shape.
+ */
+export function tsvRowFields(h: TsvHeader, line: string): Map<string, unknown> | Problem {
+  const { fields, types } = h;
+  if (fields === undefined || types === undefined) return problem('invalid_tsv', 'data line before the #fields and #types headers', 'decode');
+  if (types.length !== fields.length) return problem('invalid_tsv', `#fields has ${fields.length} columns but #types has ${types.length}`, 'decode');
+  const cells = line.split(h.separator);
+  if (cells.length !== fields.length) return problem('invalid_tsv', `line has ${cells.length} columns, #fields declares ${fields.length}`, 'decode');
+  const map = new Map<string, unknown>();
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i] ?? h.unsetField;
+    if (cell === h.unsetField) continue;
+    map.set(fields[i] ?? '', convert(types[i] ?? 'string', cell, h));
+  }
+  return map;
+}
+
 /** A line-at-a-time TSV decoder; the header state lives in the object (files are read as streams). */
 export interface ZeekTsvReader {
   /** Feeds one line without its newline. Data lines give a result; header, comment and blank lines give undefined. */
@@ -85,38 +147,7 @@ export interface ZeekTsvReader {
 
 /** `log` is the type the caller knows (e.g. `--conn FILE`); otherwise `#path` decides. */
 export function createZeekTsvReader(path: string, options: DecodeOptions = {}, log?: ZeekLogType): ZeekTsvReader {
-  const h: Header = { separator: '\t', setSeparator: ',', emptyField: '(empty)', unsetField: '-', path: undefined, fields: undefined, types: undefined };
-  const headerLine = (text: string): void => {
-    if (text.startsWith('#separator ')) {
-      h.separator = unescapeZeek(text.slice('#separator '.length));
-      return;
-    }
-    const parts = text.split(h.separator);
-    const key = parts[0] ?? '';
-    const values = parts.slice(1);
-    switch (key) {
-      case '#set_separator':
-        h.setSeparator = unescapeZeek(values[0] ?? ',');
-        break;
-      case '#empty_field':
-        h.emptyField = values[0] ?? '(empty)';
-        break;
-      case '#unset_field':
-        h.unsetField = values[0] ?? '-';
-        break;
-      case '#path':
-        h.path = values[0];
-        break;
-      case '#fields':
-        h.fields = values;
-        break;
-      case '#types':
-        h.types = values;
-        break;
-      default:
-        break; // #open, #close, ### comments
-    }
-  };
+  const h = createTsvHeader();
   return {
     line(raw, lineNo) {
       const source: SourceRef = { kind: 'file', path, line: lineNo };
@@ -125,30 +156,15 @@ export function createZeekTsvReader(path: string, options: DecodeOptions = {}, l
       if (isProblem(text)) return text.reason === 'empty_message' ? undefined : deadLetter(text, raw, source);
       const line = text.endsWith('\r') ? text.slice(0, -1) : text;
       if (line.startsWith('#')) {
-        headerLine(line);
+        applyTsvHeaderLine(h, line);
         return undefined;
       }
-      const { fields, types } = h;
-      if (fields === undefined || types === undefined) {
-        return deadLetter(problem('invalid_tsv', 'data line before the #fields and #types headers', 'decode'), raw, source);
-      }
-      if (types.length !== fields.length) {
-        return deadLetter(problem('invalid_tsv', `#fields has ${fields.length} columns but #types has ${types.length}`, 'decode'), raw, source);
-      }
-      const cells = line.split(h.separator);
-      if (cells.length !== fields.length) {
-        return deadLetter(problem('invalid_tsv', `line has ${cells.length} columns, #fields declares ${fields.length}`, 'decode'), raw, source);
-      }
+      const map = tsvRowFields(h, line);
+      if (isProblem(map)) return deadLetter(map, raw, source);
       const type = log ?? h.path;
       if (!isZeekLogType(type)) {
         const why = type === undefined ? 'no #path header names the log type' : `log type ${show(type)} is not conn or weird`;
         return deadLetter(problem('unknown_log_type', why, 'decode'), raw, source);
-      }
-      const map = new Map<string, unknown>();
-      for (let i = 0; i < cells.length; i++) {
-        const cell = cells[i] ?? h.unsetField;
-        if (cell === h.unsetField) continue;
-        map.set(fields[i] ?? '', convert(types[i] ?? 'string', cell, h));
       }
       const ctx: RecordContext = { raw, source, options };
       return buildZeekRecord(type, map, ctx);

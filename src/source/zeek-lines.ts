@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { unescapeZeek } from '../decode/zeek-tsv';
+import { applyTsvHeaderLine, createTsvHeader, tsvRowFields } from '../decode/zeek-tsv';
+import { isProblem } from '../decode/validate';
 
 /** Opens a file, gunzipping it when it starts with 1f 8b. */
 export async function openMaybeGzip(path: string): Promise<Readable> {
@@ -25,44 +26,10 @@ export async function openMaybeGzip(path: string): Promise<Readable> {
   return head[0] === 0x1f && head[1] === 0x8b ? stream.pipe(createGunzip()) : stream;
 }
 
-interface TsvHeader {
-  separator: string;
-  setSeparator: string;
-  emptyField: string;
-  unsetField: string;
-  fields: string[] | undefined;
-  types: string[] | undefined;
-}
-
-function convertValue(text: string, type: string, h: TsvHeader): unknown {
-  const container = /^(set|vector)\[(.+)\]$/.exec(type);
-  if (container !== null) {
-    if (text === h.emptyField) return [];
-    const inner = container[2] ?? 'string';
-    return text.split(h.setSeparator).map((t) => convertValue(t, inner, h));
-  }
-  switch (type) {
-    case 'time':
-    case 'interval':
-    case 'double':
-    case 'count':
-    case 'int':
-    case 'port': {
-      const n = Number(text);
-      // Canonified values (X's) and anything odd stay strings: decode turns them into dead letters.
-      return Number.isFinite(n) && text.trim() !== '' ? n : text;
-    }
-    case 'bool':
-      return text === 'T' ? true : text === 'F' ? false : text;
-    default:
-      return text === h.emptyField ? '' : unescapeZeek(text);
-  }
-}
-
 /** Yields one message value per record: JSON lines as they are, TSV rows converted. */
 export async function* zeekMessages(path: string): AsyncGenerator<Buffer> {
   const rl = createInterface({ input: await openMaybeGzip(path), crlfDelay: Infinity });
-  const h: TsvHeader = { separator: '\t', setSeparator: ',', emptyField: '(empty)', unsetField: '-', fields: undefined, types: undefined };
+  const h = createTsvHeader();
   for await (const line of rl) {
     if (line.trim() === '') continue;
     if (line.startsWith('{')) {
@@ -70,27 +37,12 @@ export async function* zeekMessages(path: string): AsyncGenerator<Buffer> {
       continue;
     }
     if (line.startsWith('#')) {
-      if (line.startsWith('#separator ')) h.separator = unescapeZeek(line.slice('#separator '.length));
-      const [key, ...values] = line.split(h.separator);
-      if (key === '#set_separator') h.setSeparator = unescapeZeek(values[0] ?? ',');
-      else if (key === '#empty_field') h.emptyField = values[0] ?? '(empty)';
-      else if (key === '#unset_field') h.unsetField = values[0] ?? '-';
-      else if (key === '#fields') h.fields = values;
-      else if (key === '#types') h.types = values;
+      applyTsvHeaderLine(h, line);
       continue;
     }
-    if (h.fields === undefined) {
-      // Neither JSON nor a TSV row after a header: pass it on; decode dead-letters it (malformed_json).
-      yield Buffer.from(line, 'utf8');
-      continue;
-    }
-    const cols = line.split(h.separator);
-    const obj: Record<string, unknown> = {};
-    h.fields.forEach((name, i) => {
-      const text = cols[i];
-      if (text === undefined || text === h.unsetField) return;
-      obj[name] = convertValue(text, h.types?.[i] ?? 'string', h);
-    });
-    yield Buffer.from(JSON.stringify(obj), 'utf8');
+    const fields = tsvRowFields(h, line);
+    // A line that is neither JSON nor a well-formed TSV row goes out as it is: the pipeline's
+    // decode dead-letters it with the original bytes.
+    yield Buffer.from(isProblem(fields) ? line : JSON.stringify(Object.fromEntries(fields)), 'utf8');
   }
 }
