@@ -53,12 +53,19 @@ function saslOf(c: Config['kafka']): SASLOptions | undefined {
   }
 }
 
-/** kafkajs logs through our pino logger (its own lines carry broker names, never credentials). */
+/**
+ * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
+ * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
+ * then handles (a group coordinator still loading when a broker starts, a leader election):
+ * those are warnings here; the consumer or producer logs an error itself if it gives up.
+ */
 function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
   return () => (entry) => {
     const fields = { namespace: entry.namespace, error: typeof entry.log['error'] === 'string' ? entry.log['error'] : undefined };
     const message = `kafkajs: ${entry.log.message}`;
-    if (entry.level === logLevel.ERROR) log.error(fields, message);
+    const isResponseError = entry.namespace === 'Connection' && entry.log.message.startsWith('Response ');
+    if (entry.level === logLevel.ERROR && !isResponseError) log.error(fields, message);
+    else if (entry.level === logLevel.ERROR) log.warn(fields, message);
     else if (entry.level === logLevel.WARN) log.warn(fields, message);
     else log.debug(fields, message);
   };
