@@ -41,6 +41,10 @@ describe('decideBulk on real bulk responses', () => {
     expect(items(decideBulk({ kind: 'http', status: 200, body: fixture('item-503-unavailable-shards.json') }, 2))).toEqual(['retry:503:unavailable_shards_exception', 'retry:503:unavailable_shards_exception']);
   });
 
+  it('retries an item-level 400 about the index, not the document (a whole stream must not be dead-lettered for it)', () => {
+    expect(items(decideBulk({ kind: 'http', status: 200, body: fixture('item-400-invalid-index-name.json') }, 1))).toEqual(['retry:400:invalid_index_name_exception']);
+  });
+
   it('fails on a request-level 400 (our request is wrong: neither waiting nor dropping helps)', () => {
     const d = decideBulk({ kind: 'http', status: 400, body: fixture('request-400-unknown-action.json') }, 1);
     expect(d.kind).toBe('fail');

@@ -6,12 +6,14 @@
  * - 429, 408, 5xx and transport failures (connection refused, reset, timeout): the whole
  *   request is retried.
  * - 200 with `errors: false`: every document is acknowledged.
- * - 200 with `errors: true`: each item is judged on its own status. 400 means Elasticsearch
- *   refused the document's content (mapper_parsing_exception, document_parsing_exception,
- *   strict_dynamic_mapping_exception, illegal_argument_exception): it goes to the dead-letter
- *   topic. Any other failing item status (429 es_rejected_execution_exception, 5xx
- *   unavailable_shards_exception, 403/404 cluster or index states an operator can fix) is
- *   retried: retrying loses nothing, and the stalled pipeline shows in the metrics.
+ * - 200 with `errors: true`: each item is judged on its own status and error type. A 400 whose
+ *   type says Elasticsearch refused the document's content (CONTENT_REJECTIONS) goes to the
+ *   dead-letter topic: it would fail the same way forever. Any other failing item (a 400 about
+ *   the index rather than the document, such as invalid_index_name_exception from a broken
+ *   template or prefix; 429 es_rejected_execution_exception; 5xx unavailable_shards_exception;
+ *   403/404 cluster or index states) is retried: an operator can fix it, retrying loses
+ *   nothing, and the stalled pipeline shows in the metrics instead of a whole stream being
+ *   dead-lettered.
  * - Any other request-level status (400 for a malformed request, 401, 403, 404) cannot be
  *   fixed by waiting or by dropping a document: `fail` stops the pipeline without committing.
  */
@@ -56,6 +58,14 @@ function describeError(error: unknown): { type: string; reason: string } {
   return { type, reason };
 }
 
+/** Item error types that mean "this document's content is unacceptable", whatever the index state. */
+export const CONTENT_REJECTIONS: ReadonlySet<string> = new Set([
+  'mapper_parsing_exception',
+  'document_parsing_exception',
+  'strict_dynamic_mapping_exception',
+  'illegal_argument_exception',
+]);
+
 /** Judges one entry of the response's `items` array (`{ index: { status, error? } }`). */
 export function judgeItem(item: unknown): ItemOutcome | undefined {
   if (!isRecord(item)) return undefined;
@@ -64,7 +74,7 @@ export function judgeItem(item: unknown): ItemOutcome | undefined {
   const status = action['status'];
   if (status >= 200 && status < 300 && action['error'] === undefined) return { kind: 'acknowledged' };
   const { type, reason } = describeError(action['error']);
-  if (status === 400) return { kind: 'reject', status, errorType: type, reason };
+  if (status === 400 && CONTENT_REJECTIONS.has(type)) return { kind: 'reject', status, errorType: type, reason };
   return { kind: 'retry', status, errorType: type };
 }
 
