@@ -1,6 +1,16 @@
-// Two projects: unit tests sit next to the code and need nothing running; integration tests
-// talk to the real Kafka broker and Elasticsearch node that `npm run stack` starts (global setup).
+// Unit tests sit next to the code and need nothing running; integration tests talk to the real
+// Kafka broker and Elasticsearch node that `npm run stack` starts (global setup). Outage tests
+// stop and restart those real services, so they must not run beside anything else: their project
+// exists only when ZEEK_RST_TEST_OUTAGE=1, and `npm test` runs it alone, after the others.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+
+const stackProject = {
+  testEnvironment: 'node',
+  transform,
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/integration-timeout.ts'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -11,15 +21,9 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/corpus/**/*.test.ts'],
     },
-    {
-      displayName: 'integration',
-      testEnvironment: 'node',
-      transform,
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
-      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/helpers/integration-timeout.ts'],
-      testTimeout: 120000,
-    },
+    { ...stackProject, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    ...(process.env.ZEEK_RST_TEST_OUTAGE === '1'
+      ? [{ ...stackProject, displayName: 'outage', testMatch: ['<rootDir>/test/outage/**/*.test.ts'] }]
+      : []),
   ],
 };

@@ -1,60 +1,23 @@
 /**
- * Elasticsearch unavailable for 20 s in the middle of a stream: the pipeline stops consuming
- * (backpressure), retries with backoff, recovers by itself and loses nothing.
+ * Elasticsearch stopped for 20 s in the middle of a stream and started again: the pipeline stops
+ * consuming (backpressure), retries with backoff, recovers by itself and loses nothing.
  *
- * The outage is made with a TCP relay in front of the real node that this test closes (every
- * connection refused and every open one reset) and reopens on the same port. Stopping the shared
- * node itself would break the other integration suites running in parallel; to the client a
- * refused port is exactly what a stopped node looks like.
+ * The real node is stopped (`stopStack({ only: ['elasticsearch'] })`, the stack's own SIGTERM of
+ * the process group it started) and started again (`ensureStackUp`). That would break suites
+ * running beside it, so this file lives in the `outage` jest project, which `npm test` runs on
+ * its own after the others (see jest.config.js).
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
+import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
-import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, testConfig, testNames } from './pipeline-harness';
+import { connCount, createTopics, esClient, kafkaClient, produceValues, testConfig, testNames } from '../integration/pipeline-harness';
 
 const OUTAGE_MS = 20_000;
 
-interface Relay {
-  readonly port: number;
-  down(): Promise<void>;
-  up(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function createRelay(target: URL): Promise<Relay> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = async (): Promise<void> => {
-    const s = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      for (const sock of [client, upstream]) {
-        sockets.add(sock);
-        sock.on('close', () => sockets.delete(sock));
-        sock.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
-    const address = s.address();
-    if (typeof address === 'object' && address !== null) port = address.port;
-    server = s;
-  };
-  const down = async (): Promise<void> => {
-    const s = server;
-    server = undefined;
-    for (const sock of sockets) sock.destroy();
-    if (s !== undefined) await new Promise<void>((resolve) => {
-        s.close(() => {
-          resolve();
-        });
-      });
-  };
-  await listen();
-  return { get port() { return port; }, down, up: listen, close: down };
+async function elasticsearchState(): Promise<string | undefined> {
+  return (await stackStatus()).find((s) => s.service === 'elasticsearch')?.state;
 }
 
 function conn(i: number): Buffer {
@@ -70,7 +33,6 @@ describe('pipeline: Elasticsearch outage', () => {
   const n = testNames('outage');
   let kafka: Kafka;
   let es: Client;
-  let relay: Relay | undefined;
   let running: RunningPipeline | undefined;
 
   beforeAll(async () => {
@@ -81,18 +43,14 @@ describe('pipeline: Elasticsearch outage', () => {
 
   afterAll(async () => {
     if (running !== undefined) await running.stop();
-    if (relay !== undefined) await relay.close();
+    await ensureStackUp(); // whatever happened, leave the node running for what comes next
     await es.close();
   });
 
   it('pauses while Elasticsearch is away, then catches up and loses nothing', async () => {
-    const target = new URL(testStack().esUrl);
-    const r = await createRelay(target);
-    relay = r;
     const maxPending = 1000;
     running = await startPipeline(
       testConfig(n, {
-        ZEEK_RST_ES_NODE: `http://127.0.0.1:${r.port}`,
         ZEEK_RST_SINK_MAX_PENDING_DOCS: String(maxPending),
         ZEEK_RST_SINK_BULK_MAX_DOCS: '200',
         ZEEK_RST_SINK_RETRY_MAX_MS: '2000',
@@ -103,7 +61,8 @@ describe('pipeline: Elasticsearch outage', () => {
     await produceValues(kafka, n.conn, Array.from({ length: 3000 }, (_, i) => conn(i)));
     await waitFor(async () => (await connCount(es, n)) === 3000, { timeoutMs: 30_000, what: 'the first 3,000 documents' });
 
-    await r.down();
+    await stopStack({ only: ['elasticsearch'] });
+    expect(await elasticsearchState()).toBe('stopped');
     const outageEnds = Date.now() + OUTAGE_MS;
     await produceValues(kafka, n.conn, Array.from({ length: 7000 }, (_, i) => conn(3000 + i)));
     // Backpressure: the sink holds at most maxPending documents and the consumer stops reading.
@@ -116,12 +75,13 @@ describe('pipeline: Elasticsearch outage', () => {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 503, { timeoutMs: 10_000, what: '/healthz to report the outage' });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/zeek_rst_bulk_retries_total\{scope="request"\} [1-9]/);
-    expect(await connCount(es, n)).toBe(3000);
+    // (The node is down: nothing can be counted in it until it is back.)
     await waitFor(() => Date.now() >= outageEnds, { timeoutMs: OUTAGE_MS + 1000, intervalMs: 250, what: 'the end of the outage' });
     expect(p.status().lag).toBeGreaterThan(0);
     expect(p.status().fatal).toBeUndefined();
 
-    await r.up();
+    await ensureStackUp();
+    expect(await elasticsearchState()).toBe('healthy');
     await waitFor(async () => (await connCount(es, n)) === 10_000, { timeoutMs: 60_000, what: 'all 10,000 documents after the outage' });
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect(await p.stop()).toBe(0);
