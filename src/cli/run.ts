@@ -360,6 +360,9 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   };
 }
 
+/** How long `run` lets the event loop drain after a graceful stop before it exits anyway. */
+const EXIT_GRACE_MS = 2000;
+
 export async function run(argv: readonly string[]): Promise<number> {
   let values;
   try {
@@ -379,5 +382,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  return running.stopped;
+  const code = await running.stopped;
+  // Everything is flushed, committed and disconnected by now. After a broker restart, kafkajs
+  // can keep one consumer socket and its retry timers alive past disconnect(), which would keep
+  // the process from exiting: give the event loop a moment to drain, then exit regardless.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }

@@ -143,8 +143,12 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   const lags = new Map<string, number>();
   /** Next offset to read per `topic/partition`, from the messages handled. */
   const next = new Map<string, bigint>();
-  const admin = o.kafka.admin();
+  // Lag is a best-effort metric refreshed every 2 s: a failed refresh is simply the next one's
+  // job, so the admin client does not retry for long. An admin call still retrying when
+  // disconnect() runs would reconnect afterwards and keep the process alive.
+  const admin = o.kafka.admin({ retry: { retries: 1, initialRetryTime: 300, maxRetryTime: 1000 } });
   let lagTimer: NodeJS.Timeout | undefined;
+  let lagInFlight: Promise<void> | undefined;
 
   /** Lag from fresh high watermarks: a batch's own watermark is stale while it waits for capacity. */
   const refreshLag = async (): Promise<void> => {
@@ -269,9 +273,13 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
       }, o.commitEveryMs);
       commitTimer.unref();
       lagTimer = setInterval(() => {
-        refreshLag().catch((err: unknown) => {
-          o.log.debug({ error: err instanceof Error ? err.message : String(err) }, 'lag refresh failed');
-        });
+        lagInFlight ??= refreshLag()
+          .catch((err: unknown) => {
+            o.log.debug({ error: err instanceof Error ? err.message : String(err) }, 'lag refresh failed');
+          })
+          .finally(() => {
+            lagInFlight = undefined;
+          });
       }, 2000);
       lagTimer.unref();
     },
@@ -292,6 +300,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     async disconnect() {
       if (commitTimer !== undefined) clearInterval(commitTimer);
       if (lagTimer !== undefined) clearInterval(lagTimer);
+      await lagInFlight;
       await admin.disconnect().catch(() => undefined);
       await committing.catch(() => undefined);
       await consumer.disconnect();
