@@ -96,6 +96,19 @@ export async function produceValues(kafka: Kafka, topic: string, values: readonl
   }
 }
 
+/**
+ * Record `i` of a synthetic stream of refused connection attempts (REJ, history `Sr`), as Zeek
+ * writes them: one uid per record (`<uidPrefix><i>`), between `<subnet>.1` and `<subnet>.2`.
+ */
+export function rejectedConn(i: number, uidPrefix: string, subnet: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      ts: 1711036787.549335 + i / 1000, uid: `${uidPrefix}${i}`, 'id.orig_h': `${subnet}.1`, 'id.orig_p': 20000 + (i % 40000), 'id.resp_h': `${subnet}.2`, 'id.resp_p': 443, proto: 'tcp',
+      conn_state: 'REJ', missed_bytes: 0, history: 'Sr', orig_pkts: 1, orig_ip_bytes: 60, resp_pkts: 1, resp_ip_bytes: 40,
+    }),
+  );
+}
+
 /** Documents behind the conn alias (after a refresh). */
 export async function connCount(es: Client, n: Names): Promise<number> {
   try {

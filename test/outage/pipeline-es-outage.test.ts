@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs';
 import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, testConfig, testNames } from '../integration/pipeline-harness';
+import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
 
 const OUTAGE_MS = 20_000;
 
@@ -20,14 +20,7 @@ async function elasticsearchState(): Promise<string | undefined> {
   return (await stackStatus()).find((s) => s.service === 'elasticsearch')?.state;
 }
 
-function conn(i: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      ts: 1711036787.549335 + i / 1000, uid: `COut${i}`, 'id.orig_h': '10.2.0.1', 'id.orig_p': 20000 + (i % 40000), 'id.resp_h': '10.2.0.2', 'id.resp_p': 443, proto: 'tcp',
-      conn_state: 'REJ', missed_bytes: 0, history: 'Sr', orig_pkts: 1, orig_ip_bytes: 60, resp_pkts: 1, resp_ip_bytes: 40,
-    }),
-  );
-}
+const conn = (i: number): Buffer => rejectedConn(i, 'COut', '10.2.0');
 
 describe('pipeline: Elasticsearch outage', () => {
   const n = testNames('outage');

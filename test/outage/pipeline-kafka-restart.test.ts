@@ -15,18 +15,11 @@ import type { Kafka } from 'kafkajs';
 import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, testConfig, testNames } from '../integration/pipeline-harness';
+import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
 
 const BROKER_DOWN_MS = 10_000;
 
-function conn(i: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      ts: 1711036787.549335 + i / 1000, uid: `CKr${i}`, 'id.orig_h': '10.3.0.1', 'id.orig_p': 20000 + (i % 40000), 'id.resp_h': '10.3.0.2', 'id.resp_p': 443, proto: 'tcp',
-      conn_state: 'REJ', missed_bytes: 0, history: 'Sr', orig_pkts: 1, orig_ip_bytes: 60, resp_pkts: 1, resp_ip_bytes: 40,
-    }),
-  );
-}
+const conn = (i: number): Buffer => rejectedConn(i, 'CKr', '10.3.0');
 
 describe('pipeline: Kafka broker restart', () => {
   const n = testNames('kafka-restart');
