@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    // The pure middle of the pipeline: no clock, no I/O, no logger (STYLE.md: pure functions in the middle).
+    // The pure middle of the pipeline: no clock, no I/O, no logger (docs/architecture.md: pure functions in the middle).
     files: ['src/decode/**/*.ts', 'src/classify/**/*.ts', 'src/correlate/**/*.ts', 'src/sink/ecs.ts'],
     ignores: ['**/*.test.ts'],
     rules: {

@@ -13,7 +13,7 @@ import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS } from '../src/pipeli
 
 const ROWS = 20_000;
 const FLUSH_EVERY = 1000;
-const base = readFileSync(path.resolve(__dirname, '../../shared/corpus/zeek-testing-m57-short/conn.redacted.json'), 'utf8')
+const base = readFileSync(path.resolve(__dirname, '../test/fixtures/corpus/zeek-testing-m57-short/conn.redacted.json'), 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '');
 const lines: Buffer[] = [];

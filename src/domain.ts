@@ -243,7 +243,7 @@ export interface DeadLetter {
 /** A decode result: a record, or a dead letter. Decoding never throws on input. */
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly dead: DeadLetter };
 
-/** What the RST means: the cause. SPEC.md §4. */
+/** What the RST means: the cause. docs/verdicts.md. */
 export const VERDICTS = [
   'closed_port',
   'policy_reject',

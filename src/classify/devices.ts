@@ -1,6 +1,6 @@
 /**
  * Middlebox devices (firewalls, IPS, load balancers) as classification sees them, and the
- * attribution of a middlebox RST to one of them (SPEC.md §4 Devices). Parsing and validation of
+ * attribution of a middlebox RST to one of them (docs/verdicts.md#devices). Parsing and validation of
  * the YAML lives in config/devices.ts; this module is pure.
  */
 import { cidrContains, parseIp, type Cidr } from './ip';

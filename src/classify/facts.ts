@@ -1,5 +1,5 @@
 /**
- * Every signal a rule may read, derived once per connection (STYLE.md: rules read facts, never
+ * Every signal a rule may read, derived once per connection (docs/architecture.md: rules read facts, never
  * raw records). Facts are flat scalars so that a rule's evidence template can name and quote the
  * values it used. Evidence strength lives here, not in side branches of the engine.
  */
@@ -10,7 +10,7 @@ import { matchDevice, type Device, type DeviceMatch } from './devices';
 import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
 import { idleThresholdFor, type ClassifySettings } from './settings';
 
-/** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (SPEC §4 time_wait_reuse). */
+/** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
 /** Zeek's checksum weird for TCP. */
 export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']);
@@ -109,7 +109,7 @@ export interface Facts {
   /** Two RSTs from the sender, the second > rstSeqSpread above the first within the spread window. */
   readonly rstSeqSpread: boolean;
   readonly rstSeqGap: number | undefined;
-  /** SPEC §4 step 2 middlebox test: TTL mismatch, data after the RST, or spread RSTs. */
+  /** docs/verdicts.md#decision-order step 2 middlebox test: TTL mismatch, data after the RST, or spread RSTs. */
   readonly rstFromMiddlebox: boolean;
   readonly middleboxReason: string;
   /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */

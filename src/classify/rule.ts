@@ -1,5 +1,5 @@
 /**
- * The shape of one classification rule (STYLE.md "Rules as data"). Rules live in rules/index.ts;
+ * The shape of one classification rule (docs/architecture.md, "Rules as data"). Rules live in rules/index.ts;
  * the engine only matches, ranks and fills evidence, so adding a rule never touches it.
  */
 import type { Phase, Sender, Verdict } from '../domain';
@@ -9,7 +9,7 @@ import type { FactKey, Facts } from './facts';
 export type RuleFixture =
   | {
       readonly kind: 'corpus';
-      /** Case folder under the shared corpus. */
+      /** Case folder under test/fixtures/corpus. */
       readonly case: string;
       readonly uid: string;
       /** Whether the case's header samples are fed. */
@@ -30,7 +30,7 @@ export interface Rule {
   readonly sender: Sender | 'any';
   /** One short predicate over the facts. */
   readonly when: (f: Facts) => boolean;
-  /** Higher wins; the weights reproduce SPEC.md §4's decision order (first match wins). */
+  /** Higher wins; the weights reproduce docs/verdicts.md#decision-order (first match wins). */
   readonly weight: number;
   /** Confidence 0..1 when this rule decides the verdict. */
   readonly confidence: number;

@@ -1,5 +1,5 @@
 /**
- * Scan detection for `rst.scan.scanner` (SPEC.md §4 Scans): a source that, within a window,
+ * Scan detection for `rst.scan.scanner` (docs/scans.md): a source that, within a window,
  * draws scan probes from >= scanPortThreshold distinct ports on one host (port scan) or
  * >= scanHostThreshold distinct hosts (sweep). Probes: half_open_scan, connect_scan, closed_port,
  * policy_reject, and unanswered SYNs (conn_state S0, history S). Defaults are those of Zeek's

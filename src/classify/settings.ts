@@ -1,5 +1,5 @@
 /**
- * Classification thresholds (SPEC.md §4). The config loader embeds these; every value is data so
+ * Classification thresholds (docs/verdicts.md). The config loader embeds these; every value is data so
  * that a site can tune it without touching a rule.
  */
 export interface ClassifySettings {
@@ -18,7 +18,7 @@ export interface ClassifySettings {
   readonly twoMslS: number;
   /** connect_scan needs a duration at most this long, seconds. Default 5 s. */
   readonly connectScanMaxDurationS: number;
-  /** Scan detection window, seconds (SPEC §4 Scans; Zeek's former scan.zeek defaults). */
+  /** Scan detection window, seconds (docs/scans.md; Zeek's former scan.zeek defaults). */
   readonly scanWindowS: number;
   /** Distinct destination ports on one host from one source that make a port scan. Default 15. */
   readonly scanPortThreshold: number;

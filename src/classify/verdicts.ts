@@ -1,4 +1,4 @@
-/** One line per verdict for people: the opening of `rst.explanation` (SPEC.md §4 table). */
+/** One line per verdict for people: the opening of `rst.explanation` (docs/verdicts.md). */
 import type { Verdict } from '../domain';
 
 export const VERDICT_MEANING: Readonly<Record<Verdict, string>> = Object.freeze({

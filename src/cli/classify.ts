@@ -1,5 +1,5 @@
 /**
- * `zeek-rst classify`: offline classification of Zeek logs (SPEC.md §7). The analyst's tool and
+ * `zeek-rst classify`: offline classification of Zeek logs (docs/cli.md). The analyst's tool and
  * the test oracle: the same decode, correlate, classify and ECS mapping as `run`.
  *
  * File mode has no wall clock: all evidence (headers, then weirds) is read first, then the conns,

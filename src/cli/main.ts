@@ -1,6 +1,6 @@
 /**
  * The `zeek-rst` command: dispatches to one module per subcommand. Each module parses its own
- * arguments (node:util parseArgs), builds the objects it needs and wires them; see STYLE.md.
+ * arguments (node:util parseArgs), builds the objects it needs and wires them; see docs/architecture.md.
  */
 import { ZeekRstError, isZeekRstError } from '../errors';
 

@@ -1,5 +1,5 @@
 /**
- * `zeek-rst run`: Kafka -> decode -> correlate -> classify -> ECS -> Elasticsearch (SPEC.md §6, §7).
+ * `zeek-rst run`: Kafka -> decode -> correlate -> classify -> ECS -> Elasticsearch (docs/delivery.md, docs/cli.md).
  *
  * Delivery rule (README "Operations"): a Kafka message's offset is committed only when
  * - every dead letter it produced is acknowledged by the dead-letter topic, and

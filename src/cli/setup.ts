@@ -1,6 +1,6 @@
 /**
- * `zeek-rst setup`: installs the index template, the aliases and the scans index (SPEC.md §5),
- * and with `--kibana-url` imports the bundled dashboards (SPEC.md §8).
+ * `zeek-rst setup`: installs the index template, the aliases and the scans index (docs/fields.md),
+ * and with `--kibana-url` imports the bundled dashboards (docs/dashboards.md).
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';

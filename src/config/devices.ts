@@ -1,5 +1,5 @@
 /**
- * Device configuration (SPEC.md §4 Devices): the firewalls, IPS and load balancers whose resets
+ * Device configuration (docs/verdicts.md#devices): the firewalls, IPS and load balancers whose resets
  * zeek-rst should attribute. YAML, either a top-level list or under a `devices:` key:
  *
  *   devices:

@@ -1,5 +1,5 @@
 /**
- * TTL and IP ID baselines (SPEC.md §3): what a host's own packets usually look like, so that a
+ * TTL and IP ID baselines (docs/correlation.md): what a host's own packets usually look like, so that a
  * RST claiming to come from it can be compared. Built only from non-RST packets: a forged RST
  * must not poison the baseline it is judged against.
  *

@@ -1,5 +1,5 @@
 /**
- * The correlator (SPEC.md §3): joins weirds to conns on uid (+ observer) and packet headers on
+ * The correlator (docs/correlation.md): joins weirds to conns on uid (+ observer) and packet headers on
  * Community ID + time window, whatever order the three inputs arrive in.
  *
  * - A conn waits `graceUs` for evidence, then is emitted (`kind: 'new'`).
@@ -10,7 +10,7 @@
  *   pending conn that is evicted is not lost: it is emitted early with the evidence it has.
  *
  * Pure and deterministic: time comes from the injected clock (µs), never from the system. It is
- * a component fed by a source, so a repartition step (SPEC §3 scaling) can sit in front of it.
+ * a component fed by a source, so a repartition step (docs/scale-out.md) can sit in front of it.
  */
 import type { ConnRecord, ConnState, PacketHeader, WeirdRecord } from '../domain';
 import { createHostBaselineStore, type Baseline } from './baseline';

@@ -1,16 +1,16 @@
 /**
  * Correlator settings: how long a conn waits for its evidence and how much pending state may
  * grow. The config loader embeds these (with its own doc lines and env names); the defaults
- * are those of SPEC.md §3.
+ * are those of docs/correlation.md.
  */
 export interface CorrelateSettings {
   /** How long a conn waits for its weirds and headers before it is classified, µs. Default 5 s. */
   readonly graceUs: number;
   /** How long an emitted conn is kept so late evidence re-classifies it (same _id), µs. Default 10 min. */
   readonly lateWindowUs: number;
-  /** Header join window before conn.ts, µs (SPEC §3: 1 s). */
+  /** Header join window before conn.ts, µs (docs/correlation.md: 1 s). */
   readonly headerBeforeUs: number;
-  /** Header join window after conn.ts + duration, µs (SPEC §3: 5 s). */
+  /** Header join window after conn.ts + duration, µs (docs/correlation.md: 5 s). */
   readonly headerAfterUs: number;
   /** Cap on conns waiting for evidence; the oldest is classified early when it is exceeded. */
   readonly maxPendingConns: number;

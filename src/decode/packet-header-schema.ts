@@ -1,6 +1,6 @@
 /**
  * The reader schema for sampled packet headers: schemas/packet_header.avsc (record
- * zeek_rst.PacketHeader, SPEC.md §2.2), repeated here because decode does no file I/O.
+ * zeek_rst.PacketHeader, docs/inputs.md#packet-headers), repeated here because decode does no file I/O.
  * packet-header.test.ts checks that the two stay identical (fields, types, defaults, logical types).
  */
 import type { Schema } from 'avsc';

@@ -30,7 +30,7 @@ const conn: ConnRecord = {
 const corr: Correlated = { conn, weirds: [], headers: [], hostBaselines: { orig: undefined, resp: undefined }, previousClose: undefined };
 
 describe('ECS document', () => {
-  it('maps the conn and the verdict to SPEC §5 fields', () => {
+  it('maps the conn and the verdict to docs/fields.md fields', () => {
     const doc = toEcsDocument(corr, classifyConnection(corr, DEFAULT_CLASSIFY_SETTINGS, []));
     expect(doc['@timestamp']).toBe('2013-08-22T20:00:33.570Z');
     expect(doc.event).toEqual({ kind: 'event', category: ['network'], type: ['connection', 'end', 'denied'], dataset: 'zeek_rst.connection', duration: 50_692_000, outcome: 'failure' });

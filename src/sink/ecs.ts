@@ -1,5 +1,5 @@
 /**
- * Correlated connection + classification -> the ECS document (SPEC.md §5). Pure: the Elasticsearch
+ * Correlated connection + classification -> the ECS document (docs/fields.md). Pure: the Elasticsearch
  * sink indexes exactly what `zeek-rst classify` prints. ECS field names appear only here and in
  * the index template; times leave µs here (@timestamp ISO 8601, event.duration ns).
  */
@@ -52,7 +52,7 @@ export interface EnrichedDoc {
   readonly rst: EcsRst;
 }
 
-/** Deterministic `_id`: replaying the same conn rewrites the same document (SPEC §5). base64url(sha1(observer|uid)). */
+/** Deterministic `_id`: replaying the same conn rewrites the same document (docs/fields.md). base64url(sha1(observer|uid)). */
 export function documentId(observer: string | undefined, uid: string): string {
   return createHash('sha1').update(`${observer ?? ''}|${uid}`).digest('base64url');
 }

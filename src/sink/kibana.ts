@@ -1,6 +1,6 @@
 /**
  * Imports the dashboards (dashboards/zeek-rst.ndjson: data views, Lens visualizations,
- * dashboards) into Kibana through its saved objects import API (SPEC.md §7 `setup
+ * dashboards) into Kibana through its saved objects import API (docs/cli.md `setup
  * --kibana-url`, §8):
  *
  *   POST <kibana>[/s/<space>]/api/saved_objects/_import?overwrite=true

@@ -1,5 +1,5 @@
 /**
- * The one retry policy of zeek-rst (STYLE.md "Errors and retries"): what to do with a bulk
+ * The one retry policy of zeek-rst (docs/architecture.md, "Errors and retries"): what to do with a bulk
  * response, and how long to wait before trying again. Pure: the decision is a function of the
  * HTTP status, the body and each item's result; the delay of an attempt number and a random draw.
  *

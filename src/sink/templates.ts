@@ -1,5 +1,5 @@
 /**
- * Index templates and aliases (SPEC.md §5), as data. `zeek-rst setup` installs them; `run`
+ * Index templates and aliases (docs/fields.md), as data. `zeek-rst setup` installs them; `run`
  * installs them when absent. Everything works on a bare Elasticsearch 8 node without ingest
  * pipelines, scripts, data streams or ILM.
  *

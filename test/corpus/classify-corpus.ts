@@ -1,5 +1,5 @@
 /**
- * Test support for the classification corpus tests: reads a case folder of the shared corpus
+ * Test support for the classification corpus tests: reads a case folder of the corpus copy (test/fixtures/corpus)
  * (or a crafted fixture) with the real decoders and runs it through the real pipeline.
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { createRecordClock } from '../../src/correlate/correlator';
 import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc, type PipelineSettings } from '../../src/pipeline';
 import { parseDevicesYaml } from '../../src/config/devices';
 
-export const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
+export const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 export const CRAFTED = path.resolve(__dirname, '../fixtures/classify/crafted');
 
 export interface CaseInput {

@@ -1,5 +1,5 @@
 /**
- * Decoding the whole shared corpus (../shared/corpus, described in its INDEX.md): every conn,
+ * Decoding the whole corpus copy (test/fixtures/corpus, described in its INDEX.md): every conn,
  * weird and header line, in every form it comes in.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { decodeZeekJson } from '../../src/decode/zeek-json';
 import type { ZeekLogRecord, ZeekLogType } from '../../src/decode/zeek-record';
 import { decodeZeekTsv, splitLines } from '../../src/decode/zeek-tsv';
 
-const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
+const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 if (!existsSync(path.join(CORPUS, 'INDEX.md'))) throw new Error(`corpus not found at ${CORPUS}`);
 
 const cases = readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);

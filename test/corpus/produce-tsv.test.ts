@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { zeekMessages } from '../../src/source/zeek-lines';
 
-const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
+const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 const cases = readdirSync(CORPUS).filter((c) => existsSync(path.join(CORPUS, c, 'conn.log')) && existsSync(path.join(CORPUS, c, 'conn.json')));
 
 function without(record: unknown, keys: readonly string[]): Record<string, unknown> {

@@ -10,9 +10,9 @@
  * pipeline -> ECS), each under its own observer (btests reuse uids across traces), plus two cases
  * again with a devices configuration so that the firewall view has configured devices:
  * - pop3-rej behind `edge-fw` (firewall, reject, 212.227.15.0/24: the POP3 servers): its 6 REJ
- *   become policy_reject (SPEC §4: a configured reject device covers the path);
+ *   become policy_reject (docs/verdicts.md: a configured reject device covers the path);
  * - teredo-orphan-rst behind `tap-ips` (ips, bypass, 75.126.0.0/16: the web servers): its 3 forged
- *   RSTs become policy_reset (SPEC §4: a configured device explains the middlebox RST).
+ *   RSTs become policy_reset (docs/verdicts.md: a configured device explains the middlebox RST).
  *
  * Expected values come from the corpus INDEX.md and the traces (history strings, header TTLs),
  * one note each, never from the program's output.
@@ -32,7 +32,7 @@ import { uniqueName } from '../helpers/names';
 import { layerSearchBody, parseLens, readSavedObjects, tabify, type Cell, type LensPanel, type Row, type TimeRange } from '../helpers/kibana-saved-objects';
 import { esClient } from './pipeline-harness';
 
-const CORPUS = path.resolve(__dirname, '../../../shared/corpus');
+const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 const NDJSON = path.resolve(__dirname, '../../dashboards/zeek-rst.ndjson');
 
 interface CaseRun {
@@ -194,7 +194,7 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
     expect(rows.filter((r) => r['time'] === YEAR.teredo && r['verdict'] === 'injected_reset').map((r) => r['count'])).toEqual([3]);
   });
 
-  it('overview: by phase (SPEC §4 table) and by origin (header evidence)', () => {
+  it('overview: by phase (docs/verdicts.md) and by origin (header evidence)', () => {
     const phases = sumBy(rowsOf('zeek-rst-overview-phase'), 'phase', 'count');
     // establishment: 6 closed_port + 6 policy_reject; teardown: 6; post_handshake: ShR; data transfer:
     // 3 client_abort + idle_timeout; none: 2 backscatter.
@@ -218,7 +218,7 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
   // --- Policy resets per firewall (alias zeek-rst-firewall) ----------------------------------
   // In the view: origin middlebox or verdict policy_reject/policy_reset = 6 (edge-fw) + 3 (tap-ips)
   // + 3 teredo forgeries + 1 ldap. Unconfigured middleboxes are `unknown hop N via <observer>`
-  // (SPEC §4): TTL 255 is 0 hops from its initial 255; TTL 251 is 4 hops.
+  // (docs/verdicts.md): TTL 255 is 0 hops from its initial 255; TTL 251 is 4 hops.
   const DEVICES = { 'edge-fw': 6, 'tap-ips': 3, 'unknown hop 0 via teredo-orphan-rst': 3, 'unknown hop 4 via ldap-idle-client-rst': 1 };
 
   it('policy: resets per device over time', () => {

@@ -3,7 +3,7 @@
  * each indexed `_source` equals what `zeek-rst classify` prints for the same files.
  *
  * Zeek's btests reuse uids across traces (the same seed), so every case gets its own observer
- * (`_system_name`, as zeek-kafka writes it): ids are per observer and uid (SPEC §5).
+ * (`_system_name`, as zeek-kafka writes it): ids are per observer and uid (docs/fields.md).
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

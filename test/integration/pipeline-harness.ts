@@ -14,7 +14,7 @@ import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
 
 export const REPO = path.resolve(__dirname, '../..');
-export const CORPUS = path.resolve(REPO, '../shared/corpus');
+export const CORPUS = path.resolve(REPO, 'test/fixtures/corpus');
 
 export interface Names {
   readonly conn: string;

@@ -1,5 +1,5 @@
 /**
- * Kafka broker restart (SPEC §6): the real broker is stopped for 10 s under a running pipeline
+ * Kafka broker restart (docs/delivery.md): the real broker is stopped for 10 s under a running pipeline
  * and started again. The consumer must reconnect by itself and go on; nothing is lost or
  * doubled. Stopping the shared broker would break suites running beside it, so this file is in
  * the `outage` jest project, run alone (see jest.config.js).

@@ -1,5 +1,5 @@
 /**
- * Static checks of the Kibana saved objects in dashboards/ (SPEC.md §8): the NDJSON is what
+ * Static checks of the Kibana saved objects in dashboards/ (docs/dashboards.md): the NDJSON is what
  * Kibana's import API takes, every reference resolves inside the file, every panel parses, and
  * every field a panel reads exists in the index template with a type Kibana can aggregate.
  * The queries themselves run on the real Elasticsearch in test/integration/dashboards.test.ts.
@@ -170,7 +170,7 @@ describe('dashboards/zeek-rst.ndjson', () => {
     expect(kqlFields(parseKql('rst.verdict : ("a" or b) and rst.origin : middlebox or rst.scan.scanner : true'))).toEqual(['rst.verdict', 'rst.origin', 'rst.scan.scanner']);
   });
 
-  it('covers the four views of SPEC §8 with the fields they promise', () => {
+  it('covers the four views of docs/dashboards.md with the fields they promise', () => {
     const fieldsOf = (dashboardId: string): Set<string> => {
       const d = byType('dashboard').find((o) => o.id === dashboardId);
       const ids = new Set(d?.references.map((r) => r.id));

@@ -1,5 +1,5 @@
 /**
- * The rule table: one row per rule, one readonly array. SPEC.md §4's decision order is encoded in
+ * The rule table: one row per rule, one readonly array. docs/verdicts.md#decision-order is encoded in
  * the weights (highest wins), in bands:
  *
  *   1000-800  1. establishment: malformed_syn > time_wait_reuse > policy_reject > closed_port > accept_queue_overflow
@@ -141,7 +141,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     needsHeaders: false,
     evidence: { template: 'configured {deviceKind} {deviceName} (mode {deviceMode}) covers {deviceNetwork} on the path of this refused SYN', values: ['deviceKind', 'deviceName', 'deviceMode', 'deviceNetwork'] },
     rationale: 'A firewall in reject mode answers refused SYNs with RST in the name of the hosts behind it.',
-    refs: ['SPEC.md §4 Devices'],
+    refs: ['docs/verdicts.md#devices'],
     fixtures: [{ kind: 'crafted', file: 'policy-reject-device' }],
   },
   {
@@ -204,7 +204,7 @@ export const RULES: readonly Rule[] = Object.freeze([
       values: ['middleboxReason', 'idleBeforeS', 'idleThresholdS', 'rstTtl', 'expectedTtl'],
     },
     rationale: 'Stateful firewalls and NATs expire idle sessions and reset both ends in their name; the long gap before a RST that did not come from the endpoint says which.',
-    refs: [WEAVER, 'SPEC.md §4 decision order step 2'],
+    refs: [WEAVER, 'docs/verdicts.md#decision-order step 2'],
     fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true }],
   },
   {
@@ -221,7 +221,7 @@ export const RULES: readonly Rule[] = Object.freeze([
       values: ['middleboxReason', 'deviceKind', 'deviceName', 'deviceMode', 'deviceNetwork', 'rstHops'],
     },
     rationale: 'IPS and firewalls (notably bypass/tap-mode devices that cannot drop) kill sessions by injecting RSTs; a configured device on the path explains the forged RST.',
-    refs: ['SPEC.md §4 Devices', WEAVER],
+    refs: ['docs/verdicts.md#devices', WEAVER],
     fixtures: [{ kind: 'crafted', file: 'policy-reset-device' }],
   },
   {
@@ -406,7 +406,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     needsHeaders: true,
     evidence: { template: 'the sampled RST follows {idleBeforeS} s of silence (threshold {idleThresholdS} s)', values: ['idleBeforeS', 'idleThresholdS'] },
     rationale: 'Applications and stacks with keepalive or idle timers reset sessions that stayed silent too long.',
-    refs: ['RFC 9293 §3.8.4 (keep-alives)', 'SPEC.md §4 step 7'],
+    refs: ['RFC 9293 §3.8.4 (keep-alives)', 'docs/verdicts.md#decision-order step 7'],
     fixtures: [{ kind: 'crafted', file: 'idle-timeout-endpoint' }],
   },
   {
@@ -423,7 +423,7 @@ export const RULES: readonly Rule[] = Object.freeze([
       values: ['durationS', 'idleThresholdS', 'origPkts', 'respPkts', 'idleMaxPacketsPerSide'],
     },
     rationale: 'A long connection with few packets was mostly silent; without headers the silence cannot be placed just before the RST, hence low confidence.',
-    refs: ['SPEC.md §4 step 7'],
+    refs: ['docs/verdicts.md#decision-order step 7'],
     fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: false }],
   },
   // ---- 8. aborts --------------------------------------------------------------------------
@@ -470,7 +470,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     needsHeaders: false,
     evidence: { template: 'no rule explains this RST: history {history}, conn_state {connState}, RST from the {firstRstBy}', values: ['history', 'connState', 'firstRstBy'] },
     rationale: 'Every RST gets a verdict; this one keeps its evidence for an analyst.',
-    refs: ['SPEC.md §4 step 9'],
+    refs: ['docs/verdicts.md#decision-order step 9'],
     fixtures: [{ kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true }],
   },
   // ---- hints ------------------------------------------------------------------------------

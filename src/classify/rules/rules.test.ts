@@ -1,7 +1,7 @@
 /**
- * The rule table checks itself (STYLE.md "Rules as data"): well-formed unique ids, every verdict
+ * The rule table checks itself (docs/architecture.md, "Rules as data"): well-formed unique ids, every verdict
  * reachable, rationale/refs/fixtures on every row, templates that only quote declared facts, the
- * weights in SPEC §4 decision order, every fixture really firing its rule, and the README table
+ * weights in docs/verdicts.md#decision-order, every fixture really firing its rule, and the README table
  * matching the code.
  */
 import { readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ describe('rule table', () => {
     }
   });
 
-  it('orders the weights as SPEC §4 decision order (first match wins)', () => {
+  it('orders the weights as docs/verdicts.md#decision-order (first match wins)', () => {
     // Steps in order, by rule id; every rule of a step must outweigh every rule of a later step.
     const steps: readonly (readonly string[])[] = [
       ['RST-SYN-001', 'RST-SYN-002'],

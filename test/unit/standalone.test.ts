@@ -1,0 +1,78 @@
+/**
+ * The repository stands alone: a clone with nothing beside it must be enough for the tests, the
+ * bench, the demo and the docs. This check fails when a tracked file names a path outside the
+ * repository (a sibling checkout, an absolute path of a developer's machine) or a product
+ * definition that is not in the repository, and when a relative path literal next to
+ * `__dirname` climbs out of the checkout.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SKIP_DIRS = new Set(['node_modules', '.cache', 'dist', 'coverage', '.git']);
+
+function trackedFiles(): string[] {
+  if (existsSync(path.join(ROOT, '.git'))) {
+    const out = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
+    return out.split('\0').filter((f) => f !== '' && existsSync(path.join(ROOT, f)));
+  }
+  // A source archive without .git: walk the tree instead.
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(path.join(ROOT, rel), { withFileTypes: true })) {
+      if (SKIP_DIRS.has(entry.name)) continue;
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else files.push(child);
+    }
+  };
+  walk('');
+  return files;
+}
+
+const TEXT = /\.(ts|js|mjs|cjs|json|jsonl|md|yml|yaml|avsc|ndjson|tsv|sh|txt|log|out)$|^(Dockerfile|\.ci\/run|bin\/zeek-rst|\.gitignore|\.dockerignore)$/;
+/** This file spells the patterns it looks for; it is the one exception. */
+const SELF = path.relative(ROOT, __filename).split(path.sep).join('/');
+
+/** Paths and documents that exist only on the developers' machines, never in a clone. */
+const FORBIDDEN: readonly { readonly pattern: RegExp; readonly why: string }[] = [
+  { pattern: /\.\.\/shared\b/, why: 'a sibling folder of the checkout' },
+  { pattern: /\bshared\/corpus/, why: 'the developers\' shared corpus (use test/fixtures/corpus)' },
+  { pattern: /\/work\/(main|shared)\b/, why: 'an absolute path of a development machine' },
+  { pattern: /\bSPEC\.md\b|\bSTYLE\.md\b/, why: 'a document that is not in the repository (docs/ holds the definition)' },
+];
+
+describe('the repository stands alone', () => {
+  const files = trackedFiles().filter((f) => f !== SELF && f !== 'package-lock.json' && TEXT.test(f));
+
+  it('finds the tracked files', () => {
+    expect(files.length).toBeGreaterThan(50);
+  });
+
+  it('no tracked file names a path outside the repository', () => {
+    const hits: string[] = [];
+    for (const f of files) {
+      const lines = readFileSync(path.join(ROOT, f), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        for (const { pattern, why } of FORBIDDEN) if (pattern.test(line)) hits.push(`${f}:${i + 1}: ${why}: ${line.trim().slice(0, 120)}`);
+      });
+    }
+    expect(hits).toEqual([]);
+  });
+
+  it('no path literal next to __dirname climbs out of the checkout', () => {
+    const hits: string[] = [];
+    const literal = /(?:path\.(?:resolve|join)\(\s*__dirname\s*,\s*)((?:'[^']*'\s*,?\s*)+)\)/g;
+    for (const f of files.filter((x) => /\.(ts|js|mjs|cjs)$/.test(x))) {
+      const text = readFileSync(path.join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(literal)) {
+        const parts = [...(m[1] ?? '').matchAll(/'([^']*)'/g)].map((p) => p[1] ?? '');
+        const target = path.resolve(path.dirname(path.join(ROOT, f)), ...parts);
+        const rel = path.relative(ROOT, target);
+        if (rel.startsWith('..') || path.isAbsolute(rel)) hits.push(`${f}: ${m[0]}`);
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+});
