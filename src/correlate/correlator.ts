@@ -10,7 +10,7 @@
  *   pending conn that is evicted is not lost: it is emitted early with the evidence it has.
  *
  * Pure and deterministic: time comes from the injected clock (µs), never from the system. It is
- * a component fed by a source, so a repartition step (docs/scale-out.md) can sit in front of it.
+ * a component fed by a source, so a repartition step (docs/correlation.md) can sit in front of it.
  */
 import type { ConnRecord, ConnState, PacketHeader, WeirdRecord } from '../domain';
 import { createHostBaselineStore, type Baseline } from './baseline';
