@@ -7,6 +7,7 @@ import type { ConnRecord, PacketHeader, WeirdRecord } from './domain';
 import { createCorrelator, type Clock, type CorrelatorStats, type CorrelatorStep } from './correlate/correlator';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
+import type { Cidr } from './classify/ip';
 import { classifyConnection, type Classification } from './classify/engine';
 import { createScanDetector, type ScanDetector } from './classify/scans';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
@@ -16,12 +17,15 @@ export interface PipelineSettings {
   readonly correlate: CorrelateSettings;
   readonly classify: ClassifySettings;
   readonly devices: readonly Device[];
+  /** `network.localNetworks`, parsed: network.direction when Zeek logs no local_orig/local_resp. */
+  readonly localNetworks: readonly Cidr[];
 }
 
 export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = Object.freeze({
   correlate: DEFAULT_CORRELATE_SETTINGS,
   classify: DEFAULT_CLASSIFY_SETTINGS,
   devices: Object.freeze([]),
+  localNetworks: Object.freeze([]),
 });
 
 export interface OutputDoc {
@@ -59,7 +63,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock)
       return {
         id: documentId(c.conn.observer, c.conn.uid),
         kind: e.kind,
-        doc: toEcsDocument(c, classification, { scanner }),
+        doc: toEcsDocument(c, classification, { scanner, localNetworks: settings.localNetworks }),
         classification,
       };
     }),

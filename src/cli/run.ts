@@ -34,6 +34,7 @@ import { createKafka, createKafkaSource, type SourceMessage } from '../source/ka
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { createReleaseQueue } from '../source/release-queue';
 import { readFile } from 'node:fs/promises';
+import { parseCidr } from '../classify/ip';
 
 export const HELP = `Usage: zeek-rst run [--config FILE]
 
@@ -135,7 +136,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     ...(config.observer.name === undefined ? {} : { observer: config.observer.name }),
   };
   const correlate = toCorrelateSettings(config.correlate);
-  const pipeline = createClassifyPipeline({ correlate, classify: toClassifySettings(config.classify), devices }, { now: nowUs });
+  const localNetworks = config.network.localNetworks.flatMap((n) => parseCidr(n) ?? []);
+  const pipeline = createClassifyPipeline({ correlate, classify: toClassifySettings(config.classify), devices, localNetworks }, { now: nowUs });
   const retentionUs = correlate.lateWindowUs + 2 * correlate.graceUs + TICK_MS * 1000;
   const tracker = createOffsetTracker();
   const releases = createReleaseQueue(retentionUs);

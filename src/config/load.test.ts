@@ -57,6 +57,12 @@ describe('resolveConfig', () => {
     expect(r.config.kafka.ssl).toBe(true);
   });
 
+  it('checks every local network is a CIDR', () => {
+    expect(problemsOf({ env: { ZEEK_RST_NETWORK_LOCAL_NETWORKS: '10.0.0.0/8,10.0.0.0/33' } })).toEqual([expect.stringMatching(/^network\.localNetworks: '10\.0\.0\.0\/33' is not a CIDR/)]);
+    const r = resolveConfig(inputs({ yaml: { network: { localNetworks: ['10.0.0.0/8', '2001:db8::/32'] } } }));
+    expect(r.ok && r.config.network.localNetworks).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+  });
+
   it('rejects unknown keys and names the known ones', () => {
     const problems = problemsOf({ yaml: { kafka: { brokerz: ['a:1'] }, sinks: {} } });
     expect(problems).toEqual(

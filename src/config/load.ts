@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ZeekRstError } from '../errors';
+import { parseCidr } from '../classify/ip';
 import { CONFIG_SCHEMA, isField, isGroup, type Config, type Field } from './schema';
 
 /** Where values come from; injectable so that tests need no files or process environment. */
@@ -221,6 +222,9 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.correlate.graceMs >= c.correlate.lateWindowMs) problems.push('correlate.graceMs must be shorter than correlate.lateWindowMs (late evidence is evidence arriving after the grace)');
   for (const entry of c.decode.confluentSchemas) {
     if (!/^\d+=.+$/.test(entry)) problems.push(`decode.confluentSchemas: '${entry}' is not id=path (e.g. 7=schemas/packet_header.avsc)`);
+  }
+  for (const net of c.network.localNetworks) {
+    if (parseCidr(net) === undefined) problems.push(`network.localNetworks: '${net}' is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)`);
   }
   const topics = [c.topics.conn, c.topics.weird, c.topics.headers];
   if (topics.includes(c.topics.deadLetter)) problems.push('topics.deadLetter must differ from the input topics, or dead letters would be read back as input');

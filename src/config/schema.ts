@@ -147,6 +147,9 @@ export const CONFIG_SCHEMA = {
   log: {
     level: oneOf(LOG_LEVELS, 'info', 'ZEEK_RST_LOG_LEVEL', 'pino log level.'),
   },
+  network: {
+    localNetworks: list([], 'ZEEK_RST_NETWORK_LOCAL_NETWORKS', 'Your own networks as CIDRs (like Zeek\'s Site::local_nets), for network.direction when conn records carry no local_orig/local_resp (env: comma-separated).', 0),
+  },
   observer: {
     name: optStr('ZEEK_RST_OBSERVER_NAME', 'Observer (sensor) name for records that carry no _system_name.'),
   },

@@ -1,8 +1,13 @@
-import type { ConnRecord } from '../domain';
+import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
+import { parseCidr } from '../classify/ip';
 import { classifyConnection } from '../classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS } from '../classify/settings';
 import type { Correlated } from '../correlate/correlator';
-import { documentId, toEcsDocument } from './ecs';
+import { directionOf, documentId, protocolOf, toEcsDocument } from './ecs';
+
+function fail(): never {
+  throw new Error('bad CIDR in test');
+}
 
 // pop3-rej CHhAvVGS1DHFjwGM9 as decode gives it (REJ Sr, 50.692 ms).
 const conn: ConnRecord = {
@@ -33,16 +38,61 @@ describe('ECS document', () => {
   it('maps the conn and the verdict to docs/fields.md fields', () => {
     const doc = toEcsDocument(corr, classifyConnection(corr, DEFAULT_CLASSIFY_SETTINGS, []));
     expect(doc['@timestamp']).toBe('2013-08-22T20:00:33.570Z');
-    expect(doc.event).toEqual({ kind: 'event', category: ['network'], type: ['connection', 'end', 'denied'], dataset: 'zeek_rst.connection', duration: 50_692_000, outcome: 'failure' });
+    expect(doc.event).toEqual({ kind: 'event', category: ['network'], type: ['connection', 'end', 'denied'], dataset: 'zeek_rst.connection', start: '2013-08-22T20:00:33.570Z', end: '2013-08-22T20:00:33.620Z', duration: 50_692_000, outcome: 'failure' });
     expect(doc.source).toEqual({ ip: '192.168.0.4', port: 26242, bytes: 0, packets: 1 });
     expect(doc.destination).toEqual({ ip: '212.227.15.188', port: 110, bytes: 0, packets: 1 });
-    expect(doc.network).toEqual({ transport: 'tcp', community_id: '1:abc', bytes: 92, packets: 2 });
+    expect(doc.network).toEqual({ transport: 'tcp', direction: 'unknown', community_id: '1:abc', bytes: 92, packets: 2 });
     expect(doc.observer).toEqual({ name: 'sensor-1' });
     expect(doc.zeek).toEqual({ session_id: 'CHhAvVGS1DHFjwGM9', connection: { state: 'REJ', state_message: 'Connection attempt rejected.', history: 'Sr', missed_bytes: 0 } });
     expect(doc.rst).toMatchObject({ present: true, verdict: 'closed_port', phase: 'establishment', sender: 'responder', origin: 'unknown', count: 1, headers: { sampled: false }, scan: { scanner: false } });
     expect(doc.rst.rules).toContain('RST-REJ-001');
     expect(doc.rst.evidence?.[0]).toEqual({ rule: 'RST-REJ-001', text: 'the SYN was answered by a responder RST: conn_state REJ, history Sr', values: { connState: 'REJ', history: 'Sr' } });
     expect(doc.rst.explanation?.split('. ').length).toBe(1); // one sentence
+    // No RST header sampled: the RST is dated at the end of the connection, 33.570191 + 0.050692 s.
+    expect(doc.rst.ts).toBe('2013-08-22T20:00:33.620Z');
+  });
+
+  it('dates the RST of a 3-hour session by its sampled header, not by the session start', () => {
+    const long: ConnRecord = { ...conn, history: 'ShADadR', connState: 'RSTO', durationUs: 3 * 3600e6 + 1e6, origBytes: 10, respBytes: 10 };
+    const rstAtUs = conn.tsUs + 3 * 3600e6; // the RST header, 1 s before the last packet Zeek counted
+    const header: PacketHeader = {
+      tsUs: rstAtUs, sensor: null, srcIp: conn.origH, dstIp: conn.respH, srcPort: conn.origP, dstPort: conn.respP, ipVersion: 4, ipTtl: 64, ipId: 1,
+      tcpFlags: TCP_FLAGS.RST | TCP_FLAGS.ACK, seq: 1, ack: 1, window: 0, payloadLen: 0, communityId: '1:abc', source: { kind: 'file', path: 'h.jsonl', line: 1 },
+    };
+    const withHeader: Correlated = { ...corr, conn: long, headers: [header] };
+    const doc = toEcsDocument(withHeader, classifyConnection(withHeader, DEFAULT_CLASSIFY_SETTINGS, []));
+    expect(doc['@timestamp']).toBe('2013-08-22T20:00:33.570Z');
+    expect(doc.event.start).toBe('2013-08-22T20:00:33.570Z');
+    expect(doc.event.end).toBe('2013-08-22T23:00:34.570Z');
+    expect(doc.rst.ts).toBe('2013-08-22T23:00:33.570Z');
+  });
+
+  it('writes network.direction from local_orig/local_resp, else from the configured local networks', () => {
+    const dir = (c: ConnRecord, nets: readonly string[] = []): string =>
+      directionOf(c, nets.flatMap((n) => parseCidr(n) ?? []));
+    expect(dir({ ...conn, localOrig: true, localResp: false })).toBe('outbound');
+    expect(dir({ ...conn, localOrig: false, localResp: true })).toBe('inbound');
+    expect(dir({ ...conn, localOrig: true, localResp: true })).toBe('internal');
+    expect(dir({ ...conn, localOrig: false, localResp: false })).toBe('external');
+    // Zeek's own flags win over the configuration: 192.168.0.4 is in 192.168.0.0/16 but Zeek said not local.
+    expect(dir({ ...conn, localOrig: false, localResp: false }, ['192.168.0.0/16'])).toBe('external');
+    expect(dir(conn, ['192.168.0.0/16'])).toBe('outbound'); // 192.168.0.4 -> 212.227.15.188
+    expect(dir(conn, ['212.227.0.0/16'])).toBe('inbound');
+    expect(dir(conn, ['0.0.0.0/0'])).toBe('internal');
+    expect(dir(conn, ['2001:db8::/32'])).toBe('external');
+    expect(dir(conn)).toBe('unknown');
+    const doc = toEcsDocument(corr, classifyConnection(corr, DEFAULT_CLASSIFY_SETTINGS, []), { localNetworks: [parseCidr('192.168.0.0/16') ?? fail()] });
+    expect(doc.network.direction).toBe('outbound');
+  });
+
+  it('writes network.protocol from the first analyzer in service', () => {
+    expect(protocolOf(undefined)).toBeUndefined();
+    expect(protocolOf('pop3')).toBe('pop3');
+    expect(protocolOf('SSL,HTTP')).toBe('ssl');
+    expect(protocolOf('-ssh,http')).toBe('http');
+    const doc = toEcsDocument({ ...corr, conn: { ...conn, service: 'pop3' } }, classifyConnection(corr, DEFAULT_CLASSIFY_SETTINGS, []));
+    expect(doc.network.protocol).toBe('pop3');
+    expect(doc.zeek.connection).not.toHaveProperty('local_orig');
   });
 
   it('has no verdict for a connection without RST', () => {

@@ -1,12 +1,22 @@
 /**
  * Correlated connection + classification -> the ECS document (docs/fields.md). Pure: the Elasticsearch
  * sink indexes exactly what `zeek-rst classify` prints. ECS field names appear only here and in
- * the index template; times leave µs here (@timestamp ISO 8601, event.duration ns).
+ * the index template; times leave µs here (ISO 8601 with ms, event.duration ns).
+ *
+ * Times (docs/fields.md#times): `@timestamp` = `event.start` = the conn's first packet (Zeek `ts`);
+ * `event.end` = ts + duration; `rst.ts` = when the first RST happened: the first sampled RST
+ * header, else the end of the connection (Zeek logs no per-packet time; the RST is the last
+ * thing a reset connection does, so its end is the best bound). Reset panels use `rst.ts`, so a
+ * RST that ends a 3-hour session is plotted when it happened. `@timestamp` stays the start
+ * because it picks the daily index: late evidence can move `rst.ts` (a RST header arrives), and
+ * a moving index would leave the first write behind as a duplicate.
  */
 import { createHash } from 'node:crypto';
-import { CONN_STATES as CONN_STATE_MESSAGES, type Origin, type Phase, type Sender, type Verdict } from '../domain';
+import { CONN_STATES as CONN_STATE_MESSAGES, type ConnRecord, type Origin, type Phase, type Sender, type Verdict } from '../domain';
 import type { Correlated } from '../correlate/correlator';
 import type { Classification, Evidence } from '../classify/engine';
+import { cidrContains, parseIp, type Cidr } from '../classify/ip';
+import { isRst } from '../correlate/baseline';
 
 export interface EcsRst {
   readonly present: boolean;
@@ -28,7 +38,12 @@ export interface EcsRst {
   readonly device?: { readonly name: string; readonly kind: string };
   readonly scan?: { readonly scanner: boolean };
   readonly headers?: { readonly sampled: boolean };
+  /** When the first RST happened (see the module comment); present when a RST is. */
+  readonly ts?: string;
 }
+
+/** ECS `network.direction` values zeek-rst writes. */
+export type NetworkDirection = 'inbound' | 'outbound' | 'internal' | 'external' | 'unknown';
 
 export interface EnrichedDoc {
   readonly '@timestamp': string;
@@ -37,16 +52,32 @@ export interface EnrichedDoc {
     readonly category: readonly ['network'];
     readonly type: readonly string[];
     readonly dataset: 'zeek_rst.connection';
+    readonly start: string;
+    readonly end: string;
     readonly duration?: number;
     readonly outcome: 'success' | 'failure' | 'unknown';
   };
   readonly source: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
   readonly destination: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
-  readonly network: { readonly transport: string; readonly community_id: string; readonly bytes?: number; readonly packets?: number };
+  readonly network: {
+    readonly transport: string;
+    readonly protocol?: string;
+    readonly direction: NetworkDirection;
+    readonly community_id: string;
+    readonly bytes?: number;
+    readonly packets?: number;
+  };
   readonly observer?: { readonly name: string };
   readonly zeek: {
     readonly session_id: string;
-    readonly connection: { readonly state?: string; readonly state_message?: string; readonly history?: string; readonly missed_bytes?: number };
+    readonly connection: {
+      readonly state?: string;
+      readonly state_message?: string;
+      readonly history?: string;
+      readonly missed_bytes?: number;
+      readonly local_orig?: boolean;
+      readonly local_resp?: boolean;
+    };
     readonly weird?: { readonly names: readonly string[] };
   };
   readonly rst: EcsRst;
@@ -72,7 +103,49 @@ function outcomeOf(c: Classification, state: string | undefined): 'success' | 'f
   return state === 'SF' || state === 'S1' ? 'success' : state === 'S0' || state === 'REJ' ? 'failure' : 'unknown';
 }
 
-function rstOf(c: Classification, scanner: boolean): EcsRst {
+function isoMs(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
+/** First RST of the flow: its sampled header, else the connection's end (µs). */
+function firstRstUs(corr: Correlated): number {
+  const header = corr.headers.find(isRst);
+  return header?.tsUs ?? corr.conn.tsUs + (corr.conn.durationUs ?? 0);
+}
+
+/**
+ * ECS `network.direction` from Zeek's `local_orig`/`local_resp` (Site::local_nets); when Zeek did
+ * not log them, from the configured local networks; `unknown` when neither says.
+ */
+export function directionOf(conn: ConnRecord, localNetworks: readonly Cidr[]): NetworkDirection {
+  let orig = conn.localOrig;
+  let resp = conn.localResp;
+  if ((orig === undefined || resp === undefined) && localNetworks.length > 0) {
+    const o = parseIp(conn.origH);
+    const r = parseIp(conn.respH);
+    orig ??= localNetworks.some((n) => cidrContains(n, o));
+    resp ??= localNetworks.some((n) => cidrContains(n, r));
+  }
+  if (orig === undefined || resp === undefined) return 'unknown';
+  if (orig) return resp ? 'internal' : 'outbound';
+  return resp ? 'inbound' : 'external';
+}
+
+/**
+ * ECS `network.protocol` from Zeek's `service`: the first analyzer that confirmed the protocol,
+ * lower case. Zeek lists several when more than one confirmed (`ssl,http`); entries with a
+ * leading `-` (analyzers removed after a violation, Zeek 7) are not a confirmation.
+ */
+export function protocolOf(service: string | undefined): string | undefined {
+  if (service === undefined) return undefined;
+  const first = service
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .find((s) => s !== '' && s !== '-' && !s.startsWith('-'));
+  return first;
+}
+
+function rstOf(corr: Correlated, c: Classification, scanner: boolean): EcsRst {
   if (!c.present || c.verdict === undefined) return { present: c.present, scan: { scanner } };
   const f = c.facts;
   const ttl = { ...opt('observed', f.rstTtl), ...opt('expected', f.expectedTtl), ...opt('delta', f.ttlDelta) };
@@ -97,12 +170,15 @@ function rstOf(c: Classification, scanner: boolean): EcsRst {
     ...opt('device', c.device),
     scan: { scanner },
     headers: { sampled: f.rstSampled },
+    ts: isoMs(firstRstUs(corr)),
   };
 }
 
 export interface EcsOptions {
   /** The source is a scanner in the current window (classify/scans.ts). */
   readonly scanner?: boolean;
+  /** Configured local networks (`network.localNetworks`), for `network.direction` when Zeek logs no local_orig/local_resp. */
+  readonly localNetworks?: readonly Cidr[];
 }
 
 export function toEcsDocument(corr: Correlated, c: Classification, options: EcsOptions = {}): EnrichedDoc {
@@ -110,12 +186,14 @@ export function toEcsDocument(corr: Correlated, c: Classification, options: EcsO
   const weirdNames = [...new Set(corr.weirds.map((w) => w.name))].sort();
   const durationNs = conn.durationUs === undefined ? undefined : conn.durationUs * 1000;
   return {
-    '@timestamp': new Date(Math.floor(conn.tsUs / 1000)).toISOString(),
+    '@timestamp': isoMs(conn.tsUs),
     event: {
       kind: 'event',
       category: ['network'],
       type: c.present ? ['connection', 'end', 'denied'].filter((t) => t !== 'denied' || c.verdict === 'closed_port' || c.verdict === 'policy_reject') : ['connection', 'end'],
       dataset: 'zeek_rst.connection',
+      start: isoMs(conn.tsUs),
+      end: isoMs(conn.tsUs + (conn.durationUs ?? 0)),
       ...opt('duration', durationNs),
       outcome: outcomeOf(c, conn.connState),
     },
@@ -123,6 +201,8 @@ export function toEcsDocument(corr: Correlated, c: Classification, options: EcsO
     destination: { ip: conn.respH, port: conn.respP, ...opt('bytes', conn.respBytes), ...opt('packets', conn.respPkts) },
     network: {
       transport: conn.proto,
+      ...opt('protocol', protocolOf(conn.service)),
+      direction: directionOf(conn, options.localNetworks ?? []),
       community_id: conn.communityId,
       ...opt('bytes', sum(conn.origIpBytes, conn.respIpBytes)),
       ...opt('packets', sum(conn.origPkts, conn.respPkts)),
@@ -135,9 +215,11 @@ export function toEcsDocument(corr: Correlated, c: Classification, options: EcsO
         ...opt('state_message', conn.connState === undefined ? undefined : CONN_STATE_MESSAGES[conn.connState]),
         ...opt('history', conn.history),
         ...opt('missed_bytes', conn.missedBytes),
+        ...opt('local_orig', conn.localOrig),
+        ...opt('local_resp', conn.localResp),
       },
       ...(weirdNames.length === 0 ? {} : { weird: { names: weirdNames } }),
     },
-    rst: rstOf(c, options.scanner ?? false),
+    rst: rstOf(corr, c, options.scanner ?? false),
   };
 }

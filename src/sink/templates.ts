@@ -107,6 +107,7 @@ export const CONN_MAPPING = {
       device: obj({ name: keyword, kind: keyword }),
       scan: obj({ scanner: bool }),
       headers: obj({ sampled: bool }),
+      ts: date,
     }),
   },
 } as const;
