@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- FILTER...]`: runs every `bench/*.bench.ts` (or those whose name contains a
- * FILTER) and prints, per suite, the median throughput of each case and its ratio to the suite's
- * baseline case, all measured in the same run.
+ * `npm run bench [-- FILTER...] [-- --json]`: builds dist/ and the bench, then runs every
+ * `bench/*.bench.ts` (or those whose file name contains a FILTER) on the compiled dist/ (see
+ * bench/dist.ts) and prints, per suite, the median throughput of each case and its ratio to the
+ * suite's baseline case (its ceiling), all measured in the same run. `--json` adds one JSON
+ * object on the last line: the figures cases report (decode_ratio, classify_rps, ...), the
+ * machine and the date. bench/README.md explains each figure.
  *
  * Convention for a bench file (e.g. bench/classify.bench.ts):
  *
@@ -9,10 +12,10 @@
  *     export default defineBench({
  *       name: 'classify',
  *       unit: 'records',            // what `items` counts
- *       baseline: 'deriveFacts',    // the case the others are compared with
+ *       baseline: 'JSON.parse',     // the case the others are compared with
  *       cases: [
- *         { name: 'deriveFacts', items: N, run: () => ... },   // one call processes N items
- *         { name: 'classify', items: N, run: () => ... },
+ *         { name: 'JSON.parse', items: N, run: () => ... },   // one call processes N items
+ *         { name: 'classify', items: N, run: () => ..., report: { rps: 'classify_rps', ratio: 'classify_ratio' } },
  *       ],
  *     });
  *
@@ -21,13 +24,18 @@
  * the median over `rounds` rounds is reported, with the slowest and fastest round.
  */
 import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+
+import { distBuiltAt } from './dist';
 
 export interface BenchCase {
   readonly name: string;
   /** Items processed by one call of `run` (records, messages, ...). */
   readonly items: number;
   readonly run: () => unknown;
+  /** Keys under which `--json` reports this case's median items/s and its ratio to the baseline. */
+  readonly report?: { readonly rps?: string; readonly ratio?: string };
 }
 
 export interface BenchSuite {
@@ -52,7 +60,7 @@ function isSuite(x: unknown): x is BenchSuite {
   return typeof x === 'object' && x !== null && 'name' in x && 'cases' in x && Array.isArray(x.cases) && 'baseline' in x;
 }
 
-function median(xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
@@ -75,7 +83,8 @@ function measure(c: BenchCase, minMs: number, sink: { n: number }): number {
 
 const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 
-export function runSuite(suite: BenchSuite): void {
+/** Runs a suite, prints its table and adds the figures its cases report to `figures`. */
+export function runSuite(suite: BenchSuite, figures: Record<string, number> = {}): void {
   const rounds = suite.rounds ?? 7;
   const minMs = suite.minRoundMs ?? 250;
   const sink = { n: 0 };
@@ -97,20 +106,35 @@ export function runSuite(suite: BenchSuite): void {
     const m = median(xs);
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
-    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  [${fmt(lo)} .. ${fmt(hi)}]  ratio ${(m / baseMedian).toFixed(3)}`);
+    const ratio = m / baseMedian;
+    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  [${fmt(lo)} .. ${fmt(hi)}]  ratio ${ratio.toFixed(3)}`);
+    if (c.report?.rps !== undefined) figures[c.report.rps] = Math.round(m);
+    if (c.report?.ratio !== undefined) figures[c.report.ratio] = Math.round(ratio * 1000) / 1000;
   }
   if (sink.n === 0) console.log('  (no case returned a value)');
 }
 
+function machine(): string {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  return `${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${load}`;
+}
+
 async function main(): Promise<void> {
-  const filters = process.argv.slice(2);
-  const files = readdirSync(__dirname).filter((f) => f.endsWith('.bench.ts')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const filters = args.filter((a) => a !== '--json');
+  const isBench = (f: string): boolean => f.endsWith('.bench.js') || f.endsWith('.bench.ts');
+  const files = readdirSync(__dirname).filter(isBench).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
   if (files.length === 0) {
     console.error(`no bench/*.bench.ts matches ${filters.join(' ')}`);
     process.exitCode = 1;
     return;
   }
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  const started = new Date();
+  console.log(`${started.toISOString()}  node ${process.version}, ${process.platform}/${process.arch}, ${machine()}`);
+  console.log(`measuring dist/ built ${distBuiltAt().toISOString()}, one core (one thread), medians`);
+  const figures: Record<string, number> = {};
   for (const f of files) {
     const mod: unknown = await import(path.join(__dirname, f));
     const suite = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
@@ -119,7 +143,10 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       continue;
     }
-    runSuite(suite);
+    runSuite(suite, figures);
+  }
+  if (json) {
+    console.log(JSON.stringify({ ...figures, date: started.toISOString(), node: process.version, machine: machine() }));
   }
 }
 
