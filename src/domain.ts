@@ -14,6 +14,11 @@ export type SourceRef =
       readonly partition: number;
       /** Kafka offsets are 64-bit: kept as the decimal string kafkajs gives. */
       readonly offset: string;
+      /**
+       * 0-based position of the record in a message that carries several (a batch of packet
+       * headers); absent when the message holds one record.
+       */
+      readonly index?: number;
     }
   | {
       readonly kind: 'file';

@@ -2,13 +2,17 @@
  * `zeek-rst produce --topic T FILE...`: loads Zeek logs (JSON lines or TSV, gzip) or packet
  * header files (JSON lines or Avro container files) into Kafka, one record per message, with
  * no key by default (as zeek-kafka sends them). Header records are Avro-encoded in the
- * single-object (default) or the Confluent framing. Progress on stderr; final count on stdout.
+ * single-object (default) or the Confluent framing, one per message or, with `--batch N`, N per
+ * message (consecutive framed records, or one Avro object container with `--batch-format
+ * container`), the way sensors batch their samples. Progress on stderr; final count on stdout.
  */
 import { parseArgs } from 'node:util';
 import { Partitioners, type Message } from 'kafkajs';
 import { loadConfig } from '../config/load';
 import { HEADER_FRAMINGS, type HeaderFraming } from '../config/schema';
-import { createHeaderCodec } from '../decode/packet-header';
+import { encodeHeaderContainer } from '../decode/avro-container';
+import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
+import type { PacketHeader } from '../domain';
 import { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger } from '../log';
 import { readHeaderFile } from '../source/files';
@@ -25,7 +29,10 @@ Options:
                         default: guessed from the name (*.headers.jsonl, *.avro) or --topic = topics.headers
   --framing F           Avro framing of headers: single-object (default) or confluent
   --schema-id N         schema id written in the Confluent framing (default produce.confluentSchemaId)
-  --key K               none (default, as zeek-kafka) or community-id (headers only; Zeek records are sent as they are)
+  --batch N             header records per message (default 1); the last message of a file may hold fewer
+  --batch-format F      how a batch is written: sequence (default: consecutive records in --framing)
+                        or container (one Avro object container, codec null, the reader schema)
+  --key K               none (default, as zeek-kafka) or community-id (headers only, --batch 1; Zeek records are sent as they are)
   --create-topic        create the topic first when it does not exist
   --partitions N        partitions of a created topic (default 1)
   --config FILE         YAML configuration (brokers, TLS, SASL)
@@ -47,6 +54,12 @@ function isFraming(x: string): x is HeaderFraming {
   return (HEADER_FRAMINGS as readonly string[]).includes(x);
 }
 
+/** One Kafka message of header records: consecutive framed records, or one object container. */
+export function encodeHeaderBatch(records: readonly PacketHeader[], codec: HeaderCodec, format: 'sequence' | 'container', framing: HeaderFraming, schemaId: number): Buffer {
+  if (format === 'container') return encodeHeaderContainer(records, codec);
+  return Buffer.concat(records.map((h) => (framing === 'confluent' ? codec.encodeConfluent(h, schemaId) : codec.encodeSingleObject(h))));
+}
+
 export async function run(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
@@ -60,6 +73,8 @@ export async function run(argv: readonly string[]): Promise<number> {
         framing: { type: 'string' },
         'schema-id': { type: 'string' },
         key: { type: 'string' },
+        batch: { type: 'string' },
+        'batch-format': { type: 'string' },
         'create-topic': { type: 'boolean' },
         partitions: { type: 'string' },
         config: { type: 'string' },
@@ -84,6 +99,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (!isFraming(framing)) throw new ZeekRstError('ZRST_USAGE', `--framing must be ${HEADER_FRAMINGS.join(' or ')}, got '${framing}'`);
   const schemaId = values['schema-id'] === undefined ? config.produce.confluentSchemaId : positiveInt(values['schema-id'], '--schema-id', 1);
   const partitions = positiveInt(values.partitions, '--partitions', 1);
+  const perMessage = positiveInt(values.batch, '--batch', 1);
+  const batchFormat = values['batch-format'] ?? 'sequence';
+  if (batchFormat !== 'sequence' && batchFormat !== 'container') throw new ZeekRstError('ZRST_USAGE', `--batch-format must be sequence or container, got '${batchFormat}'`);
+  if (perMessage > 1 && key !== 'none') throw new ZeekRstError('ZRST_USAGE', '--key community-id needs --batch 1: the records of one batch belong to different flows');
   const isHeaderFile = (f: string): boolean => values.headers === true || topic === config.topics.headers || /\.headers\.jsonl(\.gz)?$|\.avro$/.test(f);
 
   const log = stageLogger(createRootLogger({ level: config.log.level }), 'produce');
@@ -119,15 +138,27 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     for (const file of files) {
       if (isHeaderFile(file)) {
+        let records: PacketHeader[] = [];
+        const pack = (): void => {
+          if (records.length === 0) return;
+          batch.push({ value: encodeHeaderBatch(records, codec, batchFormat, framing, schemaId) });
+          records = [];
+        };
         for await (const r of readHeaderFile(file, { codec })) {
           if (!r.ok) {
             skipped += 1;
             continue;
           }
-          const value = framing === 'confluent' ? codec.encodeConfluent(r.value, schemaId) : codec.encodeSingleObject(r.value);
-          batch.push(key === 'community-id' ? { key: r.value.communityId, value } : { value });
+          if (perMessage === 1) {
+            const value = framing === 'confluent' ? codec.encodeConfluent(r.value, schemaId) : codec.encodeSingleObject(r.value);
+            batch.push(key === 'community-id' ? { key: r.value.communityId, value } : { value });
+          } else {
+            records.push(r.value);
+            if (records.length >= perMessage) pack();
+          }
           if (batch.length >= BATCH) await flush();
         }
+        pack();
       } else {
         for await (const value of zeekMessages(file)) {
           batch.push({ value });

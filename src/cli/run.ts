@@ -18,6 +18,7 @@ import type { Config } from '../config/schema';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from '../correlate/settings';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from '../classify/settings';
 import type { DeadLetter, SourceRef } from '../domain';
+import { decodeHeaderMessage } from '../decode/header-message';
 import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
 import type { DecodeOptions } from '../decode/validate';
 import { decodeZeekMessage } from '../decode/zeek-json';
@@ -224,12 +225,21 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     const deads: DeadLetter[] = [];
     const t = nowUs();
     if (m.topic === topics.headers) {
-      const r = codec.decode(raw, source, decodeOptions);
-      if (r.ok) {
-        tracker.acquire(ref);
-        releases.hold(ref, t);
+      // One message may carry a batch of headers; a bad record dead-letters alone (with its index).
+      // The records of one message arrive together: one hold covers them all.
+      let held = false;
+      for (const r of decodeHeaderMessage(raw, source, codec, decodeOptions)) {
+        if (!r.ok) {
+          deads.push(r.dead);
+          continue;
+        }
+        if (!held) {
+          tracker.acquire(ref);
+          releases.hold(ref, t);
+          held = true;
+        }
         enqueue(pipeline.addHeader(r.value));
-      } else deads.push(r.dead);
+      }
     } else {
       for (const r of decodeZeekMessage(raw, source, decodeOptions, logTypeOf(m.topic))) {
         if (!r.ok) {

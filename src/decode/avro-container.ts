@@ -5,6 +5,7 @@
  * silently ending the stream. Codecs: `null` and `deflate` (the two every Avro implementation
  * must support). Pure: the caller reads the file.
  */
+import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 
 import { Type } from 'avsc';
@@ -87,11 +88,20 @@ function readHeader(bytes: Buffer, fail: (reason: 'truncated_avro' | 'invalid_av
 
 /** Decodes every record of a container file held in memory; records are numbered from 1. */
 export function decodeHeaderContainer(bytes: Buffer, path: string, codec: HeaderCodec, options: DecodeOptions = {}): Decoded<PacketHeader>[] {
+  return decodeContainerRecords(bytes, codec, (i) => ({ kind: 'file', path, line: i + 1 }), options);
+}
+
+/**
+ * Decodes every record of a container held in memory (a file, or one Kafka message carrying a
+ * batch). `sourceOf(i)` names the record at 0-based position `i`. A record whose values fail
+ * validation dead-letters alone; a block that cannot be read dead-letters the rest of that
+ * block (records cannot be delimited inside it) and decoding goes on with the next block.
+ */
+export function decodeContainerRecords(bytes: Buffer, codec: HeaderCodec, sourceOf: (index: number) => SourceRef, options: DecodeOptions = {}): Decoded<PacketHeader>[] {
   const out: Decoded<PacketHeader>[] = [];
   let index = 0;
   const fail = (reason: 'truncated_avro' | 'invalid_avro' | 'unknown_schema', detail: string, raw: Uint8Array = new Uint8Array(0)): void => {
-    const source: SourceRef = { kind: 'file', path, line: index + 1 };
-    out.push(deadLetter(problem(reason, detail, 'decode'), raw, source));
+    out.push(deadLetter(problem(reason, detail, 'decode'), raw, sourceOf(index)));
   };
   const header = readHeader(bytes, fail);
   if (header === undefined) return out;
@@ -118,6 +128,7 @@ export function decodeHeaderContainer(bytes: Buffer, path: string, codec: Header
       data = header.codec === 'deflate' ? inflateRawSync(bytes.subarray(dataStart, dataEnd)) : bytes.subarray(dataStart, dataEnd);
     } catch (err) {
       fail('invalid_avro', `block at byte ${pos} does not inflate: ${message(err)}`, bytes.subarray(pos, dataEnd + 16));
+      index += count.value;
       pos = dataEnd + 16;
       continue;
     }
@@ -127,18 +138,36 @@ export function decodeHeaderContainer(bytes: Buffer, path: string, codec: Header
       try {
         next = header.writer.decode(data, p).offset;
       } catch (err) {
-        fail('invalid_avro', `record ${index + 1} unreadable: ${message(err)}`, data.subarray(p));
+        fail('invalid_avro', `record ${index + 1} unreadable: ${message(err)}; the ${count.value - i} record(s) left in its block are in this dead letter`, data.subarray(p));
+        index += count.value - i;
         break;
       }
       if (next === -1) {
         fail('truncated_avro', `record ${index + 1} runs past its block`, data.subarray(p));
+        index += count.value - i;
         break;
       }
+      out.push(codec.decodeRecord(data.subarray(p, next), header.writer, sourceOf(index), options));
       index++;
-      out.push(codec.decodeRecord(data.subarray(p, next), header.writer, { kind: 'file', path, line: index }, options));
       p = next;
     }
     pos = dataEnd + 16;
   }
   return out;
+}
+
+/**
+ * Writes records as an object container with one block, codec `null`, and the reader schema.
+ * The sync marker is the MD5 of the block data, so the same records always give the same bytes
+ * (the workload generator and the tests depend on that); any 16 bytes are a valid marker.
+ */
+export function encodeHeaderContainer(headers: readonly PacketHeader[], codec: HeaderCodec): Buffer {
+  const data = Buffer.concat(headers.map((h) => codec.encodeBody(h)));
+  const sync = createHash('md5').update(data).digest();
+  const head = HEADER.toBuffer({
+    magic: AVRO_CONTAINER_MAGIC,
+    meta: { 'avro.schema': Buffer.from(JSON.stringify(codec.type.schema()), 'utf8'), 'avro.codec': Buffer.from('null', 'utf8') },
+    sync,
+  });
+  return Buffer.concat([head, LONG.toBuffer(headers.length), LONG.toBuffer(data.length), data, sync]);
 }

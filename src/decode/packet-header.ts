@@ -46,14 +46,30 @@ export interface HeaderCodec {
    * reader schema (the container's own bytes are not exposed per record), or empty if it cannot be.
    */
   decodeValue(value: unknown, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
+  /**
+   * Decodes the framed record (either framing) that starts at `offset` of a message holding one
+   * or more of them back to back. `end` is where the record's bytes end when they could be
+   * delimited (the framing and the Avro body were readable, even if validation then refused
+   * the values), undefined otherwise; a dead letter's `raw` runs from `offset` to `end` (or to
+   * the end of the buffer).
+   */
+  decodeAt(buf: Buffer, offset: number, source: SourceRef, options?: DecodeOptions): FramedRecord;
   /** Decodes one record body written with `writer` (an Avro container file's schema), resolving it to the reader. */
   decodeRecord(body: Buffer, writer: Type, source: SourceRef, options?: DecodeOptions): Decoded<PacketHeader>;
   /** `C3 01` + fingerprint of the reader schema + body. */
   encodeSingleObject(header: PacketHeader): Buffer;
+  /** The bare Avro body with the reader schema (what an object container's block holds). */
+  encodeBody(header: PacketHeader): Buffer;
   /** `00` + id + body; the id must be in the registry and name a schema that can write the reader's fields. */
   encodeConfluent(header: PacketHeader, schemaId: number): Buffer;
   /** The reader type (zeek_rst.PacketHeader). */
   readonly type: Type;
+}
+
+/** One framed record of a message: its result and where its bytes end (undefined when they could not be delimited). */
+export interface FramedRecord {
+  readonly result: Decoded<PacketHeader>;
+  readonly end: number | undefined;
 }
 
 interface Writer {
@@ -105,18 +121,44 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
   // Resolvers for container-file writer schemas, built on first use and kept per Type object.
   const fileResolvers = new WeakMap<Type, Writer | Problem>();
 
-  const body = (buf: Buffer, offset: number, w: Writer, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> => {
+  /** Decodes the body at `offset`; `end` is undefined when avsc could not delimit it. */
+  const bodyAt = (buf: Buffer, offset: number, w: Writer, raw: (end: number | undefined) => Uint8Array, source: SourceRef, options: DecodeOptions): FramedRecord => {
     let decoded: { value: unknown; offset: number };
     try {
       decoded = reader.decode(buf, offset, w.resolver);
     } catch (err) {
-      return deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), raw, source);
+      return { result: deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), raw(undefined), source), end: undefined };
     }
-    if (decoded.offset === -1) return deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), raw, source);
-    if (decoded.offset !== buf.length) {
-      return deadLetter(problem('invalid_avro', `${buf.length - decoded.offset} trailing bytes after the Avro record`, 'decode'), raw, source);
+    if (decoded.offset === -1) return { result: deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), raw(undefined), source), end: undefined };
+    return { result: fromAvroValue(decoded.value, raw(decoded.offset), source, options), end: decoded.offset };
+  };
+
+  const body = (buf: Buffer, offset: number, w: Writer, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> => {
+    const r = bodyAt(buf, offset, w, () => raw, source, options);
+    if (r.end !== undefined && r.end !== buf.length) {
+      return deadLetter(problem('invalid_avro', `${buf.length - r.end} trailing bytes after the Avro record`, 'decode'), raw, source);
     }
-    return fromAvroValue(decoded.value, raw, source, options);
+    return r.result;
+  };
+
+  /** The framing at `offset`: the writer and where the body starts, or a problem (then the record cannot be delimited). */
+  const framing = (buf: Buffer, offset: number): { w: Writer; start: number } | Problem => {
+    const n = buf.length - offset;
+    if (buf[offset] === SINGLE_OBJECT_MAGIC[0] && (n < 2 || buf[offset + 1] === SINGLE_OBJECT_MAGIC[1])) {
+      if (n < 10) return problem('truncated_avro', `single-object header needs 10 bytes, got ${n}`, 'decode');
+      const fp = buf.subarray(offset + 2, offset + 10).toString('hex');
+      const w = byFingerprint.get(fp);
+      if (w === undefined) return problem('unknown_schema', `no configured schema has fingerprint ${fp} (little-endian)`, 'decode');
+      return { w, start: offset + 10 };
+    }
+    if (buf[offset] === CONFLUENT_MAGIC) {
+      if (n < 5) return problem('truncated_avro', `Confluent header needs 5 bytes, got ${n}`, 'decode');
+      const id = buf.readUInt32BE(offset + 1);
+      const w = byId.get(id);
+      if (w === undefined) return problem('unknown_schema', `schema id ${id} is not configured`, 'decode');
+      return { w, start: offset + 5 };
+    }
+    return problem('invalid_avro', `unknown framing: first byte 0x${buf.subarray(offset, offset + 1).toString('hex')} is neither C3 01 (single-object) nor 00 (Confluent)`, 'decode');
   };
 
   const toAvro = (h: PacketHeader): Buffer => reader.toBuffer({
@@ -132,21 +174,14 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
       if (raw.length > max) return deadLetter(problem('oversized_message', `message is ${raw.length} bytes, limit ${max}`, 'decode'), raw, source);
       if (raw.length === 0) return deadLetter(problem('empty_message', 'message has no bytes', 'decode'), raw, source);
       const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (buf[0] === SINGLE_OBJECT_MAGIC[0] && (buf.length < 2 || buf[1] === SINGLE_OBJECT_MAGIC[1])) {
-        if (buf.length < 10) return deadLetter(problem('truncated_avro', `single-object header needs 10 bytes, got ${buf.length}`, 'decode'), raw, source);
-        const fp = buf.subarray(2, 10).toString('hex');
-        const w = byFingerprint.get(fp);
-        if (w === undefined) return deadLetter(problem('unknown_schema', `no configured schema has fingerprint ${fp} (little-endian)`, 'decode'), raw, source);
-        return body(buf, 10, w, raw, source, options);
-      }
-      if (buf[0] === CONFLUENT_MAGIC) {
-        if (buf.length < 5) return deadLetter(problem('truncated_avro', `Confluent header needs 5 bytes, got ${buf.length}`, 'decode'), raw, source);
-        const id = buf.readUInt32BE(1);
-        const w = byId.get(id);
-        if (w === undefined) return deadLetter(problem('unknown_schema', `schema id ${id} is not configured`, 'decode'), raw, source);
-        return body(buf, 5, w, raw, source, options);
-      }
-      return deadLetter(problem('invalid_avro', `unknown framing: first byte 0x${buf.subarray(0, 1).toString('hex')} is neither C3 01 (single-object) nor 00 (Confluent)`, 'decode'), raw, source);
+      const f = framing(buf, 0);
+      if (isProblem(f)) return deadLetter(f, raw, source);
+      return body(buf, f.start, f.w, raw, source, options);
+    },
+    decodeAt(buf, offset, source, options = {}) {
+      const f = framing(buf, offset);
+      if (isProblem(f)) return { result: deadLetter(f, buf.subarray(offset), source), end: undefined };
+      return bodyAt(buf, f.start, f.w, (end) => buf.subarray(offset, end ?? buf.length), source, options);
     },
     decodeValue(value, source, options = {}) {
       let raw: Uint8Array;
@@ -173,6 +208,7 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
     encodeSingleObject(h) {
       return Buffer.concat([SINGLE_OBJECT_MAGIC, readerFp, toAvro(h)]);
     },
+    encodeBody: toAvro,
     encodeConfluent(h, schemaId) {
       const w = byId.get(schemaId);
       if (w === undefined) throw new ZeekRstError('ZRST_SCHEMA_INVALID', `schema id ${schemaId} is not configured`);

@@ -2,7 +2,8 @@
  * The dead-letter topic: every input that could not become a document, with its original bytes
  * as the message value and Kafka headers that say why and where it came from:
  * `reason` (a DeadLetterReason literal), `stage` (decode, validate, sink), `detail` (one line for
- * a person), `source_topic`, `source_partition`, `source_offset` (or `source_path`,
+ * a person), `source_topic`, `source_partition`, `source_offset`, `source_index` (the record's 0-based
+ * position in a batched message, when it holds several) (or `source_path`,
  * `source_line` for file input). Writes wait for all in-sync replicas (acks -1): a dead letter
  * is only "done" (and its offset committable) once Kafka holds it.
  */
@@ -17,6 +18,7 @@ export function deadLetterHeaders(dead: DeadLetter): Record<string, string> {
     headers['source_topic'] = dead.source.topic;
     headers['source_partition'] = String(dead.source.partition);
     headers['source_offset'] = dead.source.offset;
+    if (dead.source.index !== undefined) headers['source_index'] = String(dead.source.index);
   } else {
     headers['source_path'] = dead.source.path;
     headers['source_line'] = String(dead.source.line);
