@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 
 import fc from 'fast-check';
 
-import { parseIp } from './ip';
+import { formatIpv4, formatIpv6, parseIp } from './ip';
 
 describe('parseIp', () => {
   it.each([
@@ -34,5 +34,32 @@ describe('parseIp', () => {
       const family = isIP(text);
       expect(ours === undefined ? 0 : ours.length === 4 ? 4 : 6).toBe(family);
     }), { numRuns: 3000 });
+  });
+});
+
+describe('formatIpv6 / formatIpv4', () => {
+  it.each([
+    // RFC 5952 §4: shortest form, longest zero run (first on a tie), no run of one group, lower case.
+    ['2001:0db8:0000:0000:0000:0000:0002:0001', '2001:db8::2:1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['FE80::ABCD', 'fe80::abcd'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['1::', '1::'],
+    // inet_ntop's dotted tails: IPv4-mapped and IPv4-compatible
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+    ['::192.0.2.1', '::192.0.2.1'],
+    ['2001:4f8:4:7:2e0:81ff:fe52:ffff', '2001:4f8:4:7:2e0:81ff:fe52:ffff'],
+  ])('%s -> %s', (text, formatted) => {
+    expect(formatIpv6(parseIp(text) ?? new Uint8Array(16))).toBe(formatted);
+  });
+
+  it('round-trips generated addresses through parseIp', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+      expect(Array.from(parseIp(formatIpv6(bytes)) ?? [])).toEqual(Array.from(bytes));
+    }));
+    expect(formatIpv4(Uint8Array.of(9, 0, 0, 1, 10, 0, 255, 7), 4)).toBe('10.0.255.7');
   });
 });

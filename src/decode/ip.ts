@@ -79,3 +79,50 @@ export function parseIpv6(text: string): Uint8Array | undefined {
 export function parseIp(text: string): Uint8Array | undefined {
   return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
 }
+
+/** Dotted-quad text of 4 bytes at `offset`. */
+export function formatIpv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
+}
+
+/**
+ * RFC 5952 text of 16 bytes at `offset`, as inet_ntop (and so tshark and Zeek) writes it:
+ * lower-case hex without leading zeros, the longest run of two or more zero groups (the first
+ * on a tie) as `::`, and a dotted IPv4 tail for IPv4-compatible (`::a.b.c.d`) and IPv4-mapped
+ * (`::ffff:a.b.c.d`) addresses.
+ */
+export function formatIpv6(bytes: Uint8Array, offset = 0): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestBase = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestBase = -1;
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestBase) {
+      parts.push(i === 0 ? ':' : '');
+      i += bestLen - 1;
+      if (i === 7) parts.push('');
+      continue;
+    }
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      parts.push(formatIpv4(bytes, offset + 12));
+      break;
+    }
+    parts.push((words[i] ?? 0).toString(16));
+  }
+  return parts.join(':');
+}
