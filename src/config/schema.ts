@@ -122,7 +122,7 @@ export const CONFIG_SCHEMA = {
     maxHosts: int(100000, 1, 100000000, 'hosts', 'ZEEK_RST_CORRELATE_MAX_HOSTS', 'Hosts with a TTL / IP ID baseline at most.'),
   },
   classify: {
-    devicesFile: optStr('ZEEK_RST_CLASSIFY_DEVICES_FILE', 'YAML file naming the firewalls, IPS and load balancers (README, Devices).'),
+    devicesFile: optStr('ZEEK_RST_CLASSIFY_DEVICES_FILE', 'YAML file naming the firewalls, IPS and load balancers (docs/verdicts.md#devices).'),
     idleThresholdS: int(120, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_S', 'Silence before a RST that makes it an idle timeout.'),
     ttlDeltaThreshold: int(2, 1, 255, 'hops', 'ZEEK_RST_CLASSIFY_TTL_DELTA_THRESHOLD', 'TTL or hop difference from the claimed sender that marks a middlebox.'),
     twoMslS: int(120, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_TWO_MSL_S', 'TIME_WAIT length (2 MSL) for time_wait_reuse.'),

@@ -3,10 +3,12 @@
  * bench, the demo and the docs. This check fails when a tracked file names a path outside the
  * repository (a sibling checkout, an absolute path of a developer's machine) or a product
  * definition that is not in the repository, and when a relative path literal next to
- * `__dirname` climbs out of the checkout.
+ * `__dirname` climbs out of the checkout. It also keeps the product definition in `docs/` whole:
+ * every `docs/<page>.md` (and `#anchor`) a tracked file names exists, relative links in the
+ * markdown files resolve, and the README links every page.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -43,6 +45,33 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly why: string }[] =
   { pattern: /\bSPEC\.md\b|\bSTYLE\.md\b/, why: 'a document that is not in the repository (docs/ holds the definition)' },
 ];
 
+/** Anchors GitHub gives the headings of a markdown text (fenced code skipped, duplicates numbered). */
+function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const m = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (m === null) continue;
+    const slug = (m[1] ?? '').toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    anchors.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  return anchors;
+}
+
+const anchorCache = new Map<string, Set<string>>();
+function anchorsOf(file: string): Set<string> {
+  let a = anchorCache.get(file);
+  if (a === undefined) {
+    a = headingAnchors(readFileSync(file, 'utf8'));
+    anchorCache.set(file, a);
+  }
+  return a;
+}
+
 describe('the repository stands alone', () => {
   const files = trackedFiles().filter((f) => f !== SELF && f !== 'package-lock.json' && TEXT.test(f));
 
@@ -74,5 +103,39 @@ describe('the repository stands alone', () => {
       }
     }
     expect(hits).toEqual([]);
+  });
+  it('every docs/ page (and #anchor) that a tracked file points at exists', () => {
+    const missing = new Set<string>();
+    for (const f of files) {
+      for (const m of readFileSync(path.join(ROOT, f), 'utf8').matchAll(/\bdocs\/([A-Za-z0-9_-]+\.md)(?:#([a-z0-9-]+))?/g)) {
+        const name = m[1] ?? '';
+        const page = path.join(ROOT, 'docs', name);
+        if (!existsSync(page) || !statSync(page).isFile()) missing.add(`${f} -> docs/${name}`);
+        else if (m[2] !== undefined && !anchorsOf(page).has(m[2])) missing.add(`${f} -> docs/${name}#${m[2]} (no such heading)`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
+
+  it('relative links in the markdown files resolve (files and #anchors)', () => {
+    const broken: string[] = [];
+    for (const f of files.filter((x) => x.endsWith('.md'))) {
+      const text = readFileSync(path.join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // http:, https:, mailto:
+        const [rel = '', anchor] = target.split('#');
+        const file = rel === '' ? path.join(ROOT, f) : path.resolve(path.dirname(path.join(ROOT, f)), rel);
+        if (!existsSync(file)) broken.push(`${f}: ${target} (no such file)`);
+        else if (anchor !== undefined && file.endsWith('.md') && !anchorsOf(file).has(anchor)) broken.push(`${f}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+  it('the README links every docs/ page', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const pages = readdirSync(path.join(ROOT, 'docs')).filter((p) => p.endsWith('.md'));
+    expect(pages.length).toBeGreaterThan(0);
+    expect(pages.filter((p) => !readme.includes(`](docs/${p}`))).toEqual([]);
   });
 });
