@@ -5,7 +5,8 @@
  * definition that is not in the repository, and when a relative path literal next to
  * `__dirname` climbs out of the checkout. It also keeps the product definition in `docs/` whole:
  * every `docs/<page>.md` (and `#anchor`) a tracked file names exists, relative links in the
- * markdown files resolve, and the README links every page.
+ * markdown files resolve, the README links every page, and docs/architecture.md names every
+ * source file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -137,5 +138,14 @@ describe('the repository stands alone', () => {
     const pages = readdirSync(path.join(ROOT, 'docs')).filter((p) => p.endsWith('.md'));
     expect(pages.length).toBeGreaterThan(0);
     expect(pages.filter((p) => !readme.includes(`](docs/${p}`))).toEqual([]);
+  });
+  it('docs/architecture.md names every source file under src/ (the newcomer\'s map)', () => {
+    const map = readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
+    const sources = files.filter((f) => f.startsWith('src/') && f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources.length).toBeGreaterThan(10);
+    // A new file needs a row in the "Which file does what" table; a removed one, its row gone.
+    expect(sources.filter((f) => !map.includes(`\`${f}\``))).toEqual([]);
+    const named = [...map.matchAll(/`(src\/[\w/.-]+\.ts)`/g)].map((m) => m[1] ?? '');
+    expect(named.filter((f) => !existsSync(path.join(ROOT, f)))).toEqual([]);
   });
 });
