@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ensureStackUp, resetStack, stackStatus, stopStack, StackError } from './stack/stack';
 
-const USAGE = `Usage: npm run stack -- <command>
+const USAGE = `Usage: npm run stack -- <command> [--secure]
 
   up [--fresh]  start Kafka and Elasticsearch (or reuse them when already up) and print their addresses;
                 --fresh stops them and deletes their data first
@@ -14,8 +14,14 @@ const USAGE = `Usage: npm run stack -- <command>
   status        show each service's pid, address, health and listening sockets
   reset         stop both and delete their data (topics, indices)
 
+  --secure      the secure profile instead (a second pair, can run beside the plain one): Kafka on
+                SASL_SSL (SCRAM-SHA-512, ACLs), Elasticsearch with security and TLS, a test CA;
+                credentials in .cache/secure/credentials.json (README, "Production")
+
 Environment: ZEEK_RST_STACK_KAFKA_PORT (19092), ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT (kafka port + 1),
-ZEEK_RST_STACK_ES_PORT (19200), ZEEK_RST_STACK_ES_TRANSPORT_PORT (19300), ZEEK_RST_STACK_TIMEOUT_S (240).`;
+ZEEK_RST_STACK_ES_PORT (19200), ZEEK_RST_STACK_ES_TRANSPORT_PORT (19300), ZEEK_RST_STACK_TIMEOUT_S (240);
+secure profile: ZEEK_RST_STACK_SECURE_KAFKA_PORT (19094), ZEEK_RST_STACK_SECURE_KAFKA_CONTROLLER_PORT (+1),
+ZEEK_RST_STACK_SECURE_ES_PORT (19201), ZEEK_RST_STACK_SECURE_ES_TRANSPORT_PORT (19301).`;
 
 const log = (line: string): void => {
   process.stderr.write(`stack: ${line}\n`);
@@ -25,27 +31,32 @@ async function main(argv: readonly string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { fresh: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { fresh: { type: 'boolean', default: false }, secure: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
   const [command, ...extra] = positionals;
   if (values.help || command === undefined || extra.length > 0) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
+  const profile = values.secure ? 'secure' : 'plain';
   switch (command) {
     case 'up': {
-      const { endpoints } = await ensureStackUp({ fresh: values.fresh, log });
+      const { endpoints, secure } = await ensureStackUp({ fresh: values.fresh, log, profile });
       process.stdout.write(`ZEEK_RST_KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nZEEK_RST_ES_NODE=${endpoints.esUrl}\n`);
+      if (secure !== undefined) {
+        // Paths only: the secrets stay in the credentials file.
+        process.stdout.write(`ZEEK_RST_KAFKA_CA_FILE=${secure.caFile}\nZEEK_RST_ES_CA_FILE=${secure.caFile}\n# users and passwords: ${secure.credentialsFile}\n`);
+      }
       return 0;
     }
     case 'down':
-      await stopStack({ log });
+      await stopStack({ log, profile });
       return 0;
     case 'reset':
-      await resetStack({ log });
+      await resetStack({ log, profile });
       return 0;
     case 'status': {
-      const statuses = await stackStatus();
+      const statuses = await stackStatus({ profile });
       for (const s of statuses) {
         const listening = s.listeners.map((l) => `${l.address}:${l.port}`).join(' ');
         process.stdout.write(

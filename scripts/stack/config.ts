@@ -15,7 +15,15 @@ export const ELASTICSEARCH_VERSION = '8.19.21';
 /** Unprivileged account that runs Elasticsearch when the stack is started as root. */
 export const ES_SYSTEM_USER = 'zeekrst';
 
+/**
+ * `plain`: no TLS, no authentication (the default; what most tests use). `secure`: a second
+ * Kafka and Elasticsearch from the same artifacts, with TLS, SASL/SCRAM, ACLs, users, a role and
+ * an API key (scripts/stack/secure.ts), on ports of their own; both profiles can run at once.
+ */
+export type StackProfile = 'plain' | 'secure';
+
 export interface StackConfig {
+  readonly profile: StackProfile;
   /** Repository root (the folder holding package.json). */
   readonly root: string;
   /** `.cache/` under the root: git-ignored, holds every download, data dir, log and pid file. */
@@ -25,29 +33,40 @@ export interface StackConfig {
   /** The generated pom that lists the artifacts. */
   readonly mavenDir: string;
   readonly runDir: string;
+  /** The lock folder that serialises `up`/`down` of this profile. */
+  readonly lockDir: string;
   readonly kafka: {
+    /** The broker's own folder: server.properties, data, log. */
     readonly home: string;
+    /** The broker's jars (shared by both profiles). */
     readonly libDir: string;
     readonly dataDir: string;
     readonly logFile: string;
     readonly pidFile: string;
-    /** Client listener, env ZEEK_RST_STACK_KAFKA_PORT (default 19092). */
+    /** A string of the broker's command line that tells it is ours (its server.properties). */
+    readonly marker: string;
+    /** Client listener, env ZEEK_RST_STACK_KAFKA_PORT (default 19092; secure: ZEEK_RST_STACK_SECURE_KAFKA_PORT, 19094). */
     readonly port: number;
     /** KRaft controller listener, env ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT (default 19093). */
     readonly controllerPort: number;
     readonly heapMb: number;
   };
   readonly elasticsearch: {
+    /** Where the distribution is unpacked (shared by both profiles). */
     readonly home: string;
     /** The unpacked distribution, `.cache/elasticsearch/elasticsearch-<version>`. */
     readonly distDir: string;
+    /** ES_PATH_CONF: the distribution's config/ (plain) or a copy of its own (secure). */
+    readonly confDir: string;
+    /** A string of the node's command line that tells it is ours. */
+    readonly marker: string;
     readonly dataDir: string;
     readonly logsDir: string;
     readonly logFile: string;
     readonly pidFile: string;
-    /** HTTP port, env ZEEK_RST_STACK_ES_PORT (default 19200). */
+    /** HTTP port, env ZEEK_RST_STACK_ES_PORT (default 19200; secure: ZEEK_RST_STACK_SECURE_ES_PORT, 19201). */
     readonly port: number;
-    /** Transport port, env ZEEK_RST_STACK_ES_TRANSPORT_PORT (default 19300). */
+    /** Transport port, env ZEEK_RST_STACK_ES_TRANSPORT_PORT (default 19300; secure: ZEEK_RST_STACK_SECURE_ES_TRANSPORT_PORT, 19301). */
     readonly transportPort: number;
     readonly heapMb: number;
   };
@@ -94,37 +113,51 @@ function elasticsearchHome(root: string, cacheDir: string, env: Env): string {
   return path.join('/var/tmp', `zeek-rst-${id}`, 'elasticsearch');
 }
 
-export function createStackConfig(root: string, env: Env = process.env): StackConfig {
+export function createStackConfig(root: string, env: Env = process.env, profile: StackProfile = 'plain'): StackConfig {
   const cacheDir = path.join(root, '.cache');
   const runDir = path.join(cacheDir, 'run');
-  const kafkaHome = path.join(cacheDir, 'kafka');
   const esHome = elasticsearchHome(root, cacheDir, env);
-  const kafkaPort = intFromEnv(env, 'ZEEK_RST_STACK_KAFKA_PORT', 19092, 1024, 65535);
+  const distDir = path.join(esHome, `elasticsearch-${ELASTICSEARCH_VERSION}`);
+  const secure = profile === 'secure';
+  // The secure profile: its own broker folder and node folder (config, data, logs) beside the plain ones.
+  const kafkaHome = secure ? path.join(cacheDir, 'secure', 'kafka') : path.join(cacheDir, 'kafka');
+  const nodeHome = secure ? path.join(esHome, 'secure') : esHome;
+  const envName = (name: string): string => (secure ? `ZEEK_RST_STACK_SECURE_${name}` : `ZEEK_RST_STACK_${name}`);
+  const kafkaPort = intFromEnv(env, envName('KAFKA_PORT'), secure ? 19094 : 19092, 1024, 65535);
+  const confDir = secure ? path.join(nodeHome, 'config') : path.join(distDir, 'config');
+  const pidName = (service: string): string => path.join(runDir, `${secure ? 'secure-' : ''}${service}.pid`);
   const config: StackConfig = {
+    profile,
     root,
     cacheDir,
     m2Dir: path.join(cacheDir, 'm2'),
     mavenDir: path.join(cacheDir, 'maven'),
     runDir,
+    lockDir: path.join(runDir, secure ? 'lock-secure' : 'lock'),
     kafka: {
       home: kafkaHome,
-      libDir: path.join(kafkaHome, 'lib'),
+      libDir: path.join(cacheDir, 'kafka', 'lib'),
       dataDir: path.join(kafkaHome, 'data'),
       logFile: path.join(kafkaHome, 'kafka.log'),
-      pidFile: path.join(runDir, 'kafka.pid'),
+      pidFile: pidName('kafka'),
+      marker: path.join(kafkaHome, 'server.properties'),
       port: kafkaPort,
-      controllerPort: intFromEnv(env, 'ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT', kafkaPort + 1, 1024, 65535),
+      controllerPort: intFromEnv(env, envName('KAFKA_CONTROLLER_PORT'), kafkaPort + 1, 1024, 65535),
       heapMb: 512,
     },
     elasticsearch: {
       home: esHome,
-      distDir: path.join(esHome, `elasticsearch-${ELASTICSEARCH_VERSION}`),
-      dataDir: path.join(esHome, 'data'),
-      logsDir: path.join(esHome, 'logs'),
-      logFile: path.join(esHome, 'elasticsearch.log'),
-      pidFile: path.join(runDir, 'elasticsearch.pid'),
-      port: intFromEnv(env, 'ZEEK_RST_STACK_ES_PORT', 19200, 1024, 65535),
-      transportPort: intFromEnv(env, 'ZEEK_RST_STACK_ES_TRANSPORT_PORT', 19300, 1024, 65535),
+      distDir,
+      confDir,
+      // The secure node runs from the same distribution: its data folder, given on its command
+      // line (elasticsearchCommand), tells them apart.
+      marker: secure ? path.join(nodeHome, 'data') : distDir,
+      dataDir: path.join(nodeHome, 'data'),
+      logsDir: path.join(nodeHome, 'logs'),
+      logFile: path.join(nodeHome, 'elasticsearch.log'),
+      pidFile: pidName('elasticsearch'),
+      port: intFromEnv(env, envName('ES_PORT'), secure ? 19201 : 19200, 1024, 65535),
+      transportPort: intFromEnv(env, envName('ES_TRANSPORT_PORT'), secure ? 19301 : 19300, 1024, 65535),
       heapMb: 512,
     },
     startTimeoutMs: intFromEnv(env, 'ZEEK_RST_STACK_TIMEOUT_S', 240, 1, 3600) * 1000,
@@ -142,6 +175,6 @@ export interface StackEndpoints {
 export function stackEndpoints(config: StackConfig): StackEndpoints {
   return {
     kafkaBrokers: [`127.0.0.1:${config.kafka.port}`],
-    esUrl: `http://127.0.0.1:${config.elasticsearch.port}`,
+    esUrl: `${config.profile === 'secure' ? 'https' : 'http'}://127.0.0.1:${config.elasticsearch.port}`,
   };
 }

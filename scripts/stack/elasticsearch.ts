@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ES_SYSTEM_USER, type StackConfig } from './config';
 import type { JavaRuntime } from './java';
 import { tailOfFile } from './processes';
+import { secureElasticsearchSettings } from './secure';
 
 export interface RunAs {
   readonly uid: number;
@@ -18,9 +19,10 @@ export interface RunAs {
 
 export function renderElasticsearchYml(config: StackConfig): string {
   const es = config.elasticsearch;
-  const settings: (readonly [string, string | number | boolean])[] = [
-    ['cluster.name', 'zeek-rst-dev'],
-    ['node.name', 'zeek-rst-dev-1'],
+  const secure = config.profile === 'secure';
+  const settings: (readonly [string, string | number | boolean | readonly string[]])[] = [
+    ['cluster.name', secure ? 'zeek-rst-secure' : 'zeek-rst-dev'],
+    ['node.name', secure ? 'zeek-rst-secure-1' : 'zeek-rst-dev-1'],
     ['path.data', es.dataDir],
     ['path.logs', es.logsDir],
     ['network.host', '127.0.0.1'],
@@ -29,7 +31,7 @@ export function renderElasticsearchYml(config: StackConfig): string {
     ['http.port', es.port],
     ['transport.port', es.transportPort],
     ['discovery.type', 'single-node'],
-    ['xpack.security.enabled', false],
+    ...(secure ? secureElasticsearchSettings() : [['xpack.security.enabled', false] as const]),
     // A developer's disk at 90 % would otherwise turn every new index read-only or unassigned.
     ['cluster.routing.allocation.disk.threshold_enabled', false],
   ];
@@ -79,13 +81,15 @@ export function prepareElasticsearch(config: StackConfig, runAs: RunAs | undefin
   const es = config.elasticsearch;
   fs.mkdirSync(es.dataDir, { recursive: true });
   fs.mkdirSync(es.logsDir, { recursive: true });
-  fs.writeFileSync(path.join(es.distDir, 'config', 'elasticsearch.yml'), renderElasticsearchYml(config));
+  fs.mkdirSync(es.confDir, { recursive: true });
+  fs.writeFileSync(path.join(es.confDir, 'elasticsearch.yml'), renderElasticsearchYml(config));
   if (runAs === undefined) return;
   assertTraversable(es.home, runAs);
   // Distribution (ES writes its keystore into config/), data and logs belong to the ES user.
-  const chown = spawnSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, es.distDir, es.dataDir, es.logsDir], { encoding: 'utf8' });
+  const chown = spawnSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, es.distDir, es.confDir, es.dataDir, es.logsDir], { encoding: 'utf8' });
   if (chown.status !== 0) throw new Error(`chown of ${es.home} to ${runAs.user} failed: ${chown.stderr.trim()}`);
   fs.chownSync(es.home, runAs.uid, runAs.gid);
+  if (config.profile === 'secure') fs.chownSync(path.dirname(es.confDir), runAs.uid, runAs.gid);
 }
 
 export function elasticsearchCommand(config: StackConfig, java: JavaRuntime, runAs: RunAs | undefined): {
@@ -100,9 +104,13 @@ export function elasticsearchCommand(config: StackConfig, java: JavaRuntime, run
     HOME: es.home,
     ES_JAVA_HOME: java.home,
     ES_JAVA_OPTS: `-Xms${es.heapMb}m -Xmx${es.heapMb}m`,
+    ES_PATH_CONF: es.confDir,
     ...(runAs === undefined ? {} : { USER: runAs.user, LOGNAME: runAs.user }),
   };
-  return { command: path.join(es.distDir, 'bin', 'elasticsearch'), args: [], env };
+  // The secure node shares the distribution with the plain one: its data path on the command
+  // line is what its pid file's marker looks for (the same value as in elasticsearch.yml).
+  const args = config.profile === 'secure' ? ['-E', `path.data=${es.dataDir}`] : [];
+  return { command: path.join(es.distDir, 'bin', 'elasticsearch'), args, env };
 }
 
 /** GET /_cluster/health?wait_for_status=yellow answers with a yellow or green cluster. */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createStackConfig, stackEndpoints, type StackConfig, type StackEndpoints } from './config';
+import { createStackConfig, stackEndpoints, type StackConfig, type StackEndpoints, type StackProfile } from './config';
 import { elasticsearchAnswers, elasticsearchCommand, ensureRunAs, prepareElasticsearch } from './elasticsearch';
 import { findJava } from './java';
 import { kafkaAnswers, kafkaCommand, prepareKafka } from './kafka';
@@ -15,6 +15,9 @@ import { ensureArtifacts } from './maven';
 import {
   groupMembers, isOurs, readPidFile, removePidFile, spawnDetached, stopGroup, tailOfFile, writePidFile, type PidRecord,
 } from './processes';
+import {
+  ensureSecureMaterial, prepareSecureElasticsearchConf, provisionSecureStack, secureElasticsearchAnswers, secureFiles, secureKafkaAnswers, type SecureCredentials,
+} from './secure';
 import { waitFor } from './wait';
 
 export type ServiceName = 'kafka' | 'elasticsearch';
@@ -45,19 +48,19 @@ function facts(config: StackConfig, service: ServiceName): ServiceFacts {
       return {
         pidFile: config.kafka.pidFile,
         logFile: config.kafka.logFile,
-        marker: path.join(config.kafka.home, 'server.properties'),
+        marker: config.kafka.marker,
         address: endpoints.kafkaBrokers.join(','),
         ports: [config.kafka.port, config.kafka.controllerPort],
-        answers: (timeoutMs) => kafkaAnswers(endpoints.kafkaBrokers, timeoutMs),
+        answers: (timeoutMs) => (config.profile === 'secure' ? secureKafkaAnswers(config, timeoutMs) : kafkaAnswers(endpoints.kafkaBrokers, timeoutMs)),
       };
     case 'elasticsearch':
       return {
         pidFile: config.elasticsearch.pidFile,
         logFile: config.elasticsearch.logFile,
-        marker: config.elasticsearch.distDir,
+        marker: config.elasticsearch.marker,
         address: endpoints.esUrl,
         ports: [config.elasticsearch.port, config.elasticsearch.transportPort],
-        answers: (timeoutMs) => elasticsearchAnswers(endpoints.esUrl, timeoutMs),
+        answers: (timeoutMs) => (config.profile === 'secure' ? secureElasticsearchAnswers(config, timeoutMs) : elasticsearchAnswers(endpoints.esUrl, timeoutMs)),
       };
     default: {
       const unknown: never = service;
@@ -87,7 +90,7 @@ function portIsFree(port: number): Promise<boolean> {
 
 /** One `up` at a time per checkout (parallel jest runs, a developer's shell): a lock folder. */
 async function withLock<T>(config: StackConfig, timeoutMs: number, body: () => Promise<T>): Promise<T> {
-  const lockDir = path.join(config.runDir, 'lock');
+  const lockDir = config.lockDir;
   const ownerFile = path.join(lockDir, 'owner');
   fs.mkdirSync(config.runDir, { recursive: true });
   await waitFor(() => {
@@ -117,6 +120,8 @@ async function withLock<T>(config: StackConfig, timeoutMs: number, body: () => P
 
 export interface UpOptions {
   readonly root?: string;
+  /** `secure`: the TLS + SASL + ACL + x-pack security stack (scripts/stack/secure.ts). Default plain. */
+  readonly profile?: StackProfile;
   /** Stop the services and delete their data (topics, indices) before starting. */
   readonly fresh?: boolean;
   readonly log?: Log;
@@ -126,6 +131,8 @@ export interface UpResult {
   readonly endpoints: StackEndpoints;
   /** The services this call started (the others were already running and answering). */
   readonly started: readonly ServiceName[];
+  /** Secure profile: where the CA and the credentials are. */
+  readonly secure?: { readonly credentialsFile: string; readonly caFile: string; readonly untrustedCaFile: string };
 }
 
 function failure(service: ServiceName, f: ServiceFacts, why: string): StackError {
@@ -137,13 +144,24 @@ function failure(service: ServiceName, f: ServiceFacts, why: string): StackError
  * in the config) until both services answer. Throws a StackError naming the log file otherwise.
  */
 export async function ensureStackUp(options: UpOptions = {}): Promise<UpResult> {
-  const config = createStackConfig(options.root ?? REPO_ROOT);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   const log = options.log ?? (() => undefined);
   const deadline = Date.now() + config.startTimeoutMs;
   return withLock(config, config.startTimeoutMs, async () => {
     if (options.fresh === true) {
       await stopServices(config, log);
       wipeData(config, log);
+    }
+    let credentials: SecureCredentials | undefined;
+    if (config.profile === 'secure') {
+      const material = ensureSecureMaterial(config, options.fresh === true);
+      credentials = material.credentials;
+      if (material.created) {
+        // New users and certificates: whatever ran before with the old ones must go.
+        await stopServices(config, log);
+        wipeData(config, log);
+        log(`secure: new test CA, certificates and credentials in ${secureFiles(config).dir}`);
+      }
     }
     const toStart: ServiceName[] = [];
     const toAwait: ServiceName[] = [];
@@ -169,27 +187,31 @@ export async function ensureStackUp(options: UpOptions = {}): Promise<UpResult> 
       const java = findJava();
       for (const service of toStart) {
         const f = facts(config, service);
-        const pid = startService(config, service, java, log);
+        const pid = startService(config, service, java, log, credentials);
         writePidFile(f.pidFile, { pid, marker: f.marker, startedAt: new Date().toISOString() });
         log(`${service}: started (pid ${pid}), log ${f.logFile}`);
         toAwait.push(service);
       }
     }
     await Promise.all(toAwait.map((service) => awaitAnswer(config, service, deadline, log)));
-    return { endpoints: stackEndpoints(config), started: toStart };
+    if (config.profile !== 'secure') return { endpoints: stackEndpoints(config), started: toStart };
+    await provisionSecureStack(config);
+    const files = secureFiles(config);
+    return { endpoints: stackEndpoints(config), started: toStart, secure: { credentialsFile: files.credentials, caFile: files.caFile, untrustedCaFile: files.untrustedCaFile } };
   });
 }
 
-function startService(config: StackConfig, service: ServiceName, java: ReturnType<typeof findJava>, log: Log): number {
+function startService(config: StackConfig, service: ServiceName, java: ReturnType<typeof findJava>, log: Log, credentials: SecureCredentials | undefined): number {
   switch (service) {
     case 'kafka': {
-      prepareKafka(config, java);
+      prepareKafka(config, java, credentials);
       const { command, args } = kafkaCommand(config, java);
       return spawnDetached({ command, args, cwd: config.kafka.home, env: { ...process.env }, logFile: config.kafka.logFile });
     }
     case 'elasticsearch': {
       const runAs = ensureRunAs();
       if (runAs !== undefined) log(`elasticsearch: running as '${runAs.user}' (Elasticsearch refuses to run as root)`);
+      if (credentials !== undefined) prepareSecureElasticsearchConf(config, java, credentials);
       prepareElasticsearch(config, runAs);
       const { command, args, env } = elasticsearchCommand(config, java, runAs);
       return spawnDetached({
@@ -247,7 +269,9 @@ async function stopServices(config: StackConfig, log: Log, only: readonly Servic
 }
 
 function wipeData(config: StackConfig, log: Log): void {
-  for (const dir of [config.kafka.dataDir, config.elasticsearch.dataDir]) {
+  // The secure node's config folder holds its file-realm admin: made again with the credentials.
+  const secureConf = config.profile === 'secure' ? [config.elasticsearch.confDir] : [];
+  for (const dir of [config.kafka.dataDir, config.elasticsearch.dataDir, ...secureConf]) {
     fs.rmSync(dir, { recursive: true, force: true });
     log(`wiped ${dir}`);
   }
@@ -255,15 +279,15 @@ function wipeData(config: StackConfig, log: Log): void {
 
 /** Stops exactly the processes `up` started (by their pid files), nothing else; `only` narrows it. */
 export async function stopStack(
-  options: { readonly root?: string; readonly log?: Log; readonly only?: readonly ServiceName[] } = {},
+  options: { readonly root?: string; readonly log?: Log; readonly only?: readonly ServiceName[]; readonly profile?: StackProfile } = {},
 ): Promise<void> {
-  const config = createStackConfig(options.root ?? REPO_ROOT);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   await withLock(config, config.stopTimeoutMs * 3, () => stopServices(config, options.log ?? (() => undefined), options.only));
 }
 
 /** Stops the stack and deletes its data: the next `up` starts with no topics and no indices. */
-export async function resetStack(options: { readonly root?: string; readonly log?: Log } = {}): Promise<void> {
-  const config = createStackConfig(options.root ?? REPO_ROOT);
+export async function resetStack(options: { readonly root?: string; readonly log?: Log; readonly profile?: StackProfile } = {}): Promise<void> {
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   const log = options.log ?? (() => undefined);
   await withLock(config, config.stopTimeoutMs * 3, async () => {
     await stopServices(config, log);
@@ -282,8 +306,8 @@ export interface ServiceStatus {
   readonly listeners: readonly Listener[];
 }
 
-export async function stackStatus(options: { readonly root?: string } = {}): Promise<readonly ServiceStatus[]> {
-  const config = createStackConfig(options.root ?? REPO_ROOT);
+export async function stackStatus(options: { readonly root?: string; readonly profile?: StackProfile } = {}): Promise<readonly ServiceStatus[]> {
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   return Promise.all(SERVICES.map(async (service): Promise<ServiceStatus> => {
     const f = facts(config, service);
     const record = runningRecord(f);
