@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import type { StackConfig } from './config';
 import type { JavaRuntime } from './java';
@@ -267,13 +268,16 @@ export function secureElasticsearchSettings(): readonly (readonly [string, strin
 /** Index prefixes of the secure integration tests (test/helpers/secure-stack.ts): `zrst-sec-...`. */
 export const TEST_PREFIX_PATTERN = 'zrst-sec-*';
 
-/** roles.yml of the secure node (JSON is YAML): the pipeline's role, the tests' one, and none. */
+/**
+ * roles.yml of the secure node: the pipeline's role, the tests' one, and one without index
+ * rights. Block style: Elasticsearch reads the file role by role, each starting in column 0.
+ */
 export function secureRolesYml(): string {
-  return `${JSON.stringify({
+  return toYaml({
     zeek_rst_pipeline: pipelineRole(DEFAULT_PIPELINE_NAMES.indexPrefix),
     zeek_rst_pipeline_tests: pipelineRole(TEST_PREFIX_PATTERN),
     zeek_rst_no_index: NO_INDEX_ROLE,
-  }, null, 2)}\n`;
+  });
 }
 
 /**
