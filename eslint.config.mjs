@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // The pure middle of the pipeline: no clock, no I/O, no logger (docs/architecture.md: pure functions in the middle).
-    files: ['src/decode/**/*.ts', 'src/classify/**/*.ts', 'src/correlate/**/*.ts', 'src/sink/ecs.ts'],
+    files: ['src/decode/**/*.ts', 'src/classify/**/*.ts', 'src/correlate/**/*.ts', 'src/sink/ecs.ts', 'src/sink/scan-summaries.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {

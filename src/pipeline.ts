@@ -9,7 +9,6 @@ import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/
 import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
 import { classifyConnection, type Classification } from './classify/engine';
-import { createScanDetector, type ScanDetector } from './classify/scans';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
 import { documentId, toEcsDocument, type EnrichedDoc } from './sink/ecs';
 
@@ -48,22 +47,20 @@ export interface ClassifyPipeline {
   addHeader(header: PacketHeader): PipelineStep;
   tick(): PipelineStep;
   flush(): PipelineStep;
-  stats(): CorrelatorStats & { readonly scanSources: number; readonly scanEvictions: number };
+  stats(): CorrelatorStats;
 }
 
 export function createClassifyPipeline(settings: PipelineSettings, clock: Clock): ClassifyPipeline {
   const correlator = createCorrelator(settings.correlate, clock);
-  const scans: ScanDetector = createScanDetector(settings.classify);
   const finish = (step: CorrelatorStep): PipelineStep => ({
     evicted: step.evicted,
     docs: step.ready.map((e) => {
       const c = e.correlated;
       const classification = classifyConnection(c, settings.classify, settings.devices);
-      const scanner = scans.observe(c.conn, classification.verdict);
       return {
         id: documentId(c.conn.observer, c.conn.uid),
         kind: e.kind,
-        doc: toEcsDocument(c, classification, { scanner, localNetworks: settings.localNetworks }),
+        doc: toEcsDocument(c, classification, { localNetworks: settings.localNetworks }),
         classification,
       };
     }),
@@ -74,6 +71,6 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock)
     addHeader: (header) => finish(correlator.addHeader(header)),
     tick: () => finish(correlator.tick()),
     flush: () => finish(correlator.flush()),
-    stats: () => ({ ...correlator.stats(), scanSources: scans.size(), scanEvictions: scans.evictions() }),
+    stats: () => correlator.stats(),
   };
 }

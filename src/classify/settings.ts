@@ -24,8 +24,6 @@ export interface ClassifySettings {
   readonly scanPortThreshold: number;
   /** Distinct destination hosts from one source that make a sweep. Default 25. */
   readonly scanHostThreshold: number;
-  /** Cap on sources tracked by the scan detector. */
-  readonly maxScanSources: number;
 }
 
 export const DEFAULT_CLASSIFY_SETTINGS: ClassifySettings = Object.freeze({
@@ -40,7 +38,6 @@ export const DEFAULT_CLASSIFY_SETTINGS: ClassifySettings = Object.freeze({
   scanWindowS: 300,
   scanPortThreshold: 15,
   scanHostThreshold: 25,
-  maxScanSources: 100_000,
 });
 
 export function idleThresholdFor(settings: ClassifySettings, respPort: number): number {

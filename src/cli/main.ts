@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   classify: { summary: 'classify Zeek logs offline; print enriched documents (JSON lines)', load: () => import('./classify') },
   run: { summary: 'the pipeline: Kafka -> decode -> correlate -> classify -> Elasticsearch', load: () => import('./run') },
   setup: { summary: 'install index templates and aliases (and Kibana dashboards with --kibana-url)', load: () => import('./setup') },
+  scans: { summary: '(re)compute scan summaries for a time range from the indexed documents', load: () => import('./scans') },
   produce: { summary: 'load Zeek logs or header files into a Kafka topic', load: () => import('./produce') },
 };
 

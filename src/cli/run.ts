@@ -36,6 +36,9 @@ import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { createReleaseQueue } from '../source/release-queue';
 import { readFile } from 'node:fs/promises';
 import { parseCidr } from '../classify/ip';
+import { createDirtyRanges } from '../sink/dirty-ranges';
+import { computeScanSummaries } from '../sink/scans-store';
+import { scanSettingsOf } from './scans';
 
 export const HELP = `Usage: zeek-rst run [--config FILE]
 
@@ -206,10 +209,38 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   };
   const unknownSource: SourceRef = { kind: 'kafka', topic: topics.conn, partition: -1, offset: '-1' };
 
+  // Scan summaries: every window this instance wrote into is recomputed from Elasticsearch once
+  // its documents are acknowledged (sink/scans-store.ts); the result does not depend on which
+  // instance computes it, or how often.
+  const dirty = createDirtyRanges();
+  const scanSettings = scanSettingsOf(config);
+  let scanPass: Promise<void> | undefined;
+  const runScanPass = (): Promise<void> => {
+    if (scanPass !== undefined) return scanPass;
+    const range = dirty.take(sink.completedThrough());
+    if (range === undefined) return Promise.resolve();
+    scanPass = computeScanSummaries(es, { prefix, range, settings: scanSettings })
+      .then((r) => {
+        log.sink.debug({ buckets: r.buckets, summaries: r.summaries, deleted: r.deleted, marked: r.marked, unmarked: r.unmarked }, 'scan summaries');
+      })
+      .catch((err: unknown) => {
+        dirty.putBack(range);
+        metrics.errors.inc({ stage: 'sink', kind: 'scan_summaries' });
+        log.sink.warn({ error: err instanceof Error ? err.message : String(err) }, 'scan summary pass failed; retried at the next interval');
+      })
+      .finally(() => {
+        scanPass = undefined;
+      });
+    return scanPass;
+  };
+  const scanTimer = config.classify.scanSummaryIntervalMs > 0 ? setInterval(() => void runScanPass(), config.classify.scanSummaryIntervalMs) : undefined;
+
   const enqueue = (step: PipelineStep): void => {
     for (const out of step.docs) {
       const source = connSources.get(out.id) ?? unknownSource;
-      sink.enqueue({ id: out.id, index: connIndexFor(prefix, Date.parse(out.doc['@timestamp'])), body: out.doc, source, verdict: out.classification.verdict });
+      const timestampMs = Date.parse(out.doc['@timestamp']);
+      const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, timestampMs), body: out.doc, source, verdict: out.classification.verdict });
+      dirty.note(seq, timestampMs);
     }
     if (step.evicted > 0) metrics.evictions.inc({ kind: 'correlator' }, step.evicted);
   };
@@ -318,6 +349,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       try {
         await source.stopFetching();
         clearInterval(ticker);
+        if (scanTimer !== undefined) clearInterval(scanTimer);
         if (fatal === undefined) {
           enqueue(pipeline.flush());
           const drained = await Promise.race([sink.drain().then(() => true), new Promise<boolean>((r) => {
@@ -326,6 +358,10 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
             }, config.sink.shutdownTimeoutMs).unref();
           })]);
           if (!drained) log.sink.warn({ pending: sink.pendingCount() }, 'Elasticsearch did not take every document before the shutdown timeout; their offsets stay uncommitted');
+          if (scanTimer !== undefined) {
+            await scanPass;
+            await runScanPass(); // the windows of the last documents
+          }
           await Promise.all([...pendingWrites]);
           for (const ref of releases.releaseAll(sink.lastEnqueued(), sink.completedThrough())) release(ref);
           await source.commit();

@@ -129,6 +129,7 @@ export const CONFIG_SCHEMA = {
     scanWindowS: int(300, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_SCAN_WINDOW_S', 'Scan detection window.'),
     scanPortThreshold: int(15, 2, 65536, 'ports', 'ZEEK_RST_CLASSIFY_SCAN_PORT_THRESHOLD', 'Distinct ports on one host that make a port scan.'),
     scanHostThreshold: int(25, 2, 100000000, 'hosts', 'ZEEK_RST_CLASSIFY_SCAN_HOST_THRESHOLD', 'Distinct hosts that make a sweep.'),
+    scanSummaryIntervalMs: int(30000, 0, 86400000, 'ms', 'ZEEK_RST_CLASSIFY_SCAN_SUMMARY_INTERVAL_MS', 'How often run recomputes the scan summaries of the windows it wrote into (and once at a graceful stop); 0 = never (use zeek-rst scans).'),
   },
   decode: {
     allowCanonified: bool(false, 'ZEEK_RST_DECODE_ALLOW_CANONIFIED', 'Accept canonified test logs (ts/uid of X\'s); for test data only.'),

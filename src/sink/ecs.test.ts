@@ -44,7 +44,7 @@ describe('ECS document', () => {
     expect(doc.network).toEqual({ transport: 'tcp', direction: 'unknown', community_id: '1:abc', bytes: 92, packets: 2 });
     expect(doc.observer).toEqual({ name: 'sensor-1' });
     expect(doc.zeek).toEqual({ session_id: 'CHhAvVGS1DHFjwGM9', connection: { state: 'REJ', state_message: 'Connection attempt rejected.', history: 'Sr', missed_bytes: 0 } });
-    expect(doc.rst).toMatchObject({ present: true, verdict: 'closed_port', phase: 'establishment', sender: 'responder', origin: 'unknown', count: 1, headers: { sampled: false }, scan: { scanner: false } });
+    expect(doc.rst).toMatchObject({ present: true, verdict: 'closed_port', phase: 'establishment', sender: 'responder', origin: 'unknown', count: 1, headers: { sampled: false }, scan: { scanner: false, probe: true } });
     expect(doc.rst.rules).toContain('RST-REJ-001');
     expect(doc.rst.evidence?.[0]).toEqual({ rule: 'RST-REJ-001', text: 'the SYN was answered by a responder RST: conn_state REJ, history Sr', values: { connState: 'REJ', history: 'Sr' } });
     expect(doc.rst.explanation?.split('. ').length).toBe(1); // one sentence
@@ -98,7 +98,7 @@ describe('ECS document', () => {
   it('has no verdict for a connection without RST', () => {
     const sf = { ...corr, conn: { ...conn, history: 'ShADadFf', connState: 'SF' as const } };
     const doc = toEcsDocument(sf, classifyConnection(sf, DEFAULT_CLASSIFY_SETTINGS, []));
-    expect(doc.rst).toEqual({ present: false, scan: { scanner: false } });
+    expect(doc.rst).toEqual({ present: false, scan: { scanner: false, probe: false } });
     expect(doc.event.outcome).toBe('success');
   });
 

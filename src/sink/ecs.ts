@@ -17,6 +17,7 @@ import type { Correlated } from '../correlate/correlator';
 import type { Classification, Evidence } from '../classify/engine';
 import { cidrContains, parseIp, type Cidr } from '../classify/ip';
 import { isRst } from '../correlate/baseline';
+import { isScanProbe } from '../classify/scans';
 
 export interface EcsRst {
   readonly present: boolean;
@@ -36,7 +37,12 @@ export interface EcsRst {
   readonly idle_before_s?: number;
   readonly retransmissions?: number;
   readonly device?: { readonly name: string; readonly kind: string };
-  readonly scan?: { readonly scanner: boolean };
+  /**
+   * `probe`: this conn is a scan probe (classify/scans.ts). `scanner`: its source is a scanner in
+   * the conn's window; written false here and set by the scan summary step (sink/scans-store.ts),
+   * which sees every instance's documents.
+   */
+  readonly scan?: { readonly scanner: boolean; readonly probe: boolean };
   readonly headers?: { readonly sampled: boolean };
   /** When the first RST happened (see the module comment); present when a RST is. */
   readonly ts?: string;
@@ -146,7 +152,8 @@ export function protocolOf(service: string | undefined): string | undefined {
 }
 
 function rstOf(corr: Correlated, c: Classification, scanner: boolean): EcsRst {
-  if (!c.present || c.verdict === undefined) return { present: c.present, scan: { scanner } };
+  const scan = { scanner, probe: isScanProbe(corr.conn, c.verdict) };
+  if (!c.present || c.verdict === undefined) return { present: c.present, scan };
   const f = c.facts;
   const ttl = { ...opt('observed', f.rstTtl), ...opt('expected', f.expectedTtl), ...opt('delta', f.ttlDelta) };
   const hops = { ...opt('observed', f.rstHops), ...opt('expected', f.expectedHops) };
@@ -168,14 +175,14 @@ function rstOf(corr: Correlated, c: Classification, scanner: boolean): EcsRst {
     ...opt('idle_before_s', f.idleBeforeS === undefined ? undefined : Math.round(f.idleBeforeS * 1e6) / 1e6),
     retransmissions: f.senderRetransmissionsAtLeast,
     ...opt('device', c.device),
-    scan: { scanner },
+    scan,
     headers: { sampled: f.rstSampled },
     ts: isoMs(firstRstUs(corr)),
   };
 }
 
 export interface EcsOptions {
-  /** The source is a scanner in the current window (classify/scans.ts). */
+  /** `rst.scan.scanner` as known when the document is made (false: the scan summary step sets it). */
   readonly scanner?: boolean;
   /** Configured local networks (`network.localNetworks`), for `network.direction` when Zeek logs no local_orig/local_resp. */
   readonly localNetworks?: readonly Cidr[];
