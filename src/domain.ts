@@ -141,6 +141,8 @@ export const TCP_FLAGS = {
   URG: 0x20,
   ECE: 0x40,
   CWR: 0x80,
+  /** AE (accurate ECN, RFC 9768; formerly NS). Bits 0x200-0x800 are reserved: injectors set them. */
+  AE: 0x100,
 } as const;
 
 /** One sampled TCP packet header (schemas/packet_header.avsc, record zeek_rst.PacketHeader). */
@@ -161,7 +163,7 @@ export interface PacketHeader {
   readonly ipTtl: number;
   /** `ip_id`: IPv4 identification, 0..65535; null for IPv6. */
   readonly ipId: number | null;
-  /** `tcp_flags`: bit set of TCP_FLAGS. */
+  /** `tcp_flags`: the 12-bit flags field, bit set of TCP_FLAGS plus the reserved bits 0x200-0x800. */
   readonly tcpFlags: number;
   /** `seq` / `ack`: raw 32-bit sequence and acknowledgement numbers (ack is given even without the ACK flag). */
   readonly seq: number;
@@ -202,7 +204,7 @@ export type DeadLetterReason =
   | 'invalid_ttl'
   /** IPv4 ID not an integer in 0..65535. */
   | 'invalid_ip_id'
-  /** TCP flags not an integer in 0..255. */
+  /** TCP flags not an integer in 0..4095 (the 12-bit field). */
   | 'invalid_flags'
   /** TCP window not an integer in 0..65535. */
   | 'invalid_window'
@@ -228,6 +230,10 @@ export type DeadLetterReason =
   | 'unknown_schema'
   /** Any other Avro failure: unknown framing, trailing bytes, bad union index, corrupt container. */
   | 'invalid_avro'
+  /** A packet capture (pcap/pcapng) that ends inside its file header or a record. */
+  | 'truncated_capture'
+  /** Not a pcap/pcapng capture, or a header or record that breaks the format (detail: byte offset, record number). */
+  | 'invalid_capture'
   /** Elasticsearch rejected the document (mapping conflict). */
   | 'mapping_rejected';
 

@@ -109,7 +109,7 @@ const CASES: readonly Case[] = [
   ['header TTL 256', 'header', header({ ip_ttl: 256 }), 'invalid_ttl'],
   ['header negative TTL', 'header', header({ ip_ttl: -1 }), 'invalid_ttl'],
   ['header IP ID 65536', 'header', header({ ip_id: 65536 }), 'invalid_ip_id'],
-  ['header flags 256', 'header', header({ tcp_flags: 256 }), 'invalid_flags'],
+  ['header flags 4096 (beyond the 12-bit field)', 'header', header({ tcp_flags: 4096 }), 'invalid_flags'],
   ['header seq 2^32', 'header', header({ seq: 4294967296 }), 'invalid_sequence'],
   ['header negative ack', 'header', header({ ack: -1 }), 'invalid_sequence'],
   ['header window 65536', 'header', header({ window: 65536 }), 'invalid_window'],

@@ -32,6 +32,8 @@ export interface CaptureError {
   readonly record: number;
   /** One line for a person, starting with the offset and the record number. */
   readonly detail: string;
+  /** The unreadable bytes from `offset` on, as far as they had arrived (at most RAW_KEPT_BYTES). */
+  readonly raw: Buffer;
 }
 
 /** One captured packet. */
@@ -86,6 +88,8 @@ const PCAP_FILE_HEADER = 24;
 export const MAX_PACKET_BYTES = 1024 * 1024;
 /** libpcap's own ceiling on a pcapng block. */
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+/** How much of the unreadable input an error keeps. */
+export const RAW_KEPT_BYTES = 64 * 1024;
 /** libpcap's LT_LINKTYPE: the upper bits carry FCS information. */
 const LINKTYPE_MASK = 0x03ffffff;
 
@@ -199,7 +203,8 @@ class Reader implements CaptureReader {
     const offset = this.base + at;
     const record = this.records + 1;
     const detail = `byte ${offset}, record ${record}: ${what}`;
-    this.events.push({ kind: 'error', error: { reason, offset, record, detail } });
+    const raw = Buffer.from(this.buf.subarray(at, at + RAW_KEPT_BYTES));
+    this.events.push({ kind: 'error', error: { reason, offset, record, detail, raw } });
     this.state = { kind: 'failed' };
     return 0;
   }

@@ -256,7 +256,7 @@ function buildHeader(fields: Fields, tsUs: number, raw: Uint8Array, source: Sour
   const version = r.intIn('ip_version', 0, 255, 'invalid_enum', false);
   const ipTtl = r.intIn('ip_ttl', 0, 255, 'invalid_ttl', true) ?? 0;
   const ipId = r.intIn('ip_id', 0, 65535, 'invalid_ip_id', false) ?? null;
-  const tcpFlags = r.intIn('tcp_flags', 0, 255, 'invalid_flags', true) ?? 0;
+  const tcpFlags = r.intIn('tcp_flags', 0, 0x0fff, 'invalid_flags', true) ?? 0;
   const seq = r.intIn('seq', 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
   const ack = r.intIn('ack', 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
   const window = r.intIn('window', 0, 65535, 'invalid_window', true) ?? 0;
