@@ -150,4 +150,18 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) void main();
+/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts). */
+const COMMANDS: Readonly<Record<string, () => Promise<{ main: (args: readonly string[]) => Promise<void> }>>> = {
+  bulk: () => import('./bulk'),
+};
+
+if (require.main === module) {
+  const [first, ...rest] = process.argv.slice(2);
+  const command = first === undefined ? undefined : COMMANDS[first];
+  if (command !== undefined) {
+    void command().then((m) => m.main(rest)).catch((err: unknown) => {
+      console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+      process.exitCode = 1;
+    });
+  } else void main();
+}

@@ -106,6 +106,7 @@ export const CONFIG_SCHEMA = {
     bulkMaxDocs: int(1000, 1, 100000, 'documents', 'ZEEK_RST_SINK_BULK_MAX_DOCS', 'Documents per bulk request at most.'),
     bulkMaxBytes: int(5 * 1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_SINK_BULK_MAX_BYTES', 'Bytes of bulk body per request at most (approximate, JSON length).'),
     flushIntervalMs: int(500, 1, 60000, 'ms', 'ZEEK_RST_SINK_FLUSH_INTERVAL_MS', 'A partial bulk request is sent after this long.'),
+    bulkConcurrency: int(2, 1, 64, 'requests', 'ZEEK_RST_SINK_BULK_CONCURRENCY', 'Bulk requests in flight at most (lanes by _id hash: writes of one _id stay in order).'),
     maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered or in flight before the consumer pauses (backpressure).'),
     maxUncommittedMessages: int(2000000, 1000, 100000000, 'messages', 'ZEEK_RST_SINK_MAX_UNCOMMITTED_MESSAGES', 'Messages read and not yet committed before the consumer pauses; bounds memory (throughput <= this / retention).'),
     shutdownTimeoutMs: int(30000, 1000, 3600000, 'ms', 'ZEEK_RST_SINK_SHUTDOWN_TIMEOUT_MS', 'On SIGTERM, how long to wait for Elasticsearch to take the last documents before committing what is done.'),

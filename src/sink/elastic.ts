@@ -4,8 +4,12 @@
  * back by sequence number. Retries follow sink/retry.ts and never give up; a document whose
  * content Elasticsearch refuses is handed to `onRejected` (the dead-letter topic).
  *
- * One bulk request is in flight at a time, so two writes of the same `_id` (first
- * classification, then a re-classification) reach Elasticsearch in the order they were made.
+ * Up to `bulkConcurrency` bulk requests are in flight, one per lane; a document's lane is a hash
+ * of its `_id`, and a lane sends its next request only when the previous one is done (retries
+ * included), so two writes of the same `_id` (first classification, then a re-classification)
+ * reach Elasticsearch in the order they were made. Sequence numbers are global: lanes complete
+ * out of order, and `completedThrough()` is the highest number below which every document is
+ * done, which is what the offset release logic (source/release-queue.ts) waits for.
  */
 import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
@@ -41,6 +45,8 @@ export interface SinkSettings {
   readonly flushIntervalMs: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** Bulk requests in flight at most: one per lane, documents assigned to lanes by `_id` hash. */
+  readonly bulkConcurrency: number;
 }
 
 export interface ElasticSink {
@@ -52,10 +58,18 @@ export interface ElasticSink {
   completedThrough(): number;
   /** Documents queued or in flight. */
   pendingCount(): number;
+  /** Bulk requests in flight now (at most `bulkConcurrency`; a batch being retried counts). */
+  requestsInFlight(): number;
   /** Resolves when every document enqueued so far is complete. */
   drain(): Promise<void>;
-  /** False while the last bulk attempt failed (Elasticsearch down or refusing). */
+  /** False while a bulk request is being retried (Elasticsearch down or refusing) or after a fatal refusal. */
   healthy(): boolean;
+  /**
+   * While documents are pending: ms since a document was last acknowledged (or dead-lettered),
+   * counted from when documents started waiting; 0 when nothing is pending. An Elasticsearch that
+   * answers but refuses every item for now (a 429 block) makes no progress either.
+   */
+  msSinceProgress(): number;
   /** Stops after the current attempt; documents still pending stay incomplete (their offsets uncommitted). */
   close(): Promise<void>;
 }
@@ -70,6 +84,8 @@ export interface SinkDeps {
   /** Called once when a request fails for a reason retrying cannot fix (sink/retry.ts `fail`). */
   readonly onFatal: (err: ZeekRstError) => void;
   readonly random?: () => number;
+  /** Wall clock in ms (injectable for tests). */
+  readonly now?: () => number;
 }
 
 interface Queued {
@@ -104,32 +120,52 @@ export function toBulkResponse(outcome: { ok: true; status: number; body: unknow
   return { kind: 'transport_error', name: 'Error', message: String(err) };
 }
 
+/** FNV-1a of the `_id`: the lane of a document, so that every write of one `_id` goes through one lane. */
+export function laneOf(id: string, lanes: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % lanes;
+}
+
+interface Lane {
+  /** Queued documents, oldest first, from `head` on. */
+  queue: Queued[];
+  head: number;
+  queuedBytes: number;
+  inFlight: number;
+  wake: (() => void) | undefined;
+  timer: NodeJS.Timeout | undefined;
+  sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+}
+
 export function createElasticSink(deps: SinkDeps): ElasticSink {
   const { client, settings, log, metrics } = deps;
   const random = deps.random ?? Math.random;
-  let queue: Queued[] = [];
-  let queuedBytes = 0;
-  let inFlight = 0;
+  const now = deps.now ?? Date.now;
+  const laneCount = settings.bulkConcurrency;
+  const lanes: Lane[] = Array.from({ length: laneCount }, () => ({ queue: [], head: 0, queuedBytes: 0, inFlight: 0, wake: undefined, timer: undefined, sleeper: undefined }));
+  let queuedTotal = 0;
+  let inFlightTotal = 0;
   let nextSeq = 1;
   let completed = 0;
-  /** Sequence numbers completed out of order (possible only across retried partial batches). */
+  /** Sequence numbers completed ahead of `completed`: lanes finish out of order (bounded by the pending documents). */
   const doneAhead = new Set<number>();
-  let isHealthy = true;
+  let failingRequests = 0;
+  let lastSuccessMs = now();
   let closed = false;
   let failed = false;
-  let wake: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let drainWaiters: (() => void)[] = [];
-  let sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
 
-  const pending = (): number => queue.length + inFlight;
+  const pending = (): number => queuedTotal + inFlightTotal;
 
   const complete = (seq: number): void => {
-    doneAhead.add(seq);
-    while (doneAhead.has(completed + 1)) {
-      doneAhead.delete(completed + 1);
-      completed += 1;
-    }
+    if (seq === completed + 1) {
+      completed = seq;
+      while (doneAhead.delete(completed + 1)) completed += 1;
+    } else doneAhead.add(seq);
   };
 
   const notifyDrain = (): void => {
@@ -140,11 +176,11 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
     }
   };
 
-  const sleep = (ms: number): Promise<void> =>
+  const sleep = (lane: Lane, ms: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      sleeper = {
+      lane.sleeper = {
         timer: setTimeout(() => {
-          sleeper = undefined;
+          lane.sleeper = undefined;
           resolve();
         }, ms),
         resolve,
@@ -168,108 +204,136 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
   };
 
   /** Writes one batch until every item is acknowledged or dead-lettered. */
-  const writeBatch = async (initial: readonly Queued[]): Promise<void> => {
+  const writeBatch = async (lane: Lane, initial: readonly Queued[]): Promise<void> => {
     let batch = initial;
     let attempt = 0;
-    while (batch.length > 0 && !closed) {
-      const decision = decideBulk(await send(batch), batch.length);
-      if (decision.kind === 'fail') {
-        isHealthy = false;
-        failed = true;
-        metrics.errors.inc({ stage: 'sink', kind: 'fail' });
-        deps.onFatal(new ZeekRstError('ZRST_ES_REJECTED', decision.why));
-        return;
-      }
-      let retry: Queued[] = [];
-      if (decision.kind === 'retry_request') {
-        retry = [...batch];
-        metrics.bulkRetries.inc({ scope: 'request' });
-        log.warn({ attempt, docs: batch.length, why: decision.why }, 'bulk request failed; retrying');
-      } else {
-        const rejections: Promise<void>[] = [];
-        decision.items.forEach((outcome: ItemOutcome, i) => {
-          const q = batch[i];
-          if (q === undefined) return;
-          if (outcome.kind === 'acknowledged') {
-            metrics.documentsOut.inc();
-            metrics.verdicts.inc({ verdict: q.doc.verdict ?? 'none' });
-            complete(q.seq);
-          } else if (outcome.kind === 'retry') {
-            retry.push(q);
-          } else {
-            log.warn({ id: q.doc.id, index: q.doc.index, status: outcome.status, errorType: outcome.errorType }, 'document refused by Elasticsearch; dead-lettering it');
-            rejections.push(
-              deps.onRejected({ doc: q.doc, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
-                complete(q.seq);
-              }),
-            );
+    let failing = false;
+    const setFailing = (f: boolean): void => {
+      if (f !== failing) failingRequests += f ? 1 : -1;
+      failing = f;
+    };
+    try {
+      while (batch.length > 0 && !closed) {
+        const decision = decideBulk(await send(batch), batch.length);
+        if (decision.kind === 'fail') {
+          setFailing(true);
+          failed = true;
+          metrics.errors.inc({ stage: 'sink', kind: 'fail' });
+          deps.onFatal(new ZeekRstError('ZRST_ES_REJECTED', decision.why));
+          return;
+        }
+        let retry: Queued[] = [];
+        if (decision.kind === 'retry_request') {
+          retry = [...batch];
+          metrics.bulkRetries.inc({ scope: 'request' });
+          log.warn({ attempt, docs: batch.length, why: decision.why }, 'bulk request failed; retrying');
+        } else {
+          const rejections: Promise<void>[] = [];
+          decision.items.forEach((outcome: ItemOutcome, i) => {
+            const q = batch[i];
+            if (q === undefined) return;
+            if (outcome.kind === 'acknowledged') {
+              lastSuccessMs = now();
+              metrics.documentsOut.inc();
+              metrics.verdicts.inc({ verdict: q.doc.verdict ?? 'none' });
+              complete(q.seq);
+            } else if (outcome.kind === 'retry') {
+              retry.push(q);
+            } else {
+              log.warn({ id: q.doc.id, index: q.doc.index, status: outcome.status, errorType: outcome.errorType }, 'document refused by Elasticsearch; dead-lettering it');
+              rejections.push(
+                deps.onRejected({ doc: q.doc, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
+                  lastSuccessMs = now();
+                  complete(q.seq);
+                }),
+              );
+            }
+          });
+          await Promise.all(rejections);
+          if (retry.length > 0) {
+            metrics.bulkRetries.inc({ scope: 'item' }, retry.length);
+            log.warn({ attempt, docs: retry.length }, 'bulk items refused for now; retrying them');
           }
-        });
-        await Promise.all(rejections);
-        if (retry.length > 0) {
-          metrics.bulkRetries.inc({ scope: 'item' }, retry.length);
-          log.warn({ attempt, docs: retry.length }, 'bulk items refused for now; retrying them');
+        }
+        setFailing(retry.length > 0);
+        batch = retry;
+        if (batch.length > 0) {
+          await sleep(lane, backoffMs(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs }, random));
+          attempt += 1;
         }
       }
-      isHealthy = retry.length === 0;
-      batch = retry;
-      if (batch.length > 0) {
-        await sleep(backoffMs(attempt, { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs }, random));
-        attempt += 1;
-      }
+    } finally {
+      if (!failed) setFailing(false);
     }
   };
 
-  const takeBatch = (): Queued[] => {
+  const takeBatch = (lane: Lane): Queued[] => {
     let n = 0;
     let bytes = 0;
-    while (n < queue.length && n < settings.bulkMaxDocs) {
-      const q = queue[n];
+    const available = lane.queue.length - lane.head;
+    while (n < available && n < settings.bulkMaxDocs) {
+      const q = lane.queue[lane.head + n];
       if (q === undefined || (n > 0 && bytes + q.bytes > settings.bulkMaxBytes)) break;
       bytes += q.bytes;
       n += 1;
     }
-    const batch = queue.slice(0, n);
-    queue = queue.slice(n);
-    queuedBytes -= bytes;
+    const batch = lane.queue.slice(lane.head, lane.head + n);
+    lane.head += n;
+    if (lane.head === lane.queue.length) {
+      lane.queue = [];
+      lane.head = 0;
+    } else if (lane.head > 4096 && lane.head * 2 > lane.queue.length) {
+      lane.queue = lane.queue.slice(lane.head);
+      lane.head = 0;
+    }
+    lane.queuedBytes -= bytes;
+    queuedTotal -= n;
     return batch;
   };
 
-  const loop = async (): Promise<void> => {
+  const isFull = (lane: Lane): boolean => lane.queue.length - lane.head >= settings.bulkMaxDocs || lane.queuedBytes >= settings.bulkMaxBytes;
+
+  /** One lane: at most one bulk request in flight, so writes of one `_id` keep their order. */
+  const loop = async (lane: Lane): Promise<void> => {
     while (!closed && !failed) {
-      const full = queue.length >= settings.bulkMaxDocs || queuedBytes >= settings.bulkMaxBytes;
-      if (queue.length === 0 || (!full && timer !== undefined && drainWaiters.length === 0)) {
+      const queued = lane.queue.length - lane.head;
+      if (queued === 0 || (!isFull(lane) && lane.timer !== undefined && drainWaiters.length === 0)) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          lane.wake = resolve;
         });
-        wake = undefined;
+        lane.wake = undefined;
         continue;
       }
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
+      if (lane.timer !== undefined) {
+        clearTimeout(lane.timer);
+        lane.timer = undefined;
       }
-      const batch = takeBatch();
-      inFlight = batch.length;
+      const batch = takeBatch(lane);
+      lane.inFlight = batch.length;
+      inFlightTotal += batch.length;
       metrics.sinkPending.set(pending());
       try {
-        await writeBatch(batch);
+        await writeBatch(lane, batch);
       } catch (err: unknown) {
         // writeBatch handles every response; anything here is a bug in the dead-letter path.
         failed = true;
         deps.onFatal(err instanceof ZeekRstError ? err : new ZeekRstError('ZRST_ES_UNAVAILABLE', err instanceof Error ? err.message : String(err), { cause: err }));
       }
-      inFlight = 0;
+      inFlightTotal -= lane.inFlight;
+      lane.inFlight = 0;
       metrics.sinkPending.set(pending());
       notifyDrain();
     }
   };
 
-  const kick = (): void => {
-    if (wake !== undefined) wake();
+  const kick = (lane: Lane): void => {
+    if (lane.wake !== undefined) lane.wake();
+  };
+  const kickAll = (): void => {
+    for (const lane of lanes) kick(lane);
   };
 
-  const running = loop();
+  const running = Promise.all(lanes.map(loop));
 
   return {
     enqueue(doc) {
@@ -278,39 +342,48 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       const action = JSON.stringify({ index: { _index: doc.index, _id: doc.id } });
       const source = JSON.stringify(doc.body);
       const bytes = action.length + source.length + 2;
-      queue.push({ seq, doc, bytes, action, source });
-      queuedBytes += bytes;
+      // The time without progress counts from when documents started waiting, not from an idle past.
+      if (pending() === 0) lastSuccessMs = now();
+      const lane = lanes[laneCount === 1 ? 0 : laneOf(doc.id, laneCount)];
+      if (lane === undefined) throw new Error(`no lane for ${doc.id}`);
+      lane.queue.push({ seq, doc, bytes, action, source });
+      lane.queuedBytes += bytes;
+      queuedTotal += 1;
       metrics.sinkPending.set(pending());
-      if (queue.length >= settings.bulkMaxDocs || queuedBytes >= settings.bulkMaxBytes) kick();
-      else if (timer === undefined) {
+      if (isFull(lane)) kick(lane);
+      else if (lane.timer === undefined) {
         // A partial batch waits at most flushIntervalMs; the timer is unref'd so it never holds the process.
-        timer = setTimeout(() => {
-          timer = undefined;
-          kick();
+        lane.timer = setTimeout(() => {
+          lane.timer = undefined;
+          kick(lane);
         }, settings.flushIntervalMs);
-        timer.unref();
+        lane.timer.unref();
       }
       return seq;
     },
     lastEnqueued: () => nextSeq - 1,
     completedThrough: () => completed,
     pendingCount: pending,
+    requestsInFlight: () => lanes.reduce((n, lane) => n + (lane.inFlight > 0 ? 1 : 0), 0),
     drain() {
       if (completed === nextSeq - 1) return Promise.resolve();
       return new Promise<void>((resolve) => {
         drainWaiters.push(resolve);
-        kick();
+        kickAll();
       });
     },
-    healthy: () => isHealthy && !failed,
+    healthy: () => failingRequests === 0 && !failed,
+    msSinceProgress: () => (pending() === 0 ? 0 : Math.max(0, now() - lastSuccessMs)),
     async close() {
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (sleeper !== undefined) {
-        clearTimeout(sleeper.timer);
-        sleeper.resolve();
+      for (const lane of lanes) {
+        if (lane.timer !== undefined) clearTimeout(lane.timer);
+        if (lane.sleeper !== undefined) {
+          clearTimeout(lane.sleeper.timer);
+          lane.sleeper.resolve();
+        }
       }
-      kick();
+      kickAll();
       await running;
     },
   };
