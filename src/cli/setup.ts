@@ -22,8 +22,9 @@ Options:
   --config FILE        YAML configuration (see README, Configuration)
   --index-prefix P     overrides elasticsearch.indexPrefix
   --kibana-url URL     also import the dashboards (dashboards/zeek-rst.ndjson) into Kibana,
-                       e.g. http://localhost:5601; authenticates with the Elasticsearch
-                       credentials (API key or user/password), which Kibana shares
+                       e.g. http://localhost:5601, with their data views moved to <P>;
+                       authenticates with the Elasticsearch credentials (API key or
+                       user/password), which Kibana shares
   --kibana-space S     Kibana space to import into (default: the default space)
   -h, --help           show this help`;
 
@@ -72,7 +73,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (kibanaUrl !== undefined) {
       const auth = kibanaAuth(config.elasticsearch);
       const space = values['kibana-space'];
-      const imported = await importDashboards({ kibanaUrl, ...(auth === undefined ? {} : { auth }), ...(space === undefined ? {} : { space }) });
+      const imported = await importDashboards({ kibanaUrl, indexPrefix: config.elasticsearch.indexPrefix, ...(auth === undefined ? {} : { auth }), ...(space === undefined ? {} : { space }) });
       process.stdout.write(`Kibana ${kibanaUrl}: ${imported.successCount} saved objects imported (dashboards: ${imported.imported.filter((o) => o.type === 'dashboard').map((o) => o.id).join(', ')})\n`);
     }
     return 0;

@@ -409,16 +409,20 @@ export async function installTemplates(client: Client, prefix: string, options: 
       await client.indices.putIndexTemplate({ name: names.connTemplate, ...connTemplateBody(prefix) });
       template = exists ? 'updated' : 'created';
     }
-    let scansIndex: InstallReport['scansIndex'] = 'kept';
-    if (!(await client.indices.exists({ index: names.scansIndex }))) {
+    const createIfAbsent = async (index: string, body: Readonly<Record<string, unknown>>): Promise<boolean> => {
+      if (await client.indices.exists({ index })) return false;
       try {
-        await client.indices.create({ index: names.scansIndex, ...scansIndexBody() });
-        scansIndex = 'created';
+        await client.indices.create({ index, ...body });
+        return true;
       } catch (err: unknown) {
         // Another instance created it between our check and our call: that is the outcome we wanted.
         if (!(err instanceof errors.ResponseError && err.body !== undefined && JSON.stringify(err.body).includes('resource_already_exists_exception'))) throw err;
+        return false;
       }
-    }
+    };
+    const scansIndex: InstallReport['scansIndex'] = (await createIfAbsent(names.scansIndex, scansIndexBody())) ? 'created' : 'kept';
+    // Empty; takes the template's mapping and aliases, so the data views have fields before any document.
+    await createIfAbsent(names.connBootstrap, {});
     return { template, scansIndex };
   } catch (err: unknown) {
     if (err instanceof errors.ResponseError) throw new ZeekRstError('ZRST_ES_REJECTED', `installing templates: HTTP ${String(err.statusCode)} ${err.message}`, { cause: err });

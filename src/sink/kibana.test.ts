@@ -10,7 +10,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isZeekRstError } from '../errors';
-import { DASHBOARDS_FILE, importDashboards } from './kibana';
+import { DASHBOARDS_FILE, importDashboards, rewriteIndexPrefix } from './kibana';
+
+function fail(): never {
+  throw new Error('no request seen');
+}
 
 interface Seen {
   readonly method: string | undefined;
@@ -118,6 +122,26 @@ describe('importDashboards', () => {
     const parts = multipartParts(s);
     expect(parts.map((p) => p.headers)).toEqual([{ 'content-disposition': 'form-data; name="file"; filename="zeek-rst.ndjson"', 'content-type': 'application/ndjson' }]);
     expect(parts[0]?.content.equals(readFileSync(DASHBOARDS_FILE))).toBe(true);
+  });
+
+  it('moves the data views to another index prefix, ids and the rest unchanged', async () => {
+    const text = readFileSync(DASHBOARDS_FILE, 'utf8');
+    const moved = rewriteIndexPrefix(text, 'soc-a');
+    const views = (t: string): { id: string; title: string }[] =>
+      t.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { id: string; type: string; attributes: { title?: string } })
+        .filter((o) => o.type === 'index-pattern').map((o) => ({ id: o.id, title: o.attributes.title ?? '' }));
+    expect(views(moved)).toEqual(views(text).map((v) => ({ id: v.id, title: v.title.replace(/^zeek-rst-/, 'soc-a-') })));
+    expect(views(moved).every((v) => v.title.startsWith('soc-a-'))).toBe(true);
+    // Everything but the data view titles is byte for byte the same.
+    const others = (t: string): string[] => t.split('\n').filter((l) => !/^\{"id":"[^"]*","type":"index-pattern"/.test(l));
+    expect(others(text).length).toBeGreaterThan(20);
+    expect(others(moved)).toEqual(others(text));
+    expect(rewriteIndexPrefix(text, 'zeek-rst')).toBe(text);
+    const srv = await startServer(() => ({ status: 200, body: SUCCESS }));
+    close = srv.close;
+    await importDashboards({ kibanaUrl: srv.url, indexPrefix: 'soc-a' });
+    const sent = multipartParts(srv.seen[0] ?? fail())[0]?.content.toString('utf8') ?? '';
+    expect(sent).toBe(moved);
   });
 
   it('keeps a base path, targets a space, and sends basic or API key credentials', async () => {

@@ -32,6 +32,31 @@ export interface ImportDashboardsOptions {
   readonly space?: string;
   /** Whole-request deadline in ms; default 30 000. */
   readonly timeoutMs?: number;
+  /** `elasticsearch.indexPrefix`: the data views are rewritten to it (default zeek-rst: unchanged). */
+  readonly indexPrefix?: string;
+}
+
+/** The prefix the bundled data views are written with. */
+export const BUNDLED_PREFIX = 'zeek-rst';
+
+/**
+ * The NDJSON with every data view's `title` (the index pattern it reads) moved from the bundled
+ * prefix to `prefix`: zeek-rst-conn -> <prefix>-conn, zeek-rst-firewall, zeek-rst-scans likewise.
+ * Object ids, names and references stay, so a re-import still updates the same objects. Pure.
+ */
+export function rewriteIndexPrefix(ndjson: string, prefix: string): string {
+  if (prefix === BUNDLED_PREFIX) return ndjson;
+  return ndjson
+    .split('\n')
+    .map((line) => {
+      if (line.trim() === '') return line;
+      const o: unknown = JSON.parse(line);
+      if (!isRecord(o) || o['type'] !== 'index-pattern' || !isRecord(o['attributes'])) return line;
+      const title = o['attributes']['title'];
+      if (typeof title !== 'string' || !title.startsWith(`${BUNDLED_PREFIX}-`)) return line;
+      return JSON.stringify({ ...o, attributes: { ...o['attributes'], title: `${prefix}${title.slice(BUNDLED_PREFIX.length)}` } });
+    })
+    .join('\n');
 }
 
 export interface ImportedObject {
@@ -122,8 +147,9 @@ export async function importDashboards(options: ImportDashboardsOptions): Promis
   } catch (err: unknown) {
     throw new ZeekRstError('ZRST_FILE_UNREADABLE', `${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  const body = options.indexPrefix === undefined ? bytes : Buffer.from(rewriteIndexPrefix(bytes.toString('utf8'), options.indexPrefix), 'utf8');
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'application/ndjson' }), path.basename(file));
+  form.append('file', new Blob([body], { type: 'application/ndjson' }), path.basename(file));
   // The URL is logged and shown without credentials: they travel only in the header.
   const where = `${url.origin}${url.pathname}`;
   let res: Response;
@@ -146,17 +172,17 @@ export async function importDashboards(options: ImportDashboardsOptions): Promis
     const hint = res.status === 401 || res.status === 403 ? ' (check the Kibana credentials and their saved objects privileges)' : '';
     throw new ZeekRstError('ZRST_KIBANA_REJECTED', `POST ${where}: HTTP ${res.status} ${describeErrorBody(text)}${hint}`);
   }
-  let body: unknown;
+  let answer: unknown;
   try {
-    body = JSON.parse(text);
+    answer = JSON.parse(text);
   } catch (err: unknown) {
     throw new ZeekRstError('ZRST_KIBANA_REJECTED', `POST ${where}: the answer is not JSON: ${text.slice(0, 200)}`, { cause: err });
   }
-  if (!isRecord(body)) throw new ZeekRstError('ZRST_KIBANA_REJECTED', `POST ${where}: unexpected answer ${text.slice(0, 200)}`);
-  const errors = Array.isArray(body['errors']) ? Array.from<unknown>(body['errors']) : [];
-  if (body['success'] !== true || errors.length > 0) {
+  if (!isRecord(answer)) throw new ZeekRstError('ZRST_KIBANA_REJECTED', `POST ${where}: unexpected answer ${text.slice(0, 200)}`);
+  const errors = Array.isArray(answer['errors']) ? Array.from<unknown>(answer['errors']) : [];
+  if (answer['success'] !== true || errors.length > 0) {
     throw new ZeekRstError('ZRST_KIBANA_REJECTED', `${errors.length} object(s) not imported from ${file}: ${errors.length === 0 ? text.slice(0, 200) : describeObjectErrors(errors)}`);
   }
-  const successCount = typeof body['successCount'] === 'number' ? body['successCount'] : 0;
-  return { successCount, imported: importedObjects(body['successResults']) };
+  const successCount = typeof answer['successCount'] === 'number' ? answer['successCount'] : 0;
+  return { successCount, imported: importedObjects(answer['successResults']) };
 }

@@ -14,6 +14,9 @@
  *   Filter: resets sent by a middlebox (`rst.origin: middlebox`) or whose verdict is a policy
  *   decision (`policy_reject`, `policy_reset`).
  * - `P-scans`: scan summaries, one document per (source, window).
+ * - `P-conn-bootstrap`: an empty index matching the template, created with it: without it the
+ *   aliases do not exist until the first document is written, and every Kibana panel on them
+ *   errors (its data view has no fields). It holds nothing and costs one empty shard.
  *
  * Mappings are explicit and `dynamic: strict`: a field the template does not know is a mapping
  * rejection, which the sink sends to the dead-letter topic instead of silently widening the
@@ -28,6 +31,8 @@ export interface IndexNames {
   readonly connAlias: string;
   readonly firewallAlias: string;
   readonly scansIndex: string;
+  /** An empty index under the template, so that the aliases and their mapping exist before the first daily index (Kibana's data views need fields). */
+  readonly connBootstrap: string;
 }
 
 export function indexNames(prefix: string): IndexNames {
@@ -37,6 +42,7 @@ export function indexNames(prefix: string): IndexNames {
     connAlias: `${prefix}-conn`,
     firewallAlias: `${prefix}-firewall`,
     scansIndex: `${prefix}-scans`,
+    connBootstrap: `${prefix}-conn-bootstrap`,
   };
 }
 

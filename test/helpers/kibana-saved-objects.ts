@@ -7,10 +7,10 @@
  * Only the constructs our dashboards use are understood. Anything else throws, so that a panel
  * edited in Kibana with a construct the tests cannot check fails the tests instead of passing
  * unchecked:
- * - Lens (formBased datasource) columns: count, date_histogram, terms, unique_count, range
- *   (explicit ranges);
- * - KQL: `field : value`, `field : (v1 or v2 ...)`, joined by `and` / `or` (and binds tighter),
- *   values quoted or bare; no `not`, wildcards, ranges or parenthesised clauses.
+ * - Lens (formBased datasource) columns: count, date_histogram, terms (with Kibana's missing
+ *   bucket for string fields), unique_count, sum, range (explicit ranges);
+ * - KQL: `field : value`, `field : (v1 or v2 ...)`, `field : *` (exists), joined by `and` / `or`
+ *   (and binds tighter), values quoted or bare; no `not`, other wildcards, ranges or parenthesised clauses.
  */
 import { readFileSync } from 'node:fs';
 
@@ -86,9 +86,22 @@ export function readSavedObjects(file: string): SavedObject[] {
 export type LensColumn =
   | { readonly kind: 'count' }
   | { readonly kind: 'date_histogram'; readonly field: string; readonly interval: string; readonly includeEmptyRows: boolean }
-  | { readonly kind: 'terms'; readonly field: string; readonly dataType: string; readonly size: number; readonly orderBy: string; readonly orderDirection: 'asc' | 'desc' }
+  | {
+      readonly kind: 'terms';
+      readonly field: string;
+      readonly dataType: string;
+      readonly size: number;
+      readonly orderBy: string;
+      readonly orderDirection: 'asc' | 'desc';
+      /** Kibana's "include documents without this field": honoured for string fields only (terms.ts writes `missing: '__missing__'`). */
+      readonly missingBucket: boolean;
+    }
   | { readonly kind: 'unique_count'; readonly field: string }
-  | { readonly kind: 'range'; readonly field: string; readonly ranges: readonly { readonly from: number; readonly to: number; readonly label: string }[] };
+  | { readonly kind: 'sum'; readonly field: string }
+  | { readonly kind: 'range'; readonly field: string; readonly dataType: string; readonly ranges: readonly { readonly from: number; readonly to: number; readonly label: string }[] };
+
+/** The key Kibana gives the missing bucket of a string terms column. */
+export const MISSING_KEY = '__missing__';
 
 export interface LensLayer {
   readonly layerId: string;
@@ -133,22 +146,31 @@ function parseColumn(c: unknown, where: string): LensColumn {
       if (orderBy['type'] !== 'column') throw new Error(`${where}: terms ordered by ${String(orderBy['type'])} is not translated`);
       const dir = params['orderDirection'];
       if (dir !== 'asc' && dir !== 'desc') throw new Error(`${where}: orderDirection must be asc or desc`);
-      if (params['missingBucket'] === true) throw new Error(`${where}: missingBucket is not translated`);
       for (const k of ['include', 'exclude'] as const) {
         const list = params[k];
         if (list !== undefined && (!Array.isArray(list) || list.length > 0)) throw new Error(`${where}: terms ${k} is not translated`);
       }
-      return { kind: 'terms', field: str(c, 'sourceField', where), dataType: str(c, 'dataType', where), size: num(params, 'size', where), orderBy: str(orderBy, 'columnId', where), orderDirection: dir };
+      return {
+        kind: 'terms',
+        field: str(c, 'sourceField', where),
+        dataType: str(c, 'dataType', where),
+        size: num(params, 'size', where),
+        orderBy: str(orderBy, 'columnId', where),
+        orderDirection: dir,
+        missingBucket: params['missingBucket'] === true,
+      };
     }
     case 'unique_count':
       return { kind: 'unique_count', field: str(c, 'sourceField', where) };
+    case 'sum':
+      return { kind: 'sum', field: str(c, 'sourceField', where) };
     case 'range': {
       if (params['type'] !== 'range') throw new Error(`${where}: only ranges with explicit bounds are translated (not histogram mode)`);
       const ranges = arr(params, 'ranges', where).map((r) => {
         if (!isRecord(r)) throw new Error(`${where}: range is not an object`);
         return { from: num(r, 'from', where), to: num(r, 'to', where), label: typeof r['label'] === 'string' ? r['label'] : '' };
       });
-      return { kind: 'range', field: str(c, 'sourceField', where), ranges };
+      return { kind: 'range', field: str(c, 'sourceField', where), dataType: str(c, 'dataType', where), ranges };
     }
     default:
       throw new Error(`${where}: Lens operation ${op} is not translated`);
@@ -207,13 +229,13 @@ export interface KqlValue {
 }
 export interface KqlClause {
   readonly field: string;
-  /** One value, or the alternatives of `field : (a or b)`. */
+  /** One value, or the alternatives of `field : (a or b)`; empty for `field : *` (the field exists). */
   readonly values: readonly KqlValue[];
 }
 /** Disjunction of conjunctions: [[a, b], [c]] is `a and b or c`. */
 export type KqlQuery = readonly (readonly KqlClause[])[];
 
-type Token = { readonly t: 'word'; readonly v: string } | { readonly t: 'quoted'; readonly v: string } | { readonly t: ':' | '(' | ')' };
+type Token = { readonly t: 'word'; readonly v: string } | { readonly t: 'quoted'; readonly v: string } | { readonly t: ':' | '(' | ')' | '*' };
 
 function tokenize(q: string): Token[] {
   const tokens: Token[] = [];
@@ -221,6 +243,9 @@ function tokenize(q: string): Token[] {
   while (i < q.length) {
     const ch = q.charAt(i);
     if (/\s/.test(ch)) {
+      i++;
+    } else if (ch === '*' && (tokens[tokens.length - 1]?.t === ':')) {
+      tokens.push({ t: '*' });
       i++;
     } else if (ch === ':' || ch === '(' || ch === ')') {
       tokens.push({ t: ch });
@@ -275,6 +300,10 @@ export function parseKql(q: string): KqlQuery {
     pos++;
     if (tokens[pos]?.t !== ':') return fail('expected ":"');
     pos++;
+    if (tokens[pos]?.t === '*') {
+      pos++;
+      return { field: field.v, values: [] };
+    }
     if (tokens[pos]?.t !== '(') return { field: field.v, values: [value()] };
     pos++;
     const values = [value()];
@@ -311,6 +340,7 @@ export function kqlFields(q: KqlQuery): string[] {
 export function kqlToEs(q: KqlQuery): Record<string, unknown> {
   const valueQuery = (field: string, v: KqlValue): Record<string, unknown> => (v.quoted ? { match_phrase: { [field]: v.text } } : { match: { [field]: v.text } });
   const clauseQuery = (c: KqlClause): Record<string, unknown> => {
+    if (c.values.length === 0) return { exists: { field: c.field } };
     const [only, ...rest] = c.values;
     if (only !== undefined && rest.length === 0) return valueQuery(c.field, only);
     return { bool: { should: c.values.map((v) => valueQuery(c.field, v)), minimum_should_match: 1 } };
@@ -337,6 +367,7 @@ export interface TimeRange {
 
 function metricAgg(c: LensColumn): Record<string, unknown> | undefined {
   if (c.kind === 'unique_count') return { cardinality: { field: c.field } };
+  if (c.kind === 'sum') return { sum: { field: c.field } };
   return undefined;
 }
 
@@ -365,7 +396,14 @@ export function layerAggs(layer: LensLayer, range: TimeRange): Record<string, un
       const orderCol = layer.columns.get(c.orderBy);
       if (orderCol === undefined) throw new Error(`terms column ${id} orders by unknown column ${c.orderBy}`);
       const orderMetric = metricAgg(orderCol);
-      agg = { terms: { field: c.field, size: c.size, order: orderMetric === undefined ? { _count: c.orderDirection } : { orderAgg: c.orderDirection } } };
+      agg = {
+        terms: {
+          field: c.field,
+          size: c.size,
+          order: orderMetric === undefined ? { _count: c.orderDirection } : { orderAgg: c.orderDirection },
+          ...(c.missingBucket && c.dataType === 'string' ? { missing: MISSING_KEY } : {}),
+        },
+      };
       inner = orderMetric === undefined ? inner : { ...inner, orderAgg: orderMetric };
     } else if (c?.kind === 'date_histogram') {
       const interval = c.interval === 'auto' ? range.autoInterval : c.interval;
@@ -416,7 +454,7 @@ function cellOf(v: unknown): Cell {
  * Kibana's tabify: one row per innermost bucket, with every bucket column's key and every metric
  * (count = the innermost bucket's doc_count). A bucket whose nested buckets are empty gives no row.
  */
-export function tabify(layer: LensLayer, aggregations: unknown): Row[] {
+export function tabify(layer: LensLayer, aggregations: unknown, totalHits?: number): Row[] {
   const rows: Row[] = [];
   const order = layer.columnOrder;
   const walk = (level: Record<string, unknown>, idx: number, row: Record<string, Cell>, docCount: number | undefined): void => {
@@ -429,7 +467,7 @@ export function tabify(layer: LensLayer, aggregations: unknown): Row[] {
     if (c === undefined) throw new Error(`unknown column ${id}`);
     if (c.kind === 'count') {
       walk(level, idx + 1, { ...row, [id]: docCount ?? null }, docCount);
-    } else if (c.kind === 'unique_count') {
+    } else if (c.kind === 'unique_count' || c.kind === 'sum') {
       const m = level[id];
       walk(level, idx + 1, { ...row, [id]: isRecord(m) ? cellOf(m['value']) : null }, docCount);
     } else {
@@ -441,8 +479,10 @@ export function tabify(layer: LensLayer, aggregations: unknown): Row[] {
       }
     }
   };
-  if (!isRecord(aggregations)) throw new Error('response has no aggregations');
-  walk(aggregations, 0, {}, undefined);
+  // A layer without bucket columns (a metric tile) counts the whole result: Kibana reads hits.total.
+  const top = aggregations === undefined && totalHits !== undefined ? {} : aggregations;
+  if (!isRecord(top)) throw new Error('response has no aggregations');
+  walk(top, 0, {}, totalHits);
   return rows;
 }
 

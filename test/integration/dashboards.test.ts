@@ -31,6 +31,8 @@ import { readdirSync, existsSync } from 'node:fs';
 import { uniqueName } from '../helpers/names';
 import { layerSearchBody, parseLens, readSavedObjects, tabify, type Cell, type LensPanel, type Row, type TimeRange } from '../helpers/kibana-saved-objects';
 import { esClient } from './pipeline-harness';
+import { DEFAULT_SCAN_SETTINGS } from '../../src/classify/scans';
+import { computeScanSummaries, type ScanPassReport } from '../../src/sink/scans-store';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 const NDJSON = path.resolve(__dirname, '../../dashboards/zeek-rst.ndjson');
@@ -127,6 +129,7 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
   const results = new Map<string, Row[]>();
   let es: Client;
   let indexed = 0;
+  let scanReport: ScanPassReport | undefined;
 
   beforeAll(async () => {
     es = esClient();
@@ -136,6 +139,8 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
     const operations = docs.flatMap(({ id, doc }) => [{ index: { _index: connIndexFor(prefix, Date.parse(doc['@timestamp'])), _id: id } }, doc]);
     const bulk = await es.bulk({ operations, refresh: 'wait_for' });
     if (bulk.errors) throw new Error(`bulk: ${JSON.stringify(bulk.items.find((i) => i.index?.error !== undefined))}`);
+    // The scan summary pass over the corpus, so the panels on the summaries read real documents.
+    scanReport = await computeScanSummaries(es, { prefix, range: { fromMs: Date.parse(RANGE.fromIso), toMs: Date.parse(RANGE.toIso) }, settings: DEFAULT_SCAN_SETTINGS });
 
     for (const panel of panels) {
       const rows: Row[] = [];
@@ -147,7 +152,8 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
         if (!title.startsWith('zeek-rst-')) throw new Error(`${panel.id}: data view ${title} is not under the zeek-rst prefix`);
         const index = `${prefix}-${title.slice('zeek-rst-'.length)}`;
         const res = await es.search({ index, ...layerSearchBody(panel, layer, timeField, RANGE) });
-        rows.push(...tabify(layer, res.aggregations));
+        const total = res.hits.total;
+        rows.push(...tabify(layer, res.aggregations, typeof total === 'number' ? total : total?.value));
       }
       results.set(panel.id, rows);
     }
@@ -274,6 +280,46 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
     expect(sumBy(rowsOf('zeek-rst-scans-over-time'), 'verdict', 'probes')).toEqual({ closed_port: 6, policy_reject: 6, half_open_scan: 1 });
   });
 
+  it('scans: the summaries agree with the probe panels: no source reaches a threshold, so no summary and no scanner', () => {
+    // 192.168.0.4 probes 2 hosts on 1 port, 198.74.56.135 one; teredo's 2 lone RSTs are 2 peers, far from 25.
+    expect(scanReport).toMatchObject({ summaries: 0, marked: 0, byKind: { port_scan: 0, sweep: 0, both: 0, backscatter: 0 } });
+    expect(scanReport?.buckets).toBeGreaterThanOrEqual(2);
+    expect(only(rowsOf('zeek-rst-kpi-scanners'), ['m'])).toEqual([{ m: 0 }]);
+    expect(rowsOf('zeek-rst-scans-summaries')).toEqual([]);
+    expect(rowsOf('zeek-rst-scans-backscatter')).toEqual([]);
+  });
+
+  // --- KPI tiles, confidence, header coverage: each agrees with a panel counting the same thing ---
+  it('KPI tiles equal the panels that count the same resets', () => {
+    const resets = Object.values(sumBy(rowsOf('zeek-rst-overview-phase'), 'phase', 'count')).reduce((a, b) => a + b, 0);
+    expect(only(rowsOf('zeek-rst-kpi-resets'), ['m'])).toEqual([{ m: 32 }]);
+    expect(resets).toBe(32);
+    const injected = sumBy(rowsOf('zeek-rst-forged-over-time'), 'observer', 'count');
+    expect(only(rowsOf('zeek-rst-kpi-injected'), ['m'])).toEqual([{ m: 3 }]);
+    expect(Object.values(injected).reduce((a, b) => a + b, 0)).toBe(3);
+    // 6 policy_reject behind edge-fw + 3 policy_reset behind tap-ips, as the firewall view's verdict panel says.
+    const policy = sumBy(rowsOf('zeek-rst-policy-verdicts'), 'verdict', 'count');
+    expect(only(rowsOf('zeek-rst-kpi-policy'), ['m'])).toEqual([{ m: 9 }]);
+    expect((policy['policy_reject'] ?? 0) + (policy['policy_reset'] ?? 0)).toBe(9);
+  });
+
+  it('confidence distribution covers every reset once', () => {
+    const rows = rowsOf('zeek-rst-overview-confidence');
+    expect(rows.reduce((a, r) => a + (typeof r['count'] === 'number' ? r['count'] : 0), 0)).toBe(32);
+    expect(rows.map((r) => r['conf']).every((k) => ['< 0.5', '0.5-0.7', '0.7-0.9', '>= 0.9'].includes(String(k)))).toBe(true);
+  });
+
+  it('header coverage per sensor agrees with the origin panel: sampled = endpoint + middlebox, not sampled = unknown', () => {
+    const rows = rowsOf('zeek-rst-overview-header-coverage');
+    const bySampled = sumBy(rows, 'sampled', 'count');
+    const origins = sumBy(rowsOf('zeek-rst-overview-origin'), 'origin', 'count');
+    // Elasticsearch keys boolean terms 1 / 0.
+    expect(bySampled['1'] ?? 0).toBe((origins['endpoint'] ?? 0) + (origins['middlebox'] ?? 0));
+    expect(bySampled['0'] ?? 0).toBe(origins['unknown'] ?? 0);
+    // teredo's 3 forged RSTs were sampled (TTL 255): at least those 3.
+    expect(rows.filter((r) => r['observer'] === 'teredo-orphan-rst' && r['sampled'] === 1).map((r) => r['count'])[0]).toBeGreaterThanOrEqual(3);
+  });
+
   // --- Forged / injected -----------------------------------------------------------------------
   // Teredo: RST-ACKs from 75.126.203.78 (to ports 1577, 1578) and 75.126.130.163 (to 1576) with
   // TTL 255, where those servers' packets arrive with TTL 53: delta 202; hops 0 (255 - 255) against
@@ -304,4 +350,6 @@ const EXPECTED_PANELS = [
   'zeek-rst-policy-devices-over-time', 'zeek-rst-policy-top-devices', 'zeek-rst-policy-verdicts', 'zeek-rst-policy-targets',
   'zeek-rst-scans-top-scanners', 'zeek-rst-scans-top-ports', 'zeek-rst-scans-sweeps', 'zeek-rst-scans-over-time',
   'zeek-rst-forged-over-time', 'zeek-rst-forged-ttl-delta', 'zeek-rst-forged-hops', 'zeek-rst-forged-targets',
+  'zeek-rst-kpi-resets', 'zeek-rst-kpi-injected', 'zeek-rst-kpi-policy', 'zeek-rst-kpi-scanners',
+  'zeek-rst-overview-confidence', 'zeek-rst-overview-header-coverage', 'zeek-rst-scans-summaries', 'zeek-rst-scans-backscatter',
 ] as const;

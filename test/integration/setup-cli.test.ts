@@ -50,14 +50,24 @@ describe('zeek-rst setup --kibana-url', () => {
       expect(received[0]?.url).toBe('/api/saved_objects/_import?overwrite=true');
       expect(received[0]?.xsrf).toBeDefined();
       for (const o of objects) expect(received[0]?.body).toContain(`"id":"${o.id}"`);
+      // The data views follow the configured prefix (ids unchanged).
+      expect(received[0]?.body).toContain(`"title":"${n.prefix}-conn"`);
+      expect(received[0]?.body).toContain(`"title":"${n.prefix}-firewall"`);
+      expect(received[0]?.body).toContain(`"title":"${n.prefix}-scans"`);
+      expect(received[0]?.body).not.toContain('"title":"zeek-rst-conn"');
+      // The aliases exist (with the mapping) before the first document: Kibana's data views have fields.
+      const aliases = await es.indices.getAlias({ name: `${names.connAlias},${names.firewallAlias}` });
+      expect(Object.keys(aliases)).toEqual([names.connBootstrap]);
+      const mapping = await es.indices.getFieldMapping({ index: names.connAlias, fields: 'rst.ts' });
+      expect(JSON.stringify(mapping)).toContain('"type":"date"');
 
       const template = await es.indices.getIndexTemplate({ name: names.connTemplate });
       expect(template.index_templates.map((t) => t.name)).toEqual([names.connTemplate]);
       expect(await es.indices.exists({ index: names.scansIndex })).toBe(true);
     } finally {
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-      // setup creates only the scans index; the daily conn indices appear on the first write.
-      await es.indices.delete({ index: names.scansIndex }, { ignore: [404] });
+      // setup creates the scans index and the empty bootstrap index; the daily conn indices appear on the first write.
+      await es.indices.delete({ index: `${names.scansIndex},${names.connBootstrap}` }, { ignore: [404] });
       await es.indices.deleteIndexTemplate({ name: names.connTemplate }, { ignore: [404] });
       await es.close();
     }

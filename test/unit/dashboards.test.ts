@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { VERDICTS } from '../../src/domain';
-import { CONN_MAPPING, indexNames } from '../../src/sink/templates';
+import { CONN_MAPPING, SCANS_MAPPING, indexNames } from '../../src/sink/templates';
+import { rewriteIndexPrefix } from '../../src/sink/kibana';
+import { readFileSync } from 'node:fs';
 import {
   AGGREGATABLE_TYPES,
   columnField,
@@ -26,6 +28,24 @@ const objects = readSavedObjects(FILE);
 const byType = (type: string): SavedObject[] => objects.filter((o) => o.type === type);
 const lensPanels: LensPanel[] = byType('lens').map(parseLens);
 const fieldTypes = mappingFieldTypes(CONN_MAPPING);
+const scanFieldTypes = mappingFieldTypes(SCANS_MAPPING);
+/** The mapping behind each data view: the scans view reads the summaries index. */
+const typesOfView = (viewId: string): Map<string, string> => (viewId === 'zeek-rst-scans' ? scanFieldTypes : fieldTypes);
+/** Closed sets (src/domain.ts, classify/scans.ts, ECS): a terms column on one must show every member. */
+const CLOSED_SETS: Readonly<Record<string, number>> = {
+  'rst.verdict': VERDICTS.length,
+  'rst.phase': 6,
+  'rst.origin': 3,
+  'rst.sender': 4,
+  'rst.device.kind': 4,
+  'scan.kind': 4,
+  'network.direction': 5,
+  'rst.headers.sampled': 2,
+};
+/** Fields every document of the view has: a terms column on them needs no missing bucket. */
+const ALWAYS_PRESENT: ReadonlySet<string> = new Set(['source.ip', 'source.port', 'destination.ip', 'destination.port', 'rst.present', 'rst.scan.scanner', 'rst.scan.probe']);
+/** Reset panels' fields that every reset has (rst.present : true in their query or view). */
+const PRESENT_ON_RESETS: ReadonlySet<string> = new Set(['rst.verdict', 'rst.phase', 'rst.sender', 'rst.origin', 'rst.confidence', 'rst.headers.sampled', 'rst.count']);
 const names = indexNames('zeek-rst');
 
 /** Dashboard panels (panelsJSON), narrowed. */
@@ -40,45 +60,80 @@ function panelsOf(d: SavedObject): Record<string, unknown>[] {
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? Array.from<unknown>(v) : []);
 
 /** Every field a panel reads, with where it is read. */
-function panelFields(p: LensPanel): { field: string; where: string; dataType?: string }[] {
+function panelFields(p: LensPanel): { field: string; where: string; dataType?: string; view: string }[] {
   const fromColumns = p.layers.flatMap((l) =>
     [...l.columns.entries()].flatMap(([id, c]) => {
       const field = columnField(c);
-      return field === undefined ? [] : [{ field, where: `${p.id} column ${id}`, ...(c.kind === 'terms' ? { dataType: c.dataType } : {}) }];
+      return field === undefined ? [] : [{ field, where: `${p.id} column ${id}`, view: l.dataViewId, ...(c.kind === 'terms' ? { dataType: c.dataType } : {}) }];
     }),
   );
-  const fromQuery = kqlFields(parseKql(p.query)).map((field) => ({ field, where: `${p.id} query` }));
+  const fromQuery = kqlFields(parseKql(p.query)).map((field) => ({ field, where: `${p.id} query`, view: p.layers[0]?.dataViewId ?? '' }));
   return [...fromColumns, ...fromQuery];
+}
+
+/** Whether every conjunction of the query requires the field to exist (`field : *` or `field : value`). */
+function queryRequires(p: LensPanel, field: string): boolean {
+  const q = parseKql(p.query);
+  return q.length > 0 && q.every((conj) => conj.some((c) => c.field === field || (c.field === 'rst.present' && PRESENT_ON_RESETS.has(field))));
+}
+
+/** The raw column objects of a lens saved object. */
+function rawColumns(o: SavedObject): { id: string; c: Record<string, unknown> }[] {
+  const state = o.attributes['state'];
+  const ds = isRecord(state) ? state['datasourceStates'] : undefined;
+  const fb = isRecord(ds) ? ds['formBased'] : undefined;
+  const layers = isRecord(fb) && isRecord(fb['layers']) ? Object.values(fb['layers']) : [];
+  return layers.flatMap((l) => (isRecord(l) && isRecord(l['columns']) ? Object.entries(l['columns']).flatMap(([id, c]) => (isRecord(c) ? [{ id: `${o.id}/${id}`, c }] : [])) : []));
 }
 
 describe('dashboards/zeek-rst.ndjson', () => {
   it('holds data views, Lens visualizations and four dashboards with unique ids per type', () => {
-    expect(byType('index-pattern').length).toBe(2);
+    expect(byType('index-pattern').map((o) => o.id).sort()).toEqual(['zeek-rst-conn', 'zeek-rst-firewall', 'zeek-rst-resets', 'zeek-rst-scans']);
     expect(byType('dashboard').map((d) => d.id).sort()).toEqual(['zeek-rst-forged', 'zeek-rst-overview', 'zeek-rst-policy', 'zeek-rst-scans']);
+    expect(byType('search').map((o) => o.id)).toEqual(['zeek-rst-resets-search']);
+    expect(byType('visualization').map((o) => o.id)).toEqual(['zeek-rst-links']);
     expect(lensPanels.length).toBeGreaterThanOrEqual(12);
     const keys = objects.map((o) => `${o.type}/${o.id}`);
     expect(new Set(keys).size).toBe(keys.length);
-    const unknownTypes = objects.filter((o) => !['index-pattern', 'lens', 'dashboard'].includes(o.type));
+    const unknownTypes = objects.filter((o) => !['index-pattern', 'lens', 'dashboard', 'search', 'visualization'].includes(o.type));
     expect(unknownTypes).toEqual([]);
   });
 
   it('sets 8.x migration versions that Kibana 8.8+ accepts on import (coreMigrationVersion 8.8.0; type versions no later than the type has)', () => {
     // typeMigrationVersion must not exceed the latest migration Kibana knows for the type, or the
-    // import is refused: index-pattern 8.0.0, lens 8.6.0 (the formBased datasource), dashboard 8.7.0.
-    const expected: Record<string, string> = { 'index-pattern': '8.0.0', lens: '8.6.0', dashboard: '8.7.0' };
+    // import is refused: index-pattern 8.0.0, lens 8.6.0 (the formBased datasource), dashboard 8.7.0,
+    // search 8.0.0, visualization 8.5.0.
+    const expected: Record<string, string> = { 'index-pattern': '8.0.0', lens: '8.6.0', dashboard: '8.7.0', search: '8.0.0', visualization: '8.5.0' };
     for (const o of objects) {
       expect({ id: o.id, core: o.coreMigrationVersion, type: o.typeMigrationVersion }).toEqual({ id: o.id, core: '8.8.0', type: expected[o.type] });
     }
   });
 
-  it('data views point at the conn alias and the per-firewall alias of the template, with @timestamp as time field', () => {
+  it('data views: connections by @timestamp, resets and the firewall view by rst.ts (when the RST happened), summaries by window; ports without thousands separators', () => {
     const views = new Map(byType('index-pattern').map((o) => [o.id, o.attributes]));
-    expect(views.get('zeek-rst-conn')?.['title']).toBe(names.connAlias);
-    expect(views.get('zeek-rst-firewall')?.['title']).toBe(names.firewallAlias);
-    for (const attrs of views.values()) {
-      expect(attrs['timeFieldName']).toBe('@timestamp');
-      expect(fieldTypes.get('@timestamp')).toBe('date');
+    const expected: Record<string, [string, string]> = {
+      'zeek-rst-conn': [names.connAlias, '@timestamp'],
+      'zeek-rst-resets': [names.connAlias, 'rst.ts'],
+      'zeek-rst-firewall': [names.firewallAlias, 'rst.ts'],
+      'zeek-rst-scans': [names.scansIndex, '@timestamp'],
+    };
+    for (const [id, [title, timeField]] of Object.entries(expected)) {
+      expect({ id, title: views.get(id)?.['title'], time: views.get(id)?.['timeFieldName'] }).toEqual({ id, title, time: timeField });
+      expect(typesOfView(id).get(timeField)).toBe('date');
     }
+    for (const id of ['zeek-rst-conn', 'zeek-rst-resets', 'zeek-rst-firewall']) {
+      const formats: unknown = JSON.parse(String(views.get(id)?.['fieldFormatMap']));
+      // Kibana's default number format is 0,0.[000]: port 8080 would read "8,080".
+      expect(formats).toMatchObject({ 'destination.port': { id: 'number', params: { pattern: '0' } }, 'source.port': { id: 'number', params: { pattern: '0' } } });
+    }
+  });
+
+  it('setup --kibana-url moves every data view to the configured prefix and nothing else', () => {
+    const text = readFileSync(FILE, 'utf8');
+    const moved = rewriteIndexPrefix(text, 'soc-a');
+    const titles = moved.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { type: string; attributes: { title?: string } }).filter((o) => o.type === 'index-pattern').map((o) => o.attributes.title);
+    expect(titles.sort()).toEqual(['soc-a-conn', 'soc-a-conn', 'soc-a-firewall', 'soc-a-scans']);
+    expect(moved.split('\n').length).toBe(text.split('\n').length);
   });
 
   it('every reference resolves to an object of that type in the file', () => {
@@ -97,6 +152,7 @@ describe('dashboards/zeek-rst.ndjson', () => {
       expect(typeof JSON.parse(String(d.attributes['optionsJSON']))).toBe('object');
       const panels = panelsOf(d);
       expect(panels.length).toBeGreaterThanOrEqual(3);
+      const panelRefs = d.references.filter((r) => !r.name.startsWith('controlGroup_') && !r.name.includes(':drilldown:'));
       const indices = panels.map((p) => p['panelIndex']);
       expect(new Set(indices).size).toBe(panels.length);
       for (const p of panels) {
@@ -106,7 +162,7 @@ describe('dashboards/zeek-rst.ndjson', () => {
         expect(isRecord(grid) && grid['i'] === p['panelIndex']).toBe(true);
         if (ref !== undefined) onDashboards.add(ref.id);
       }
-      expect(d.references.length).toBe(panels.length);
+      expect(panelRefs.length).toBe(panels.length);
     }
     expect(lensPanels.map((p) => p.id).filter((id) => !onDashboards.has(id))).toEqual([]);
   });
@@ -122,6 +178,8 @@ describe('dashboards/zeek-rst.ndjson', () => {
         for (const l of layers) accessors.push(l['xAccessor'], ...list(l['accessors']), ...(l['splitAccessor'] === undefined ? [] : [l['splitAccessor']]));
       } else if (p.visualizationType === 'lnsPie') {
         for (const l of list(v['layers']).filter(isRecord)) accessors.push(...list(l['primaryGroups']), ...list(l['metrics']));
+      } else if (p.visualizationType === 'lnsMetric') {
+        accessors.push(v['metricAccessor']);
       } else if (p.visualizationType === 'lnsDatatable') {
         accessors.push(...list(v['columns']).filter(isRecord).map((c) => c['columnId']));
       } else {
@@ -135,8 +193,8 @@ describe('dashboards/zeek-rst.ndjson', () => {
   it('every field a panel reads exists in the index template with an aggregatable type, and terms columns carry its data type', () => {
     const problems: string[] = [];
     for (const p of lensPanels) {
-      for (const { field, where, dataType } of panelFields(p)) {
-        const type = fieldTypes.get(field);
+      for (const { field, where, dataType, view } of panelFields(p)) {
+        const type = typesOfView(view).get(field);
         if (type === undefined) problems.push(`${where}: ${field} is not in the template`);
         else if (!AGGREGATABLE_TYPES.has(type)) problems.push(`${where}: ${field} is ${type}, not aggregatable`);
         else if (dataType !== undefined && lensDataTypeOf(type) !== dataType) problems.push(`${where}: ${field} is ${type} but the column says ${dataType}`);
@@ -152,12 +210,83 @@ describe('dashboards/zeek-rst.ndjson', () => {
         for (const clause of conj) {
           for (const v of clause.values) {
             if (clause.field === 'rst.verdict' && !(VERDICTS as readonly string[]).includes(v.text)) problems.push(`${p.id}: unknown verdict ${v.text}`);
-            if (fieldTypes.get(clause.field) === 'boolean' && !['true', 'false'].includes(v.text)) problems.push(`${p.id}: ${clause.field} : ${v.text}`);
+            if (typesOfView(p.layers[0]?.dataViewId ?? '').get(clause.field) === 'boolean' && !['true', 'false'].includes(v.text)) problems.push(`${p.id}: ${clause.field} : ${v.text}`);
           }
         }
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('missing buckets: a string terms split shows documents without the field; other types split only fields every counted document has', () => {
+    const problems: string[] = [];
+    for (const p of lensPanels) {
+      for (const l of p.layers) {
+        for (const [id, c] of l.columns) {
+          if (c.kind !== 'terms') continue;
+          // Kibana honours missingBucket for string fields only (terms.ts: missing: '__missing__').
+          if (c.dataType === 'string' && !c.missingBucket) problems.push(`${p.id}/${id}: ${c.field} without missingBucket drops documents that lack it`);
+          if (c.dataType !== 'string' && !ALWAYS_PRESENT.has(c.field) && !queryRequires(p, c.field)) problems.push(`${p.id}/${id}: ${c.field} (${c.dataType}) can be absent and has no missing bucket: require it in the query`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every terms size covers its field\'s closed set (16 verdicts, 6 phases ...)', () => {
+    const problems: string[] = [];
+    for (const p of lensPanels) for (const l of p.layers) for (const [id, c] of l.columns) {
+      const n = c.kind === 'terms' ? CLOSED_SETS[c.field] : undefined;
+      if (c.kind === 'terms' && n !== undefined && c.size < n) problems.push(`${p.id}/${id}: size ${c.size} < ${n} values of ${c.field}`);
+    }
+    expect(problems).toEqual([]);
+    expect(CLOSED_SETS['rst.verdict']).toBe(16);
+  });
+
+  it('range columns in explicit-ranges mode are ordinal strings (as Lens writes them), on a numeric field', () => {
+    const ranges = byType('lens').flatMap(rawColumns).filter(({ c }) => c['operationType'] === 'range');
+    expect(ranges.length).toBeGreaterThanOrEqual(2);
+    for (const { id, c } of ranges) {
+      expect({ id, dataType: c['dataType'], scale: c['scale'], parent: isRecord(c['params']) ? c['params']['parentFormat'] : undefined }).toEqual({ id, dataType: 'string', scale: 'ordinal', parent: { id: 'range', params: { template: 'arrow_right', replaceInfinity: true } } });
+      expect(lensDataTypeOf(fieldTypes.get(String(c['sourceField'])) ?? '')).toBe('number');
+    }
+  });
+
+  it('dashboards sync colors, restore a default time range, link each other and carry option-list controls on mapped fields', () => {
+    const ids = byType('dashboard').map((d) => d.id);
+    const links = byType('visualization')[0];
+    const visState: unknown = JSON.parse(String(links?.attributes['visState']));
+    const params = isRecord(visState) ? visState['params'] : undefined;
+    const md = isRecord(params) && typeof params['markdown'] === 'string' ? params['markdown'] : '';
+    for (const d of byType('dashboard')) {
+      const opts: unknown = JSON.parse(String(d.attributes['optionsJSON']));
+      expect({ id: d.id, sync: isRecord(opts) ? opts['syncColors'] : undefined }).toEqual({ id: d.id, sync: true });
+      expect({ id: d.id, restore: d.attributes['timeRestore'], from: d.attributes['timeFrom'], to: d.attributes['timeTo'] }).toEqual({ id: d.id, restore: true, from: 'now-24h', to: 'now' });
+      expect(d.references.some((r) => r.type === 'visualization' && r.id === 'zeek-rst-links')).toBe(true);
+      const cg = d.attributes['controlGroupInput'];
+      const controls: unknown = isRecord(cg) ? JSON.parse(String(cg['panelsJSON'])) : undefined;
+      expect(isRecord(controls)).toBe(true);
+      for (const [cid, ctl] of Object.entries(isRecord(controls) ? controls : {})) {
+        const input = isRecord(ctl) ? ctl['explicitInput'] : undefined;
+        const ref = d.references.find((r) => r.name === `controlGroup_${cid}:optionsListDataView`);
+        expect({ cid, type: isRecord(ctl) ? ctl['type'] : undefined, ref: ref?.type }).toEqual({ cid, type: 'optionsListControl', ref: 'index-pattern' });
+        const field = isRecord(input) ? String(input['fieldName']) : '';
+        expect({ cid, field, aggregatable: AGGREGATABLE_TYPES.has(typesOfView(ref?.id ?? '').get(field) ?? '') }).toEqual({ cid, field, aggregatable: true });
+      }
+      // Drilldowns: every dashboard-to-dashboard event has its reference, and it names a dashboard of the file.
+      for (const p of panelsOf(d)) {
+        const cfg = p['embeddableConfig'];
+        const enh = isRecord(cfg) ? cfg['enhancements'] : undefined;
+        const dyn = isRecord(enh) ? enh['dynamicActions'] : undefined;
+        for (const e of list(isRecord(dyn) ? dyn['events'] : undefined).filter(isRecord)) {
+          const action = e['action'];
+          if (!isRecord(action) || action['factoryId'] !== 'DASHBOARD_TO_DASHBOARD_DRILLDOWN') continue;
+          const ref = d.references.find((r) => r.name === `${String(p['panelIndex'])}:drilldown:DASHBOARD_TO_DASHBOARD_DRILLDOWN:${String(e['eventId'])}:dashboardId`);
+          expect({ event: e['eventId'], target: ref?.type, known: ids.includes(ref?.id ?? '') }).toEqual({ event: e['eventId'], target: 'dashboard', known: true });
+        }
+      }
+      expect(md).toContain(`(#/view/${d.id})`);
+    }
   });
 
   it('the field checks can fail: a text field, an unknown field and an unsupported KQL form are caught', () => {
@@ -176,12 +305,18 @@ describe('dashboards/zeek-rst.ndjson', () => {
       const ids = new Set(d?.references.map((r) => r.id));
       return new Set(lensPanels.filter((p) => ids.has(p.id)).flatMap((p) => panelFields(p).map((f) => f.field)));
     };
-    expect([...fieldsOf('zeek-rst-overview')]).toEqual(expect.arrayContaining(['@timestamp', 'rst.verdict', 'rst.phase', 'rst.origin']));
-    expect([...fieldsOf('zeek-rst-policy')]).toEqual(expect.arrayContaining(['@timestamp', 'rst.device.name']));
-    expect([...fieldsOf('zeek-rst-scans')]).toEqual(expect.arrayContaining(['source.ip', 'destination.port', 'destination.ip', 'rst.verdict', 'rst.scan.scanner']));
+    expect([...fieldsOf('zeek-rst-overview')]).toEqual(expect.arrayContaining(['rst.ts', 'rst.verdict', 'rst.phase', 'rst.origin', 'rst.confidence', 'rst.headers.sampled']));
+    expect([...fieldsOf('zeek-rst-policy')]).toEqual(expect.arrayContaining(['rst.ts', 'rst.device.name']));
+    expect([...fieldsOf('zeek-rst-scans')]).toEqual(expect.arrayContaining(['source.ip', 'destination.port', 'destination.ip', 'rst.verdict', 'rst.scan.probe', 'scan.scanner', 'scan.kind', 'scan.probes']));
     expect([...fieldsOf('zeek-rst-forged')]).toEqual(expect.arrayContaining(['rst.ttl.delta', 'rst.hops.observed', 'rst.hops.expected', 'destination.ip']));
-    // The policy view reads the firewall alias; the others the conn alias.
+    // The policy view reads the firewall alias; reset panels plot by rst.ts; scan panels read probes (by @timestamp) or summaries.
     const policyIds = new Set(byType('dashboard').find((o) => o.id === 'zeek-rst-policy')?.references.map((r) => r.id));
-    for (const p of lensPanels) expect({ id: p.id, view: p.layers[0]?.dataViewId }).toEqual({ id: p.id, view: policyIds.has(p.id) ? 'zeek-rst-firewall' : 'zeek-rst-conn' });
+    const summaryPanels = new Set(['zeek-rst-kpi-scanners', 'zeek-rst-scans-summaries', 'zeek-rst-scans-backscatter']);
+    for (const p of lensPanels) {
+      const view = p.layers[0]?.dataViewId;
+      const expected = summaryPanels.has(p.id) ? 'zeek-rst-scans' : p.id.startsWith('zeek-rst-scans-') ? 'zeek-rst-conn' : policyIds.has(p.id) ? 'zeek-rst-firewall' : 'zeek-rst-resets';
+      expect({ id: p.id, view }).toEqual({ id: p.id, view: expected });
+      for (const l of p.layers) for (const c of l.columns.values()) if (c.kind === 'date_histogram') expect({ id: p.id, field: c.field }).toEqual({ id: p.id, field: expected === 'zeek-rst-conn' ? '@timestamp' : 'rst.ts' });
+    }
   });
 });
