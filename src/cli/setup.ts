@@ -16,6 +16,7 @@ Installs (or updates) in Elasticsearch:
   alias <P>-conn           over every daily index
   alias <P>-firewall       the per-firewall view: resets from a middlebox or with a policy verdict
   index <P>-scans          scan summaries
+  index <P>-conn-bootstrap empty, under the template: the aliases exist before the first document
 P is elasticsearch.indexPrefix (default zeek-rst). Connection settings: --config FILE and ZEEK_RST_ES_*.
 
 Options:
