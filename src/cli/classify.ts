@@ -20,6 +20,7 @@ import { createRecordClock } from '../correlate/correlator';
 import { loadDevicesFile } from '../config/devices';
 import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc } from '../pipeline';
 import { readHeaderFile, readZeekLogFile } from '../source/files';
+import { readPcapHeaders } from '../source/pcap';
 
 const FLUSH_EVERY = 1000;
 
@@ -32,6 +33,8 @@ Options:
   --conn FILE           conn.log: Zeek JSON lines or TSV, optionally gzip (required)
   --weird FILE          weird.log, same formats (repeatable)
   --headers FILE        sampled packet headers: JSON lines or Avro container, optionally gzip (repeatable)
+  --pcap FILE           a pcap/pcapng capture: every TCP packet's header, extracted in process as
+                        zeek-rst headers --sample all does (repeatable; with or instead of --headers)
   --config FILE         devices YAML (firewalls, IPS, load balancers) for attribution
   --dead-letter FILE    write undecodable records there (JSON lines: reason, stage, detail, source, raw base64)
   --observer NAME       observer.name for records without _system_name
@@ -45,6 +48,7 @@ interface Options {
   readonly conn: string;
   readonly weird: readonly string[];
   readonly headers: readonly string[];
+  readonly pcap: readonly string[];
   readonly config: string | undefined;
   readonly deadLetter: string | undefined;
   readonly observer: string | undefined;
@@ -63,6 +67,7 @@ function parse(argv: readonly string[]): Options | 'help' {
         conn: { type: 'string' },
         weird: { type: 'string', multiple: true },
         headers: { type: 'string', multiple: true },
+        pcap: { type: 'string', multiple: true },
         config: { type: 'string' },
         'dead-letter': { type: 'string' },
         observer: { type: 'string' },
@@ -80,6 +85,7 @@ function parse(argv: readonly string[]): Options | 'help' {
     conn: values.conn,
     weird: values.weird ?? [],
     headers: values.headers ?? [],
+    pcap: values.pcap ?? [],
     config: values.config,
     deadLetter: values['dead-letter'],
     observer: values.observer,
@@ -128,7 +134,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  for (const f of [opts.conn, ...opts.weird, ...opts.headers]) await mustRead(f);
+  for (const f of [opts.conn, ...opts.weird, ...opts.headers, ...opts.pcap]) await mustRead(f);
   const devices = opts.config === undefined ? [] : await loadDevicesFile(opts.config);
   let dlq: FileHandle | undefined;
   if (opts.deadLetter !== undefined) {
@@ -179,8 +185,12 @@ export async function run(argv: readonly string[]): Promise<number> {
   };
 
   try {
-    for (const file of opts.headers) {
-      for await (const d of readHeaderFile(file, { decode })) {
+    const headerSources = [
+      ...opts.headers.map((file) => ({ file, records: readHeaderFile(file, { decode }) })),
+      ...opts.pcap.map((file) => ({ file, records: readPcapHeaders(file) })),
+    ];
+    for (const { file, records: headerRecords } of headerSources) {
+      for await (const d of headerRecords) {
         records++;
         if (d.ok) {
           const step = pipeline.addHeader(d.value);
