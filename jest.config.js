@@ -22,6 +22,9 @@ module.exports = {
       testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/corpus/**/*.test.ts'],
     },
     { ...stackProject, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    // Against the secure stack (TLS, SASL/SCRAM, ACLs, x-pack security): the same global setup
+    // starts it beside the plain one, in parallel (README, "Production").
+    { ...stackProject, displayName: 'secure', testMatch: ['<rootDir>/test/secure/**/*.test.ts'] },
     ...(process.env.ZEEK_RST_TEST_OUTAGE === '1'
       ? [{ ...stackProject, displayName: 'outage', testMatch: ['<rootDir>/test/outage/**/*.test.ts'] }]
       : []),

@@ -31,7 +31,7 @@ import { createDeadLetterWriter } from '../sink/dead-letter';
 import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
 import { documentId } from '../sink/ecs';
 import { connIndexFor } from '../sink/templates';
-import { createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
+import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { createReleaseQueue } from '../source/release-queue';
 import { readFile } from 'node:fs/promises';
@@ -173,7 +173,10 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   }
   const kafka = createKafka(config.kafka, log.source);
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  await producer.connect().catch(async (err: unknown) => {
+    await es.close().catch(() => undefined);
+    throw asKafkaError(err, 'connecting the producer');
+  });
   const deadLetters = createDeadLetterWriter(producer, topics.deadLetter, metrics);
   const pendingWrites = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
@@ -295,7 +298,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
           },
           (err: unknown) => {
             metrics.errors.inc({ stage: 'decode', kind: 'dead_letter_write' });
-            onFatal(new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', `dead-letter topic ${topics.deadLetter}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+            onFatal(asKafkaError(err, `dead-letter topic ${topics.deadLetter}`));
           },
         ),
       );
@@ -383,7 +386,15 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     return stopping;
   };
 
-  await source.start();
+  try {
+    await source.start();
+  } catch (err: unknown) {
+    // Refused at start-up (credentials, ACLs, certificate): close what is open, exit non-zero.
+    const e = asKafkaError(err, 'starting the consumer');
+    onFatal(e);
+    await stopped;
+    throw e;
+  }
   root.info({ group: config.kafka.group, topics: [topics.conn, topics.weird, topics.headers], indexPrefix: prefix }, 'pipeline running');
 
   return {
@@ -423,7 +434,14 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig(values.config);
-  const running = await startPipeline(config);
+  let running: RunningPipeline;
+  try {
+    running = await startPipeline(config);
+  } catch (err: unknown) {
+    // main() prints the error; a client socket still closing must not keep the process alive.
+    setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
+    throw err;
+  }
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`zeek-rst run: ${signal}: stopping (flush, commit)\n`);
     void running.stop();

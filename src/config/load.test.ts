@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isZeekRstError } from '../errors';
 import { createStackConfig, stackEndpoints } from '../../scripts/stack/config';
-import { loadConfig, resolveConfig, type ConfigInputs } from './load';
+import { checkSecretFileMode, loadConfig, resolveConfig, type ConfigInputs } from './load';
 import { CONFIG_SCHEMA, LOCAL_STACK, describeConfig, listFields } from './schema';
 
 const noSecrets = (p: string): string => {
@@ -173,5 +173,30 @@ describe('loadConfig', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'kafka: [unclosed\n');
     expect(() => loadConfig(file, {})).toThrow(/is not valid YAML/);
+  });
+});
+
+describe('secret file permissions', () => {
+  it('warns when a secret file is readable by group or others, and not when it is 0600', () => {
+    const warnings: string[] = [];
+    checkSecretFileMode('/s/pw', 'kafka.saslPasswordFile', (w) => warnings.push(w), () => ({ mode: 0o100644 }));
+    checkSecretFileMode('/s/pw2', 'elasticsearch.apiKeyFile', (w) => warnings.push(w), () => ({ mode: 0o100600 }));
+    checkSecretFileMode('/s/pw3', 'elasticsearch.passwordFile', (w) => warnings.push(w), () => ({ mode: 0o100640 }));
+    expect(warnings).toEqual([
+      'kafka.saslPasswordFile: /s/pw is readable or writable by group or others (mode 0644); make it 0600 (chmod 600)',
+      'elasticsearch.passwordFile: /s/pw3 is readable or writable by group or others (mode 0640); make it 0600 (chmod 600)',
+    ]);
+  });
+
+  it('loadConfig reads a *File secret and warns through its callback', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zeek-rst-secret-'));
+    const file = join(dir, 'pw');
+    writeFileSync(file, 's3cret\n', { mode: 0o644 });
+    const warnings: string[] = [];
+    const c = loadConfig(undefined, { ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: 'u', ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: file }, (w) => warnings.push(w));
+    expect(c.kafka.saslPassword).toBe('s3cret');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('mode 0644');
+    expect(warnings.join('')).not.toContain('s3cret');
   });
 });

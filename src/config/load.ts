@@ -3,7 +3,7 @@
  * then `ZEEK_RST_*` environment variables; secret files are read last. Every problem is
  * collected and reported at once as ZRST_CONFIG_INVALID, each naming the field and the fix.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ZeekRstError } from '../errors';
 import { parseCidr } from '../classify/ip';
@@ -239,8 +239,39 @@ export function resolveConfig(inputs: ConfigInputs): ConfigResult {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: tree };
 }
 
+/** A warning about the configuration (a secret file others can read); the default prints it on stderr. */
+export type ConfigWarn = (message: string) => void;
+
+const warnOnStderr: ConfigWarn = (message) => {
+  process.stderr.write(`zeek-rst: warning: ${message}\n`);
+};
+
+/**
+ * Files holding secrets should be readable by their owner only. Looser permissions are a warning,
+ * not an error: a Kubernetes secret volume or a container may mount them 0644 on purpose.
+ */
+export function checkSecretFileMode(file: string, setting: string, warn: ConfigWarn, stat: (p: string) => { mode: number } = statSync): void {
+  let mode: number;
+  try {
+    mode = stat(file).mode;
+  } catch {
+    return; // unreadable: the read itself reports it
+  }
+  if ((mode & 0o077) !== 0) {
+    warn(`${setting}: ${file} is readable or writable by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); make it 0600 (chmod 600)`);
+  }
+}
+
+/** Settings that name a file whose content is a secret. */
+const SECRET_FILE_SETTINGS: readonly (readonly [group: 'kafka' | 'elasticsearch', key: string])[] = [
+  ['kafka', 'saslPasswordFile'],
+  ['kafka', 'keyFile'],
+  ['elasticsearch', 'apiKeyFile'],
+  ['elasticsearch', 'passwordFile'],
+];
+
 /** Reads the YAML file (if any) and the process environment; throws ZRST_CONFIG_INVALID listing every problem. */
-export function loadConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env, warn: ConfigWarn = warnOnStderr): Config {
   let yaml: unknown;
   if (file !== undefined) {
     let text: string;
@@ -262,5 +293,10 @@ export function loadConfig(file: string | undefined, env: Readonly<Record<string
     readSecretFile: (p) => readFileSync(p, 'utf8'),
   });
   if (!result.ok) throw new ZeekRstError('ZRST_CONFIG_INVALID', `\n  - ${result.problems.join('\n  - ')}`);
+  for (const [group, key] of SECRET_FILE_SETTINGS) {
+    const node: Readonly<Record<string, unknown>> = result.config[group];
+    const path = node[key];
+    if (typeof path === 'string') checkSecretFileMode(path, `${group}.${key}`, warn);
+  }
   return result.config;
 }

@@ -219,7 +219,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
           setFailing(true);
           failed = true;
           metrics.errors.inc({ stage: 'sink', kind: 'fail' });
-          deps.onFatal(new ZeekRstError('ZRST_ES_REJECTED', decision.why));
+          deps.onFatal(new ZeekRstError(decision.status === 401 ? 'ZRST_ES_AUTH_FAILED' : decision.status === 403 ? 'ZRST_ES_NOT_AUTHORIZED' : 'ZRST_ES_REJECTED', decision.why));
           return;
         }
         let retry: Queued[] = [];
@@ -425,7 +425,28 @@ export async function installTemplates(client: Client, prefix: string, options: 
     await createIfAbsent(names.connBootstrap, {});
     return { template, scansIndex };
   } catch (err: unknown) {
-    if (err instanceof errors.ResponseError) throw new ZeekRstError('ZRST_ES_REJECTED', `installing templates: HTTP ${String(err.statusCode)} ${err.message}`, { cause: err });
-    throw new ZeekRstError('ZRST_ES_UNAVAILABLE', `installing templates: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw asEsError(err, 'installing templates');
   }
+}
+
+/** Certificate verification failures of Node's TLS (error codes and messages). */
+const TLS_TRUST = /self[- ]signed certificate|unable to verify|unable to get (local )?issuer|certificate has expired|certificate is not yet valid|Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID|CERT_/i;
+
+/**
+ * What an Elasticsearch call threw, as a ZeekRstError with a stable code: 401 = the credentials,
+ * 403 = a missing privilege, an untrusted certificate, any other HTTP answer, or no answer.
+ */
+export function asEsError(err: unknown, what: string): ZeekRstError {
+  if (err instanceof ZeekRstError) return err;
+  if (err instanceof errors.ResponseError) {
+    const status = err.statusCode ?? 0;
+    const code = status === 401 ? 'ZRST_ES_AUTH_FAILED' : status === 403 ? 'ZRST_ES_NOT_AUTHORIZED' : 'ZRST_ES_REJECTED';
+    // A HEAD request (exists) has no body, hence no reason: name the request instead.
+    const params = err.meta.meta.request.params;
+    const detail = err.message.trim() === '' || err.message === 'Response Error' ? `(${params.method} ${params.path.split('?')[0] ?? ''})` : err.message;
+    return new ZeekRstError(code, `${what}: HTTP ${String(status)} ${detail}`, { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof errors.ConnectionError && TLS_TRUST.test(message)) return new ZeekRstError('ZRST_TLS_UNTRUSTED', `${what}: ${message}`, { cause: err });
+  return new ZeekRstError('ZRST_ES_UNAVAILABLE', `${what}: ${message}`, { cause: err });
 }

@@ -52,6 +52,15 @@ describe('decideBulk on real bulk responses', () => {
   });
 });
 
+describe('decideBulk on a privilege refusal', () => {
+  it('fails the request when an item is refused with 403 security_exception (the credentials lack the index privilege)', () => {
+    const d = decideBulk({ kind: 'http', status: 200, body: fixture('item-403-security.json') }, 2);
+    expect(d.kind).toBe('fail');
+    expect(d.kind === 'fail' ? d.status : 0).toBe(403);
+    expect(d.kind === 'fail' ? d.why : '').toMatch(/^bulk item refused: HTTP 403 security_exception: action \[indices:admin\/auto_create\] is unauthorized for user \[zeekrst-pipeline\]/);
+  });
+});
+
 describe('decideBulk on statuses and transport failures', () => {
   it.each([408, 429, 500, 502, 503, 504])('retries the whole request on HTTP %i', (status) => {
     expect(decideBulk({ kind: 'http', status, body: undefined }, 3).kind).toBe('retry_request');

@@ -16,6 +16,8 @@
  *   dead-lettered.
  * - Any other request-level status (400 for a malformed request, 401, 403, 404) cannot be
  *   fixed by waiting or by dropping a document: `fail` stops the pipeline without committing.
+ *   So does an item refused with 403 `security_exception` (the credentials lack the index
+ *   privilege): every later document would fail the same way, and none of them is at fault.
  */
 
 /** How one bulk item ended. */
@@ -28,7 +30,7 @@ export type ItemOutcome =
 export type BulkDecision =
   | { readonly kind: 'items'; readonly items: readonly ItemOutcome[] }
   | { readonly kind: 'retry_request'; readonly why: string }
-  | { readonly kind: 'fail'; readonly why: string };
+  | { readonly kind: 'fail'; readonly why: string; readonly status: number };
 
 /** What the transport gave back: an HTTP answer, or no answer at all. */
 export type BulkResponse =
@@ -78,12 +80,18 @@ export function judgeItem(item: unknown): ItemOutcome | undefined {
   return { kind: 'retry', status, errorType: type };
 }
 
+function itemReason(item: unknown): string {
+  if (!isRecord(item)) return '';
+  const action = item['index'] ?? item['create'] ?? item['update'] ?? item['delete'];
+  return isRecord(action) ? describeError(action['error']).reason : '';
+}
+
 /** The decision for one bulk request of `expectedItems` actions. */
 export function decideBulk(response: BulkResponse, expectedItems: number): BulkDecision {
   if (response.kind === 'transport_error') return { kind: 'retry_request', why: `${response.name}: ${response.message}` };
   const { status, body } = response;
   if (isRetriableStatus(status)) return { kind: 'retry_request', why: `HTTP ${status}${isRecord(body) ? ` ${describeError(body['error']).type}` : ''}` };
-  if (status < 200 || status >= 300) return { kind: 'fail', why: `HTTP ${status}${isRecord(body) ? ` ${describeError(body['error']).type}: ${describeError(body['error']).reason}` : ''}` };
+  if (status < 200 || status >= 300) return { kind: 'fail', status, why: `HTTP ${status}${isRecord(body) ? ` ${describeError(body['error']).type}: ${describeError(body['error']).reason}` : ''}` };
   if (!isRecord(body) || !Array.isArray(body['items'])) return { kind: 'retry_request', why: 'bulk response without an items array' };
   const rawItems: readonly unknown[] = body['items'];
   if (rawItems.length !== expectedItems) return { kind: 'retry_request', why: `bulk response has ${rawItems.length} items for ${expectedItems} actions` };
@@ -91,6 +99,9 @@ export function decideBulk(response: BulkResponse, expectedItems: number): BulkD
   for (const raw of rawItems) {
     const outcome = judgeItem(raw);
     if (outcome === undefined) return { kind: 'retry_request', why: 'bulk response item without a status' };
+    if (outcome.kind === 'retry' && outcome.status === 403 && outcome.errorType === 'security_exception') {
+      return { kind: 'fail', status: 403, why: `bulk item refused: HTTP 403 security_exception: ${itemReason(raw)}` };
+    }
     items.push(outcome);
   }
   // `errors: false` with a failing item would contradict itself; the items are the truth either way.

@@ -53,6 +53,47 @@ function saslOf(c: Config['kafka']): SASLOptions | undefined {
   }
 }
 
+/** Node's TLS certificate verification errors (codes), as kafkajs passes them on. */
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const AUTHORIZATION_TYPES = new Set(['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'DELEGATION_TOKEN_AUTHORIZATION_FAILED']);
+
+/** The error and what it wraps (kafkajs retriers keep the last failure in `cause` or `originalError`). */
+function errorChain(err: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  let current: unknown = err;
+  while (typeof current === 'object' && current !== null && chain.length < 8) {
+    const e = current as Record<string, unknown>;
+    chain.push(e);
+    current = e['cause'] ?? e['originalError'] ?? e['retriableError'];
+  }
+  return chain;
+}
+
+/**
+ * What a kafkajs call threw, as a ZeekRstError with a stable code: the SASL handshake refused,
+ * an operation without its ACL, an untrusted certificate, or an unreachable broker.
+ */
+export function asKafkaError(err: unknown, what: string): ZeekRstError {
+  if (err instanceof ZeekRstError) return err;
+  const chain = errorChain(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = (e: Record<string, unknown>): string => `${what}: ${typeof e['message'] === 'string' ? e['message'] : message}`;
+  for (const e of chain) {
+    if (e['name'] === 'KafkaJSSASLAuthenticationError' || e['type'] === 'SASL_AUTHENTICATION_FAILED') return new ZeekRstError('ZRST_KAFKA_AUTH_FAILED', detail(e), { cause: err });
+    if (typeof e['type'] === 'string' && AUTHORIZATION_TYPES.has(e['type'])) return new ZeekRstError('ZRST_KAFKA_NOT_AUTHORIZED', `${detail(e)} (${e['type']})`, { cause: err });
+    if (typeof e['code'] === 'string' && TLS_TRUST_CODES.has(e['code'])) return new ZeekRstError('ZRST_TLS_UNTRUSTED', `${detail(e)} (${e['code']})`, { cause: err });
+    // kafkajs drops the broker's answer to FindCoordinator when it is not "not available yet":
+    // from a broker that answers, that is a group the client may not use.
+    if (e['name'] === 'KafkaJSGroupCoordinatorNotFound') {
+      return new ZeekRstError('ZRST_KAFKA_NOT_AUTHORIZED', `${detail(e)}: the broker named no coordinator for the consumer group; most often its ACL is missing (READ on the group)`, { cause: err });
+    }
+  }
+  return new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err });
+}
+
 /**
  * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
  * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
@@ -193,7 +234,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
       return;
     }
     o.metrics.errors.inc({ stage: 'source', kind: 'crash' });
-    o.onFatal(new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', event.payload.error.message, { cause: event.payload.error }));
+    o.onFatal(asKafkaError(event.payload.error, 'the consumer'));
   });
 
   const commitNow = async (): Promise<void> => {
@@ -222,9 +263,26 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
   return {
     async start() {
-      await admin.connect();
-      await consumer.connect();
-      for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.config.fromBeginning });
+      try {
+        await admin.connect();
+        await consumer.connect();
+        for (const topic of o.topics) await consumer.subscribe({ topic, fromBeginning: o.config.fromBeginning });
+        // The group's offsets, once: a group the broker refuses fails here at once, where the
+        // consumer's join would retry for minutes (kafkajs hides the refusal behind
+        // "Failed to find group coordinator").
+        const [first] = o.topics;
+        if (first !== undefined) {
+          await admin.fetchOffsets({ groupId: o.config.group, topics: [first] }).catch((err: unknown) => {
+            const e = asKafkaError(err, `the consumer group ${o.config.group}`);
+            // Anything else (a coordinator still loading) is the join's to retry.
+            if (e.code !== 'ZRST_KAFKA_UNAVAILABLE') throw e;
+          });
+        }
+      } catch (err: unknown) {
+        await admin.disconnect().catch(() => undefined);
+        await consumer.disconnect().catch(() => undefined);
+        throw asKafkaError(err, 'joining the consumer group');
+      }
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -286,7 +344,11 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
     async stopFetching() {
       stopping = true;
-      consumer.pause(o.topics.map((topic) => ({ topic })));
+      try {
+        consumer.pause(o.topics.map((topic) => ({ topic })));
+      } catch {
+        // start() failed before consumer.run: there is nothing to pause
+      }
       if (activeBatches > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
 

@@ -1,26 +1,29 @@
 /**
- * Jest global teardown of the `integration` project. It stops the stack only when this jest run
+ * Jest global teardown of the `integration` and `secure` projects. It stops a stack only when this jest run
  * started it (and only the services it started) AND runs in CI (CI set) or ZEEK_RST_TEST_STOP_STACK=1: CI then leaves no process
  * behind, while on a developer's machine the stack stays up for the next run (startup costs
  * ~20 s), and a stack that someone else started — a shell, another jest run in the same
  * checkout — is never stopped under their feet. Stop it by hand with `npm run stack -- down`.
  */
 import { SERVICES, stopStack } from '../../scripts/stack/stack';
-import { STARTED_BY_SETUP_ENV } from './global-setup';
+import { SECURE_STARTED_BY_SETUP_ENV, STARTED_BY_SETUP_ENV } from './global-setup';
 
 function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
 export default async function globalTeardown(): Promise<void> {
-  const startedList = (process.env[STARTED_BY_SETUP_ENV] ?? '').split(',');
-  const started = SERVICES.filter((service) => startedList.includes(service));
-  if (started.length === 0) return;
   if (!truthy(process.env.CI) && !truthy(process.env.ZEEK_RST_TEST_STOP_STACK)) return;
-  await stopStack({
-    only: started,
-    log: (line) => {
-      process.stderr.write(`[stack] ${line}\n`);
-    },
-  });
+  for (const [profile, env] of [['plain', STARTED_BY_SETUP_ENV], ['secure', SECURE_STARTED_BY_SETUP_ENV]] as const) {
+    const startedList = (process.env[env] ?? '').split(',');
+    const started = SERVICES.filter((service) => startedList.includes(service));
+    if (started.length === 0) continue;
+    await stopStack({
+      only: started,
+      profile,
+      log: (line) => {
+        process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`);
+      },
+    });
+  }
 }

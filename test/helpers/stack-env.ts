@@ -4,6 +4,14 @@
  */
 export const TEST_KAFKA_BROKERS_ENV = 'ZEEK_RST_TEST_KAFKA_BROKERS';
 export const TEST_ES_URL_ENV = 'ZEEK_RST_TEST_ES_URL';
+/** The secure stack (scripts/stack/secure.ts), for the `secure` project: see secure-stack.ts. */
+export const SECURE_TEST_ENV = Object.freeze({
+  kafkaBrokers: 'ZEEK_RST_TEST_SECURE_KAFKA_BROKERS',
+  esUrl: 'ZEEK_RST_TEST_SECURE_ES_URL',
+  credentialsFile: 'ZEEK_RST_TEST_SECURE_CREDENTIALS',
+  caFile: 'ZEEK_RST_TEST_SECURE_CA_FILE',
+  untrustedCaFile: 'ZEEK_RST_TEST_SECURE_UNTRUSTED_CA_FILE',
+});
 
 export interface TestStack {
   /** host:port list for kafkajs, e.g. ['127.0.0.1:19092']. */

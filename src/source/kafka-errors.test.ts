@@ -1,0 +1,26 @@
+import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { asKafkaError } from './kafka';
+
+// kafkajs's type declarations omit these constructors' parameters; the runtime takes them.
+type Ctor = new (...args: unknown[]) => Error;
+const Sasl = KafkaJSSASLAuthenticationError as unknown as Ctor;
+const Protocol = KafkaJSProtocolError as unknown as Ctor;
+const Retries = KafkaJSNumberOfRetriesExceeded as unknown as Ctor;
+const NoCoordinator = KafkaJSGroupCoordinatorNotFound as unknown as Ctor;
+
+describe('asKafkaError', () => {
+  it('gives each refusal its stable code, also when a retrier wrapped it', () => {
+    expect(asKafkaError(new Sasl('SASL SCRAM SHA512 authentication failed: invalid credentials'), 'x').code).toBe('ZRST_KAFKA_AUTH_FAILED');
+    const denied = new Protocol({ message: 'Not authorized to access topics: [Topic authorization failed]', type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false });
+    expect(asKafkaError(denied, 'x').code).toBe('ZRST_KAFKA_NOT_AUTHORIZED');
+    expect(asKafkaError(new Retries(denied, { retryCount: 3, retryTime: 100 }), 'x').code).toBe('ZRST_KAFKA_NOT_AUTHORIZED');
+    expect(asKafkaError(new NoCoordinator('Failed to find group coordinator'), 'x').code).toBe('ZRST_KAFKA_NOT_AUTHORIZED');
+    const tls = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { broker: '127.0.0.1:9093', code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    expect(asKafkaError(tls, 'connecting').code).toBe('ZRST_TLS_UNTRUSTED');
+    expect(asKafkaError(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }), 'x').code).toBe('ZRST_KAFKA_UNAVAILABLE');
+  });
+
+  it('names what was being done', () => {
+    expect(asKafkaError(new Sasl('refused'), 'connecting the producer').message).toContain('connecting the producer: refused');
+  });
+});

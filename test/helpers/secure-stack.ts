@@ -1,0 +1,169 @@
+/**
+ * The secure stack as the `secure` tests see it (jest's global setup starts it; see
+ * scripts/stack/secure.ts): endpoints, the CA files, the credentials, admin clients, the
+ * pipeline's ACLs for a test's own names, and file-realm users made or removed on the running node.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { Client } from '@elastic/elasticsearch';
+import { Kafka, logLevel } from 'kafkajs';
+import { createStackConfig } from '../../scripts/stack/config';
+import { ensureRunAs } from '../../scripts/stack/elasticsearch';
+import { findJava } from '../../scripts/stack/java';
+import { pipelineAcls, readCredentials, sensorAcls, type Account, type SecureCredentials } from '../../scripts/stack/secure';
+import { REPO } from '../integration/pipeline-harness';
+import { SECURE_TEST_ENV } from './stack-env';
+import { uniqueName } from './names';
+import { waitFor } from './wait';
+
+export interface SecureStack {
+  readonly kafkaBrokers: string[];
+  readonly esUrl: string;
+  readonly caFile: string;
+  readonly untrustedCaFile: string;
+  readonly credentials: SecureCredentials;
+}
+
+export function secureStack(env: NodeJS.ProcessEnv = process.env): SecureStack {
+  const get = (name: string): string => {
+    const v = env[name];
+    if (v === undefined || v === '') throw new Error(`${name} is not set: the secure tests run through jest's 'secure' project, whose global setup starts the secure stack`);
+    return v;
+  };
+  const brokers = get(SECURE_TEST_ENV.kafkaBrokers);
+  get(SECURE_TEST_ENV.credentialsFile);
+  const credentials = readCredentials(createStackConfig(REPO, env, 'secure'));
+  if (credentials === undefined) throw new Error(`no credentials in ${get(SECURE_TEST_ENV.credentialsFile)}`);
+  return {
+    kafkaBrokers: brokers.split(','),
+    esUrl: get(SECURE_TEST_ENV.esUrl),
+    caFile: get(SECURE_TEST_ENV.caFile),
+    untrustedCaFile: get(SECURE_TEST_ENV.untrustedCaFile),
+    credentials,
+  };
+}
+
+/** Names of one secure test: the index prefix matches the tests' role (`zrst-sec-*`). */
+export interface SecureNames {
+  readonly conn: string;
+  readonly weird: string;
+  readonly headers: string;
+  readonly dlq: string;
+  readonly group: string;
+  readonly prefix: string;
+}
+
+export function secureNames(label: string): SecureNames {
+  const base = uniqueName(`sec-${label}`);
+  return { conn: `${base}-conn`, weird: `${base}-weird`, headers: `${base}-headers`, dlq: `${base}-dlq`, group: `${base}-g`, prefix: base };
+}
+
+export function adminKafka(s: SecureStack): Kafka {
+  return new Kafka({
+    clientId: 'zeek-rst-secure-it',
+    brokers: s.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    ssl: { ca: [fs.readFileSync(s.caFile, 'utf8')] },
+    sasl: { mechanism: 'scram-sha-512', username: s.credentials.kafka.admin.username, password: s.credentials.kafka.admin.password },
+  });
+}
+
+export function adminEs(s: SecureStack): Client {
+  return new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: { username: s.credentials.elasticsearch.admin.username, password: s.credentials.elasticsearch.admin.password } });
+}
+
+export interface Grants {
+  /** Leave out the consumer group's ACL (a missing ACL at join time). */
+  readonly withoutGroup?: boolean;
+}
+
+/** As the admin: the test's topics, the pipeline's minimal ACLs on them and the sensor's. */
+export async function createSecureTopics(kafka: Kafka, s: SecureStack, n: SecureNames, grants: Grants = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: n.conn, numPartitions: 2 },
+        { topic: n.weird, numPartitions: 1 },
+        { topic: n.headers, numPartitions: 1 },
+        { topic: n.dlq, numPartitions: 1 },
+      ],
+    });
+    const names = { conn: n.conn, weird: n.weird, headers: n.headers, deadLetter: n.dlq, group: n.group };
+    const pipeline = pipelineAcls(s.credentials.kafka.pipeline.username, names).filter((a) => grants.withoutGroup !== true || a.resourceName !== n.group);
+    await admin.createAcls({ acl: [...pipeline, ...sensorAcls(s.credentials.kafka.sensor.username, names)] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** SCRAM-SHA-512 as `account` (the password in the environment). */
+export function kafkaAuthEnv(account: Account): Record<string, string> {
+  return { ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: account.username, ZEEK_RST_KAFKA_SASL_PASSWORD: account.password };
+}
+
+/** Basic auth as `account` (the password in the environment). */
+export function esAuthEnv(account: Account): Record<string, string> {
+  return { ZEEK_RST_ES_USERNAME: account.username, ZEEK_RST_ES_PASSWORD: account.password };
+}
+
+/** ZEEK_RST_* for the names and the secure endpoints; credentials are added by each test. */
+export function secureBaseEnv(s: SecureStack, n: SecureNames): Record<string, string> {
+  return {
+    ZEEK_RST_KAFKA_BROKERS: s.kafkaBrokers.join(','),
+    ZEEK_RST_KAFKA_CA_FILE: s.caFile,
+    ZEEK_RST_ES_NODE: s.esUrl,
+    ZEEK_RST_ES_CA_FILE: s.caFile,
+    ZEEK_RST_KAFKA_GROUP: n.group,
+    ZEEK_RST_TOPIC_CONN: n.conn,
+    ZEEK_RST_TOPIC_WEIRD: n.weird,
+    ZEEK_RST_TOPIC_HEADERS: n.headers,
+    ZEEK_RST_TOPIC_DEAD_LETTER: n.dlq,
+    ZEEK_RST_ES_INDEX_PREFIX: n.prefix,
+    ZEEK_RST_METRICS_PORT: '0',
+    ZEEK_RST_LOG_LEVEL: 'info',
+    ZEEK_RST_CORRELATE_GRACE_MS: '300',
+    ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '1500',
+    ZEEK_RST_SINK_FLUSH_INTERVAL_MS: '100',
+    // Fail fast on refused connections instead of retrying for minutes.
+    ZEEK_RST_KAFKA_CONNECTION_TIMEOUT_MS: '5000',
+  };
+}
+
+/** `elasticsearch-users` on the secure node's config folder, as the user the node runs as. */
+export function elasticsearchUsers(args: readonly string[]): void {
+  const config = createStackConfig(REPO, process.env, 'secure');
+  const java = findJava();
+  const runAs = ensureRunAs();
+  const result = spawnSync(`${config.elasticsearch.distDir}/bin/elasticsearch-users`, [...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ES_JAVA_HOME: java.home, ES_PATH_CONF: config.elasticsearch.confDir, LANG: 'C.UTF-8' },
+    ...(runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid }),
+  });
+  if (result.status !== 0) throw new Error(`elasticsearch-users ${args[0] ?? ''} failed: ${result.stdout}${result.stderr}`);
+}
+
+/** Waits until the node accepts (or refuses) `account`: the file realm reloads its files every ~5 s. */
+export async function awaitAuthentication(s: SecureStack, account: Account, accepted: boolean): Promise<void> {
+  const client = new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: { username: account.username, password: account.password } });
+  try {
+    await waitFor(async () => {
+      try {
+        await client.security.authenticate();
+        return accepted;
+      } catch {
+        return !accepted;
+      }
+    }, { timeoutMs: 60_000, intervalMs: 500, what: `${account.username} to be ${accepted ? 'accepted' : 'refused'} by the node` });
+  } finally {
+    await client.close();
+  }
+}
+
+/** Every secret of the secure stack (passwords, the broker's keystore password). */
+export function allSecrets(s: SecureStack): string[] {
+  const c = s.credentials;
+  return [...Object.values(c.kafka), ...Object.values(c.elasticsearch)].map((a) => a.password).concat(c.keystorePassword);
+}

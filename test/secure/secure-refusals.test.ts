@@ -1,0 +1,217 @@
+/**
+ * Refused credentials against the secure stack. At start-up (wrong password, unknown user, a
+ * user without ACLs, a group without its ACL, an untrusted CA for Kafka and for Elasticsearch,
+ * a wrong Elasticsearch password, an API key the node does not know, a role without index
+ * rights): the start fails with a stable error code, committing nothing; `zeek-rst run`
+ * prints it on one line and exits 1 (three of the cases run as that process, the others in
+ * this one: a process start costs seconds on a loaded machine).
+ * Mid-stream (the Elasticsearch user is removed while it runs; a user whose role has no index
+ * rights): it stops by itself with exit 1 and leaves the offsets of what was not indexed
+ * uncommitted. Each time the next start with good credentials completes the stream.
+ * No secret appears in anything the processes printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { Client } from '@elastic/elasticsearch';
+import type { Kafka } from 'kafkajs';
+import { startPipeline } from '../../src/cli/run';
+import { loadConfig } from '../../src/config/load';
+import { isZeekRstError } from '../../src/errors';
+import { createRootLogger } from '../../src/log';
+import {
+  adminEs, adminKafka, allSecrets, awaitAuthentication, createSecureTopics, elasticsearchUsers, esAuthEnv, kafkaAuthEnv, secureBaseEnv, secureNames, secureStack,
+  type SecureNames,
+} from '../helpers/secure-stack';
+import { waitFor } from '../helpers/wait';
+import { committedOffsets, endOffsets, produceValues, rejectedConn, spawnCli, type Child } from '../integration/pipeline-harness';
+
+const s = secureStack();
+const captured: string[] = [];
+const secrets = allSecrets(s);
+
+function finished(child: Child): Promise<{ code: number | null; stderr: string }> {
+  return child.exited.then(({ code }) => {
+    captured.push(child.stdout(), child.stderr());
+    return { code, stderr: child.stderr() };
+  });
+}
+
+/** The line `zeek-rst run` printed for a refusal: `zeek-rst run: <message> (<CODE>)`. */
+function refusalLine(stderr: string): string {
+  return stderr.split('\n').find((l) => l.startsWith('zeek-rst run: ')) ?? stderr.split('\n').filter((l) => l.includes('"code":"ZRST_')).join('\n');
+}
+
+async function docCount(es: Client, n: SecureNames): Promise<number> {
+  try {
+    await es.indices.refresh({ index: `${n.prefix}-conn` });
+    return (await es.count({ index: `${n.prefix}-conn` })).count;
+  } catch {
+    return 0;
+  }
+}
+
+async function allCommitted(kafka: Kafka, n: SecureNames): Promise<boolean> {
+  const ends = await endOffsets(kafka, n.conn);
+  const committed = await committedOffsets(kafka, n.group, n.conn);
+  return [...ends].every(([p, end]) => committed.get(p) === end);
+}
+
+/** A logger whose lines are kept for the secret check. */
+function capturingLogger(): ReturnType<typeof createRootLogger> {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      captured.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return createRootLogger({ level: 'info', destination });
+}
+
+/** Runs the pipeline with good credentials until every record is a document and every offset committed, then stops it. */
+async function completeWithGoodCredentials(kafka: Kafka, es: Client, n: SecureNames, expected: number): Promise<void> {
+  const config = loadConfig(undefined, { ...secureBaseEnv(s, n), ...kafkaAuthEnv(s.credentials.kafka.pipeline), ...esAuthEnv(s.credentials.elasticsearch.pipeline) });
+  const running = await startPipeline(config, { log: capturingLogger() });
+  try {
+    await waitFor(async () => {
+      if (running.status().fatal !== undefined) throw new Error(`pipeline stopped: ${running.status().fatal ?? ''}`);
+      return (await docCount(es, n)) === expected && (await allCommitted(kafka, n));
+    }, { timeoutMs: 90_000, intervalMs: 500, what: `${expected} documents in ${n.prefix}-conn and every offset committed` });
+  } finally {
+    expect(await running.stop()).toBe(0);
+  }
+}
+
+describe('secure stack: refused credentials', () => {
+  let kafka: Kafka;
+  let es: Client;
+  const dir = mkdtempSync(path.join(tmpdir(), 'zeek-rst-refusals-'));
+
+  beforeAll(() => {
+    kafka = adminKafka(s);
+    es = adminEs(s);
+  });
+
+  afterAll(async () => {
+    await es.close();
+  });
+
+  it('exits 1 at start-up with a stable code for each refusal, commits nothing, and a good start then completes', async () => {
+    const n = secureNames('refused');
+    await createSecureTopics(kafka, s, n);
+    const records = Array.from({ length: 20 }, (_, i) => rejectedConn(i, 'CRef', '10.51.0'));
+    await produceValues(kafka, n.conn, records);
+    const base = secureBaseEnv(s, n);
+    const k = s.credentials.kafka;
+    const e = s.credentials.elasticsearch;
+    const goodKafka = kafkaAuthEnv(k.pipeline);
+    const goodEs = esAuthEnv(e.pipeline);
+    // A password file readable by others: a warning, then the wrong password is refused.
+    const looseFile = path.join(dir, 'wrong-password');
+    writeFileSync(looseFile, 'not-the-password\n');
+    chmodSync(looseFile, 0o644);
+    const unknownKey = Buffer.from(`${randomBytes(10).toString('hex')}:${randomBytes(16).toString('hex')}`).toString('base64');
+    type Case = { readonly name: string; readonly env: Record<string, string>; readonly code: string };
+    const asProcess: readonly Case[] = [
+      { name: 'Kafka: wrong password (from a 0644 file)', code: 'ZRST_KAFKA_AUTH_FAILED', env: { ...goodEs, ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: k.pipeline.username, ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: looseFile } },
+      { name: 'Kafka: consumer group without its ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: { ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_GROUP: `${n.group}-no-acl` } },
+      { name: 'Elasticsearch: wrong password', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esAuthEnv({ username: e.pipeline.username, password: 'not-the-password' }) } },
+    ];
+    const inProcess: readonly Case[] = [
+      { name: 'Kafka: unknown user', code: 'ZRST_KAFKA_AUTH_FAILED', env: { ...goodEs, ...kafkaAuthEnv({ username: 'zeekrst-nobody', password: k.pipeline.password }) } },
+      { name: 'Kafka: user without any ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: { ...goodEs, ...kafkaAuthEnv(k.noRights) } },
+      { name: 'Kafka: untrusted certificate (another CA)', code: 'ZRST_TLS_UNTRUSTED', env: { ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_CA_FILE: s.untrustedCaFile } },
+      { name: 'Elasticsearch: untrusted certificate (another CA)', code: 'ZRST_TLS_UNTRUSTED', env: { ...goodKafka, ...goodEs, ZEEK_RST_ES_CA_FILE: s.untrustedCaFile } },
+      { name: 'Elasticsearch: an API key the node does not know', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ZEEK_RST_ES_API_KEY: unknownKey } },
+      { name: 'Elasticsearch: a role without index rights', code: 'ZRST_ES_NOT_AUTHORIZED', env: { ...goodKafka, ...esAuthEnv(e.noIndex) } },
+    ];
+    const [processes, starts] = await Promise.all([
+      Promise.all(asProcess.map(async (c) => ({ c, ...(await finished(spawnCli(['run'], { ...base, ...c.env }))) }))),
+      Promise.all(inProcess.map(async (c) => {
+        const warnings: string[] = [];
+        const started = startPipeline(loadConfig(undefined, { ...base, ...c.env }, (w) => warnings.push(w)), { log: capturingLogger() });
+        const err: unknown = await started.then(async (p) => {
+          await p.stop();
+          return new Error(`${c.name}: the pipeline started`);
+        }, (x: unknown) => x);
+        return { c, err, warnings };
+      })),
+    ]);
+    for (const { c, code, stderr } of processes) {
+      const line = refusalLine(stderr);
+      process.stderr.write(`refusal | ${c.name} | exit ${String(code)} | ${line}\n`);
+      expect({ name: c.name, code, hasCode: line.includes(`(${c.code})`) }).toEqual({ name: c.name, code: 1, hasCode: true });
+    }
+    for (const { c, err, warnings } of starts) {
+      // What `zeek-rst run` prints for it (src/cli/main.ts).
+      const line = isZeekRstError(err) ? `zeek-rst run: ${err.message} (${err.code})` : String(err);
+      captured.push(line);
+      process.stderr.write(`refusal | ${c.name} | start-up rejected | ${line}\n`);
+      expect({ name: c.name, code: isZeekRstError(err) ? err.code : String(err), warnings }).toEqual({ name: c.name, code: c.code, warnings: [] });
+    }
+    expect(processes[0]?.stderr).toContain(`zeek-rst: warning: kafka.saslPasswordFile: ${looseFile} is readable or writable by group or others (mode 0644)`);
+    expect(captured.join('\n')).not.toContain(unknownKey);
+
+    // Nothing was committed, nothing indexed: the good start reads all 20 from the beginning.
+    expect([...(await committedOffsets(kafka, n.group, n.conn)).values()].every((o) => o < 0)).toBe(true);
+    expect(await docCount(es, n)).toBe(0);
+    await completeWithGoodCredentials(kafka, es, n, records.length);
+  }, 300_000);
+
+  it('stops by itself when its Elasticsearch user is removed mid-stream; what was not indexed stays uncommitted', async () => {
+    const n = secureNames('revoked');
+    await createSecureTopics(kafka, s, n);
+    const user = { username: `zrst-revoked-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
+    secrets.push(user.password);
+    elasticsearchUsers(['useradd', user.username, '-p', user.password, '-r', 'zeek_rst_pipeline_tests']);
+    await awaitAuthentication(s, user, true);
+    const first = Array.from({ length: 10 }, (_, i) => rejectedConn(i, 'CRev', '10.52.0'));
+    const second = Array.from({ length: 10 }, (_, i) => rejectedConn(i + 10, 'CRev', '10.52.0'));
+    await produceValues(kafka, n.conn, first);
+    const child = spawnCli(['run'], { ...secureBaseEnv(s, n), ...kafkaAuthEnv(s.credentials.kafka.pipeline), ...esAuthEnv(user) });
+    await waitFor(async () => {
+      if (child.process.exitCode !== null) throw new Error(`run exited: ${child.stderr()}`);
+      return (await docCount(es, n)) === first.length && (await allCommitted(kafka, n));
+    }, { timeoutMs: 90_000, intervalMs: 500, what: `the first ${first.length} documents indexed and committed` });
+    const committedBefore = await committedOffsets(kafka, n.group, n.conn);
+
+    elasticsearchUsers(['userdel', user.username]);
+    await awaitAuthentication(s, user, false);
+    await produceValues(kafka, n.conn, second);
+    const { code, stderr } = await finished(child);
+    const line = refusalLine(stderr);
+    process.stderr.write(`refusal | Elasticsearch: user removed mid-stream | exit ${String(code)} | ${line}\n`);
+    expect(code).toBe(1);
+    expect(line).toContain('ZRST_ES_AUTH_FAILED');
+    // The second batch is neither indexed nor committed.
+    expect(await committedOffsets(kafka, n.group, n.conn)).toEqual(committedBefore);
+    expect(await allCommitted(kafka, n)).toBe(false);
+    expect(await docCount(es, n)).toBe(first.length);
+    await completeWithGoodCredentials(kafka, es, n, first.length + second.length);
+  });
+
+  it('stops by itself when its role has no index rights, committing nothing', async () => {
+    const n = secureNames('noindex');
+    await createSecureTopics(kafka, s, n);
+    const records = Array.from({ length: 10 }, (_, i) => rejectedConn(i, 'CNoi', '10.53.0'));
+    await produceValues(kafka, n.conn, records);
+    // Templates left out: the user could not check them; the first bulk request is refused item by item.
+    const child = spawnCli(['run'], { ...secureBaseEnv(s, n), ...kafkaAuthEnv(s.credentials.kafka.pipeline), ...esAuthEnv(s.credentials.elasticsearch.noIndex), ZEEK_RST_ES_INSTALL_TEMPLATES: 'false' });
+    const { code, stderr } = await finished(child);
+    const line = refusalLine(stderr);
+    process.stderr.write(`refusal | Elasticsearch: role without index rights, mid-stream | exit ${String(code)} | ${line}\n`);
+    expect(code).toBe(1);
+    expect(line).toContain('ZRST_ES_NOT_AUTHORIZED');
+    expect([...(await committedOffsets(kafka, n.group, n.conn)).values()].every((o) => o < 0)).toBe(true);
+    expect(await docCount(es, n)).toBe(0);
+    await completeWithGoodCredentials(kafka, es, n, records.length);
+  });
+
+  it('never printed a secret', () => {
+    const everything = captured.join('\n');
+    expect(everything).toContain('ZRST_');
+    for (const secret of secrets) expect(everything.includes(secret)).toBe(false);
+  });
+});
