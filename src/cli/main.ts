@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: { summary: 'the pipeline: Kafka -> decode -> correlate -> classify -> Elasticsearch', load: () => import('./run') },
   setup: { summary: 'install index templates and aliases (and Kibana dashboards with --kibana-url)', load: () => import('./setup') },
   scans: { summary: '(re)compute scan summaries for a time range from the indexed documents', load: () => import('./scans') },
+  retention: { summary: 'list (--dry-run) or delete the expired daily conn indices of this deployment', load: () => import('./retention') },
   produce: { summary: 'load Zeek logs or header files into a Kafka topic', load: () => import('./produce') },
   headers: { summary: 'sampled packet headers from pcap/pcapng files or tcpdump, to Kafka, Avro or JSON lines', load: () => import('./headers') },
 };

@@ -29,6 +29,7 @@ import { createMetrics, serveOps, type Metrics, type OpsServer } from '../metric
 import { createClassifyPipeline, type PipelineStep } from '../pipeline';
 import { createDeadLetterWriter } from '../sink/dead-letter';
 import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
+import { applyRetention } from '../sink/retention';
 import { documentId } from '../sink/ecs';
 import { connIndexFor } from '../sink/templates';
 import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
@@ -170,6 +171,19 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   if (config.elasticsearch.installTemplates) {
     const report = await installTemplates(es, prefix, { onlyIfAbsent: true });
     log.sink.info({ template: report.template, scansIndex: report.scansIndex }, 'index templates checked');
+  }
+  // Retention of the daily indices (sink/retention.ts): once now, then every intervalMs.
+  let retentionTimer: NodeJS.Timeout | undefined;
+  if (config.retention.maxAgeDays > 0) {
+    const enforce = (): void => {
+      applyRetention(es, prefix, config.retention.maxAgeDays, Date.now(), false).then(
+        (r) => { if (r.deleted.length > 0) log.sink.info({ deleted: r.deleted, maxAgeDays: config.retention.maxAgeDays }, 'retention: deleted expired daily indices'); },
+        (err: unknown) => { log.sink.warn({ error: err instanceof Error ? err.message : String(err) }, 'retention failed; the next run will try again'); },
+      );
+    };
+    enforce();
+    retentionTimer = setInterval(enforce, config.retention.intervalMs);
+    retentionTimer.unref();
   }
   const kafka = createKafka(config.kafka, log.source);
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -373,6 +387,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         root.error({ error: err instanceof Error ? err.message : String(err) }, 'error while stopping');
         exit = 1;
       }
+      if (retentionTimer !== undefined) clearInterval(retentionTimer);
       await sink.close();
       await source.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);

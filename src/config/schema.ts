@@ -102,6 +102,10 @@ export const CONFIG_SCHEMA = {
     requestTimeoutMs: int(30000, 100, 600000, 'ms', 'ZEEK_RST_ES_REQUEST_TIMEOUT_MS', 'Timeout of one request (a bulk call that times out is retried).'),
     installTemplates: bool(true, 'ZEEK_RST_ES_INSTALL_TEMPLATES', '`run` installs the index templates and aliases when they are absent.'),
   },
+  retention: {
+    maxAgeDays: int(0, 0, 36500, 'days', 'ZEEK_RST_RETENTION_MAX_AGE_DAYS', 'Daily conn indices whose whole day is older than this are deleted by `run` (and `zeek-rst retention`); 0 = keep them all.'),
+    intervalMs: int(3600000, 1000, MAX_MS, 'ms', 'ZEEK_RST_RETENTION_INTERVAL_MS', 'How often `run` applies the retention (also once at start).'),
+  },
   sink: {
     bulkMaxDocs: int(1000, 1, 100000, 'documents', 'ZEEK_RST_SINK_BULK_MAX_DOCS', 'Documents per bulk request at most.'),
     bulkMaxBytes: int(5 * 1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_SINK_BULK_MAX_BYTES', 'Bytes of bulk body per request at most (approximate, JSON length).'),
