@@ -94,12 +94,75 @@ describe('correlator', () => {
     clock.set(T0 + 66 * S);
     const upd = c.tick().ready;
     expect(upd.map((e) => [e.kind, e.correlated.headers.length, e.correlated.weirds.length])).toEqual([['update', 2, 1]]);
-    clock.set(T0 + 700 * S);
+    // The late window is record time: processing time alone never closes it ...
+    clock.set(T0 + 7000 * S);
     c.tick();
-    c.addWeird(weird('A', T0));
-    clock.set(T0 + 710 * S);
-    expect(c.tick().ready).toEqual([]);
+    expect(c.stats().emittedConns).toBe(1);
+    // ... a conn that ends more than the late window after A's end does.
+    c.addConn(conn('B', T0 + 700 * S, { communityId: 'cid-B' }));
+    c.tick();
+    expect(c.stats().emittedConns).toBe(0);
+    c.addWeird(weird('A', T0 + 700 * S));
+    clock.set(T0 + 7010 * S);
+    expect(c.tick().ready.map((e) => e.correlated.conn.uid)).toEqual(['B']);
     expect(c.stats().weirdUids).toBe(1); // kept waiting for a conn that may come
+  });
+
+  it('measures TIME_WAIT in record time even when the wall clock is years later (run replaying old logs)', () => {
+    const wall = manualClock(Date.UTC(2026, 11, 1) * 1000);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, wall);
+    c.addConn(conn('OLD', T0, { history: 'ShADadFf', connState: 'SF' }));
+    wall.set(wall.now() + 6 * S);
+    c.tick();
+    c.addConn(conn('NEW', T0 + 30 * S, { history: 'Sr', connState: 'REJ' }));
+    wall.set(wall.now() + 6 * S);
+    const [e] = c.tick().ready;
+    expect(e?.correlated.previousClose?.uid).toBe('OLD');
+  });
+
+  it('re-opens a conn when the previous close on its 4-tuple arrives after it', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    // One 4-tuple, so one Community ID.
+    c.addConn(conn('NEW', T0 + 30 * S, { history: 'Sr', connState: 'REJ', communityId: 'cid-T' }));
+    clock.set(T0 + 6 * S);
+    const [first] = c.tick().ready;
+    expect([first?.kind, first?.correlated.previousClose]).toEqual(['new', undefined]);
+    c.addConn(conn('OLD', T0, { history: 'ShADadFf', connState: 'SF', communityId: 'cid-T' }));
+    clock.set(T0 + 12 * S);
+    const second = c.tick().ready;
+    expect(second.map((e) => [e.kind, e.correlated.conn.uid])).toEqual([['new', 'OLD']]);
+    clock.set(T0 + 18 * S);
+    const third = c.tick().ready;
+    expect(third.map((e) => [e.kind, e.correlated.conn.uid, e.correlated.previousClose?.uid])).toEqual([['update', 'NEW', 'OLD']]);
+  });
+
+  it('refuses a conn whose uid is known with another 5-tuple or start time, and counts identical replays', () => {
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, manualClock(T0));
+    expect(c.addConn(conn('A', T0)).refused).toBeUndefined();
+    expect(c.addConn(conn('A', T0)).refused).toBeUndefined();
+    expect(c.addConn(conn('A', T0, { respP: 443 })).refused?.reason).toBe('conflicting_duplicate');
+    expect(c.addConn(conn('A', T0 + S)).refused?.detail).toMatch(/uid A .*already known as tcp 10\.0\.0\.1:40000 -> 10\.0\.0\.2:80/);
+    expect(c.flush().ready).toHaveLength(1);
+    expect(c.stats().discards.duplicateConns).toBe(1);
+  });
+
+  it('counts every record that never becomes part of a document, by kind', () => {
+    const settings: CorrelateSettings = { ...DEFAULT_CORRELATE_SETTINGS, maxWeirdsPerUid: 2 };
+    const c = createCorrelator(settings, manualClock(T0));
+    c.addWeird({ tsUs: T0, name: 'truncated_header', source: { kind: 'file', path: 't', line: 1 } });
+    for (let i = 0; i < 4; i++) c.addWeird(weird('A', T0));
+    c.addWeird(weird('NEVER', T0));
+    c.addWeird(weird('NEVER', T0));
+    c.addHeader(header('cid-A', T0));
+    c.addHeader(header('cid-nobody', T0));
+    c.addHeader(header('cid-nobody', T0 + S));
+    c.addConn(conn('A', T0));
+    c.flush();
+    // A conn far later in record time moves the stream past everything above.
+    c.addConn(conn('LATER', T0 + 3600 * S, { communityId: 'cid-L' }));
+    c.tick();
+    expect(c.stats().discards).toEqual({ duplicateConns: 0, weirdsWithoutUid: 1, weirdsOverCap: 2, weirdsUnjoined: 2, headersUnjoined: 2 });
   });
 
   it('ignores headers outside [ts - 1 s, ts + duration + 5 s] and from another sensor', () => {

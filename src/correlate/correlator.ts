@@ -9,8 +9,20 @@
  * - Every map that grows with traffic is capped and evicts oldest first, counting evictions. A
  *   pending conn that is evicted is not lost: it is emitted early with the evidence it has.
  *
- * Pure and deterministic: time comes from the injected clock (µs), never from the system. It is
- * a component fed by a source, so a repartition step (docs/correlation.md) can sit in front of it.
+ * Two clocks, kept apart (docs/correlation.md, "Time"):
+ * - processing time, the injected `clock.now()`: only the grace a conn waits for its evidence, and
+ *   the grace an update waits so a burst of late evidence gives one rewrite;
+ * - record time: every semantic window. The header join window and TIME_WAIT compare record
+ *   timestamps with each other, and state expires by the stream time, the latest conn end seen
+ *   (conns drive the join: evidence older than the stream time minus the late window can no
+ *   longer meet a conn that is still to come). So `run` (wall clock) and `classify` (files) give
+ *   the same documents for the same records, whatever order they arrive in.
+ *
+ * Order independence: a previous close on the 4-tuple that arrives after the conn it precedes
+ * re-opens that conn (an update) instead of being missed.
+ *
+ * Pure and deterministic: no system clock, no I/O. It is a component fed by a source, so a
+ * repartition step (docs/correlation.md) can sit in front of it.
  */
 import type { ConnRecord, ConnState, PacketHeader, WeirdRecord } from '../domain';
 import { createHostBaselineStore, type Baseline } from './baseline';
@@ -47,10 +59,18 @@ export interface Emission {
   readonly correlated: Correlated;
 }
 
+/** Why a conn was refused by the correlator; the caller dead-letters it with the original bytes. */
+export interface Refusal {
+  readonly reason: 'conflicting_duplicate';
+  readonly detail: string;
+}
+
 export interface CorrelatorStep {
   readonly ready: readonly Emission[];
   /** Entries evicted by caps during this call (all maps together). */
   readonly evicted: number;
+  /** Set when the record given to this call was refused (addConn only). */
+  readonly refused?: Refusal;
 }
 
 export interface EvictionCounters {
@@ -62,6 +82,25 @@ export interface EvictionCounters {
   recentCloses: number;
 }
 
+/**
+ * Records that never became part of a document, by kind: nothing leaves the correlator without
+ * a counter (docs/delivery.md, "No silent discard").
+ */
+export interface DiscardCounters {
+  /** A conn whose observer+uid was already known with the same content (a replay): a no-op. */
+  duplicateConns: number;
+  /** Weirds without a uid (Zeek logs some weirds for no connection, e.g. per packet). */
+  weirdsWithoutUid: number;
+  /** Weirds beyond maxWeirdsPerUid for one connection. */
+  weirdsOverCap: number;
+  /** Weirds whose conn never came within the late window (or whose uid was evicted). */
+  weirdsUnjoined: number;
+  /** Headers that expired or were evicted without ever joining a conn. */
+  headersUnjoined: number;
+}
+
+export const DISCARD_KINDS = ['duplicateConns', 'weirdsWithoutUid', 'weirdsOverCap', 'weirdsUnjoined', 'headersUnjoined'] as const satisfies readonly (keyof DiscardCounters)[];
+
 export interface CorrelatorStats {
   readonly pendingConns: number;
   readonly emittedConns: number;
@@ -69,14 +108,17 @@ export interface CorrelatorStats {
   readonly headers: number;
   readonly hosts: number;
   readonly recentCloses: number;
+  /** The stream time: the latest conn end seen, µs (record time). */
+  readonly streamUs: number;
   readonly evictions: Readonly<EvictionCounters>;
+  readonly discards: Readonly<DiscardCounters>;
 }
 
 export interface Correlator {
   addConn(conn: ConnRecord): CorrelatorStep;
   addWeird(weird: WeirdRecord): CorrelatorStep;
   addHeader(header: PacketHeader): CorrelatorStep;
-  /** Emits conns whose grace has passed and dirty updates; expires old state. */
+  /** Emits conns whose grace has passed and dirty updates; expires state the stream time has left behind. */
   tick(): CorrelatorStep;
   /** Emits everything pending (end of a file, shutdown). */
   flush(): CorrelatorStep;
@@ -93,13 +135,19 @@ interface EmittedConn {
   readonly conn: ConnRecord;
   readonly weirds: WeirdRecord[];
   headers: readonly PacketHeader[];
-  readonly emittedAtUs: number;
-  readonly previousClose: PreviousClose | undefined;
+  previousClose: PreviousClose | undefined;
 }
 
 interface StoredHeader {
   readonly h: PacketHeader;
-  readonly arrivalUs: number;
+  /** Joined a conn at least once: its expiry is not a discard. */
+  joined: boolean;
+}
+
+interface WaitingWeirds {
+  readonly list: WeirdRecord[];
+  /** Latest record time among them, µs. */
+  latestTsUs: number;
 }
 
 /** Tolerance when deciding whether a header lies inside a conn's own [ts, ts + duration]. */
@@ -117,11 +165,24 @@ function observersCompatible(h: PacketHeader, c: ConnRecord): boolean {
   return h.sensor === null || c.observer === undefined || h.sensor === c.observer;
 }
 
+function connEndUs(c: ConnRecord): number {
+  return c.tsUs + (c.durationUs ?? 0);
+}
+
+/** Same connection, same record: a replay. Another 5-tuple or start time under one uid is a conflict. */
+function sameConn(a: ConnRecord, b: ConnRecord): boolean {
+  return a.tsUs === b.tsUs && a.origH === b.origH && a.origP === b.origP && a.respH === b.respH && a.respP === b.respP && a.proto === b.proto;
+}
+
+function describeConn(c: ConnRecord): string {
+  return `${c.proto} ${c.origH}:${c.origP} -> ${c.respH}:${c.respP} at ${c.tsUs} µs`;
+}
+
 export function createCorrelator(settings: CorrelateSettings, clock: Clock): Correlator {
   const pending = new Map<string, PendingConn>();
   const emitted = new Map<string, EmittedConn>();
-  const dirty = new Map<string, number>(); // key -> time it became dirty
-  const weirds = new Map<string, { readonly list: WeirdRecord[]; readonly arrivalUs: number }>();
+  const dirty = new Map<string, number>(); // key -> processing time it became dirty
+  const weirds = new Map<string, WaitingWeirds>();
   const headersByCid = new Map<string, StoredHeader[]>();
   let headerQueue: string[] = [];
   let headerQueueHead = 0;
@@ -130,7 +191,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   const recentCloses = new Map<string, PreviousClose>();
   const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples);
   const evictions: EvictionCounters = { pendingConns: 0, emittedConns: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0 };
+  const discards: DiscardCounters = { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 };
   let lastNow = Number.NEGATIVE_INFINITY;
+  let streamUs = Number.NEGATIVE_INFINITY;
 
   const now = (): number => {
     lastNow = Math.max(lastNow, clock.now());
@@ -154,10 +217,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
 
   const knownConn = (key: string): ConnRecord | undefined => pending.get(key)?.conn ?? emitted.get(key)?.conn;
 
-  const looseWindowHolds = (c: ConnRecord, tsUs: number): boolean =>
-    tsUs >= c.tsUs - settings.headerBeforeUs && tsUs <= c.tsUs + (c.durationUs ?? 0) + settings.headerAfterUs;
-  const coreHolds = (c: ConnRecord, tsUs: number): boolean =>
-    tsUs >= c.tsUs - CORE_TOLERANCE_US && tsUs <= c.tsUs + (c.durationUs ?? 0) + CORE_TOLERANCE_US;
+  const looseWindowHolds = (c: ConnRecord, tsUs: number): boolean => tsUs >= c.tsUs - settings.headerBeforeUs && tsUs <= connEndUs(c) + settings.headerAfterUs;
+  const coreHolds = (c: ConnRecord, tsUs: number): boolean => tsUs >= c.tsUs - CORE_TOLERANCE_US && tsUs <= connEndUs(c) + CORE_TOLERANCE_US;
 
   /**
    * Headers of the conn's flow in its window. Retried connections on one 4-tuple share a
@@ -175,15 +236,15 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       if (other !== undefined && other.observer === c.observer) siblings.push(other);
     }
     const out: PacketHeader[] = [];
-    for (const { h } of stored) {
+    for (const s of stored) {
+      const h = s.h;
       if (!observersCompatible(h, c) || !looseWindowHolds(c, h.tsUs)) continue;
       if (!coreHolds(c, h.tsUs) && siblings.some((o) => coreHolds(o, h.tsUs))) continue;
+      s.joined = true;
       out.push(h);
     }
     return out;
   };
-
-  const connEndUs = (c: ConnRecord): number => c.tsUs + (c.durationUs ?? 0);
 
   const sortByTs = (hs: PacketHeader[]): PacketHeader[] => hs.sort((a, b) => a.tsUs - b.tsUs);
 
@@ -196,35 +257,58 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     previousClose: prev,
   });
 
-  const rememberClose = (c: ConnRecord): number => {
+  const markDirty = (key: string, atUs: number): void => {
+    if (!dirty.has(key)) dirty.set(key, atUs);
+  };
+
+  /** The latest close on the conn's 4-tuple that ended before it started, if any is remembered. */
+  const previousCloseOf = (c: ConnRecord): PreviousClose | undefined => {
+    if (c.canonified === true) return undefined;
+    const candidate = recentCloses.get(tupleKey(c));
+    return candidate !== undefined && candidate.uid !== c.uid && candidate.closedTsUs <= c.tsUs + CORE_TOLERANCE_US ? candidate : undefined;
+  };
+
+  /**
+   * Remembers `c` as the last close on its 4-tuple (the latest in record time wins, whatever the
+   * arrival order), and re-opens emitted conns on that tuple that started after it closed but
+   * were classified before it arrived: their previous close changed.
+   */
+  const rememberClose = (c: ConnRecord, t: number): number => {
     // Canonified logs have no real ts: a close time from them would be meaningless.
     if (c.canonified === true || c.proto !== 'tcp') return 0;
     const key = tupleKey(c);
-    recentCloses.delete(key);
+    const close: PreviousClose = { uid: c.uid, closedTsUs: connEndUs(c), connState: c.connState, history: c.history };
+    const known = recentCloses.get(key);
     let evicted = 0;
-    if (recentCloses.size >= settings.maxRecentCloses) {
-      const oldest = recentCloses.keys().next();
-      if (oldest.done !== true) {
-        recentCloses.delete(oldest.value);
-        evictions.recentCloses++;
-        evicted++;
+    if (known === undefined || known.closedTsUs <= close.closedTsUs) {
+      recentCloses.delete(key);
+      if (recentCloses.size >= settings.maxRecentCloses) {
+        const oldest = recentCloses.keys().next();
+        if (oldest.done !== true) {
+          recentCloses.delete(oldest.value);
+          evictions.recentCloses++;
+          evicted++;
+        }
       }
+      recentCloses.set(key, close);
     }
-    recentCloses.set(key, { uid: c.uid, closedTsUs: c.tsUs + (c.durationUs ?? 0), connState: c.connState, history: c.history });
+    for (const k of connsByCid.get(c.communityId) ?? []) {
+      const e = emitted.get(k);
+      if (e === undefined || e.conn.uid === c.uid || tupleKey(e.conn) !== key) continue;
+      if (close.closedTsUs > e.conn.tsUs + CORE_TOLERANCE_US) continue; // not before it
+      if (e.previousClose !== undefined && e.previousClose.closedTsUs >= close.closedTsUs) continue;
+      e.previousClose = close;
+      markDirty(k, t);
+    }
     return evicted;
   };
 
   /** Moves a pending conn to the emitted map and returns its first emission. */
-  const emitPending = (key: string, p: PendingConn, atUs: number, out: Emission[]): number => {
+  const emitPending = (key: string, p: PendingConn, t: number, out: Emission[]): number => {
     pending.delete(key);
     let evicted = 0;
     const hs = sortByTs(collectHeaders(key, p.conn));
-    let prev: PreviousClose | undefined;
-    if (p.conn.canonified !== true) {
-      const candidate = recentCloses.get(tupleKey(p.conn));
-      if (candidate !== undefined && candidate.uid !== p.conn.uid && candidate.closedTsUs <= p.conn.tsUs + CORE_TOLERANCE_US) prev = candidate;
-    }
-    evicted += rememberClose(p.conn);
+    const prev = previousCloseOf(p.conn);
     if (emitted.size >= settings.maxEmittedConns) {
       const oldest = emitted.entries().next();
       if (oldest.done !== true) {
@@ -236,8 +320,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         evicted++;
       }
     }
-    emitted.set(key, { conn: p.conn, weirds: p.weirds, headers: hs, emittedAtUs: atUs, previousClose: prev });
+    emitted.set(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev });
     out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev) });
+    evicted += rememberClose(p.conn, t);
     return evicted;
   };
 
@@ -250,17 +335,13 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
   };
 
-  const markDirty = (key: string, atUs: number): void => {
-    if (!dirty.has(key)) dirty.set(key, atUs);
-  };
-
-  const dropOldestHeader = (): void => {
+  const dropOldestHeader = (): StoredHeader | undefined => {
     const cid = headerQueue[headerQueueHead];
-    if (cid === undefined) return;
+    if (cid === undefined) return undefined;
     headerQueueHead++;
     const list = headersByCid.get(cid);
+    const dropped = list?.shift();
     if (list !== undefined) {
-      list.shift();
       headerCount--;
       if (list.length === 0) headersByCid.delete(cid);
     }
@@ -268,29 +349,33 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       headerQueue = headerQueue.slice(headerQueueHead);
       headerQueueHead = 0;
     }
+    if (dropped !== undefined && !dropped.joined) discards.headersUnjoined++;
+    return dropped;
   };
 
-  const expire = (t: number): void => {
-    const evidenceRetention = settings.lateWindowUs + settings.graceUs;
+  /** Drops what the stream time has left behind: nothing that is still to come can use it. */
+  const expire = (): void => {
+    const horizon = streamUs - settings.lateWindowUs;
     for (;;) {
       const cid = headerQueue[headerQueueHead];
       if (cid === undefined) break;
       const first = headersByCid.get(cid)?.[0];
-      if (first !== undefined && first.arrivalUs + evidenceRetention > t) break;
+      if (first !== undefined && first.h.tsUs >= horizon) break;
       dropOldestHeader();
     }
     for (const [k, w] of weirds) {
-      if (w.arrivalUs + evidenceRetention > t) break;
+      if (w.latestTsUs >= horizon) break;
       weirds.delete(k);
+      discards.weirdsUnjoined += w.list.length;
     }
     for (const [k, e] of emitted) {
-      if (e.emittedAtUs + settings.lateWindowUs > t) break;
+      if (connEndUs(e.conn) >= horizon) break;
       if (dirty.has(k)) continue; // emitted by the dirty pass first
       emitted.delete(k);
       unindexConn(e.conn.communityId, k);
     }
     for (const [k, c] of recentCloses) {
-      if (c.closedTsUs + settings.lateWindowUs > t) break;
+      if (c.closedTsUs >= horizon) break;
       recentCloses.delete(k);
     }
   };
@@ -303,8 +388,19 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       const key = connKey(conn.observer, conn.uid);
       const out: Emission[] = [];
       let evicted = 0;
-      const already = emitted.get(key);
-      if (already !== undefined || pending.has(key)) return step(out, 0); // replayed duplicate: same document
+      const known = knownConn(key);
+      if (known !== undefined) {
+        if (sameConn(known, conn)) {
+          discards.duplicateConns++; // a replay: the document it would give exists already
+          return step(out, 0);
+        }
+        return {
+          ready: out,
+          evicted: 0,
+          refused: { reason: 'conflicting_duplicate', detail: `uid ${conn.uid} (observer ${conn.observer ?? '-'}) is already known as ${describeConn(known)}; this record says ${describeConn(conn)}` },
+        };
+      }
+      if (conn.canonified !== true) streamUs = Math.max(streamUs, connEndUs(conn));
       const stored = weirds.get(key);
       weirds.delete(key);
       if (pending.size >= settings.maxPendingConns) {
@@ -321,36 +417,45 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
 
     addWeird(weird) {
       const t = now();
-      if (weird.uid === undefined) return step([], 0); // not tied to a connection
+      if (weird.uid === undefined) {
+        discards.weirdsWithoutUid++;
+        return step([], 0);
+      }
       const key = connKey(weird.observer, weird.uid);
+      const append = (list: WeirdRecord[]): boolean => {
+        if (list.length >= settings.maxWeirdsPerUid) {
+          discards.weirdsOverCap++;
+          return false;
+        }
+        list.push(weird);
+        return true;
+      };
       const p = pending.get(key);
       if (p !== undefined) {
-        if (p.weirds.length < settings.maxWeirdsPerUid) p.weirds.push(weird);
+        append(p.weirds);
         return step([], 0);
       }
       const e = emitted.get(key);
       if (e !== undefined) {
-        if (e.weirds.length < settings.maxWeirdsPerUid) {
-          e.weirds.push(weird);
-          markDirty(key, t);
-        }
+        if (append(e.weirds)) markDirty(key, t);
         return step([], 0);
       }
       const w = weirds.get(key);
       if (w !== undefined) {
-        if (w.list.length < settings.maxWeirdsPerUid) w.list.push(weird);
+        if (append(w.list)) w.latestTsUs = Math.max(w.latestTsUs, weird.tsUs);
         return step([], 0);
       }
       let evicted = 0;
       if (weirds.size >= settings.maxWeirdUids) {
-        const oldest = weirds.keys().next();
+        const oldest = weirds.entries().next();
         if (oldest.done !== true) {
-          weirds.delete(oldest.value);
+          weirds.delete(oldest.value[0]);
+          discards.weirdsUnjoined += oldest.value[1].list.length;
           evictions.weirdUids++;
           evicted++;
         }
       }
-      weirds.set(key, { list: [weird], arrivalUs: t });
+      weirds.set(key, { list: [weird], latestTsUs: weird.tsUs });
       return step([], evicted);
     },
 
@@ -368,7 +473,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         list = [];
         headersByCid.set(header.communityId, list);
       }
-      list.push({ h: header, arrivalUs: t });
+      const stored: StoredHeader = { h: header, joined: false };
+      list.push(stored);
       headerQueue.push(header.communityId);
       headerCount++;
       for (const key of connsByCid.get(header.communityId) ?? []) {
@@ -394,7 +500,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         if (e === undefined) dirty.delete(k);
         else if (since + settings.graceUs <= t) emitUpdate(k, e, out);
       }
-      expire(t);
+      expire();
       return step(out, evicted);
     },
 
@@ -420,7 +526,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         headers: headerCount,
         hosts: hosts.size(),
         recentCloses: recentCloses.size,
+        streamUs,
         evictions: { ...evictions },
+        discards: { ...discards },
       };
     },
   };
