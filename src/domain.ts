@@ -214,6 +214,14 @@ export type DeadLetterReason =
   | 'negative_count'
   /** A duration below zero. */
   | 'negative_duration'
+  /** A history with letters outside Zeek's alphabet, or absurdly long (decode/conn-bounds.ts). */
+  | 'invalid_history'
+  /** A duration no real connection has (more than ten years). */
+  | 'absurd_duration'
+  /** More packets or bytes than any link carries in the conn's duration. */
+  | 'absurd_count'
+  /** A conn whose observer+uid is already known with another 5-tuple or start time. */
+  | 'conflicting_duplicate'
   /** NaN or ±Infinity (TSV `nan`/`inf`). */
   | 'non_finite_number'
   /** A ts that is neither epoch seconds/millis nor ISO 8601, or canonified X's in strict mode. */
@@ -238,7 +246,7 @@ export type DeadLetterReason =
   | 'mapping_rejected';
 
 /** The pipeline stage that produced a dead letter. */
-export type DeadLetterStage = 'decode' | 'validate' | 'sink';
+export type DeadLetterStage = 'decode' | 'validate' | 'correlate' | 'sink';
 
 /** An input that could not be processed, kept whole so nothing is lost. */
 export interface DeadLetter {

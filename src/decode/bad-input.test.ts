@@ -89,6 +89,13 @@ const CASES: readonly Case[] = [
   ['negative orig_pkts', 'conn', conn({ orig_pkts: -3 }), 'negative_count'],
   ['negative resp_ip_bytes', 'conn', conn({ resp_ip_bytes: -40 }), 'negative_count'],
   ['negative duration', 'conn', conn({ duration: -0.5 }), 'negative_duration'],
+  // Absurd values (decode/conn-bounds.ts): Zeek writes none of these.
+  ['history letter Zeek never writes (x)', 'conn', conn({ history: 'ShAxR' }), 'invalid_history'],
+  ['history with a digit', 'conn', conn({ history: 'Sr1' }), 'invalid_history'],
+  ['history of 2000 letters', 'conn', conn({ history: `S${'r'.repeat(1999)}` }), 'invalid_history'],
+  ['duration of a century', 'conn', conn({ duration: 100 * 365 * 86400 }), 'absurd_duration'],
+  ['a billion packets in a second', 'conn', conn({ duration: 1, orig_pkts: 1e9 }), 'absurd_count'],
+  ['a petabyte in 10 seconds', 'conn', conn({ duration: 10, resp_ip_bytes: 1e15 }), 'absurd_count'],
   ['ISO ts that is not a date', 'conn', conn({ ts: '2013-02-30T12:00:00Z' }), 'invalid_timestamp'],
   ['ts text that is not a time', 'conn', conn({ ts: 'yesterday' }), 'invalid_timestamp'],
   ['canonified ts, strict', 'conn', conn({ ts: 'XXXXXXXXXX.XXXXXX' }), 'invalid_timestamp'],

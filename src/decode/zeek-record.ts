@@ -4,6 +4,7 @@
  * (numbers, strings, booleans, arrays), and this module validates it into a ConnRecord or a
  * WeirdRecord. Unknown fields are ignored: Zeek logs gain fields all the time.
  */
+import { connBoundsProblem } from './conn-bounds';
 import type { ConnRecord, ConnState, Decoded, SourceRef, Transport, WeirdRecord } from '../domain';
 import { CONN_STATES } from '../domain';
 import { communityId, ipProtoOf } from './community-id';
@@ -127,6 +128,8 @@ export function buildConn(fields: Fields, ctx: RecordContext): Decoded<ConnRecor
     ...(canonified && { canonified: true as const }),
     source: ctx.source,
   };
+  const absurd = connBoundsProblem(record);
+  if (absurd !== undefined) return deadLetter(absurd, ctx.raw, ctx.source);
   return { ok: true, value: record };
 }
 
