@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isZeekRstError } from '../errors';
 import { createStackConfig, stackEndpoints } from '../../scripts/stack/config';
 import { checkSecretFileMode, loadConfig, resolveConfig, type ConfigInputs } from './load';
+import { stageSettingsOf } from './stages';
 import { CONFIG_SCHEMA, LOCAL_STACK, describeConfig, listFields } from './schema';
 
 const noSecrets = (p: string): string => {
@@ -16,6 +17,35 @@ function problemsOf(over: Partial<ConfigInputs>): readonly string[] {
   if (r.ok) throw new Error('expected the configuration to be rejected');
   return r.problems;
 }
+
+describe('stage settings reachable from the configuration', () => {
+  it('reads per-port idle thresholds from YAML and from the environment', () => {
+    const fromYaml = resolveConfig(inputs({ yaml: { classify: { idleThresholdByPortS: { 22: 900, 3389: 1800 } } } }));
+    if (!fromYaml.ok) throw new Error(fromYaml.problems.join('; '));
+    expect(stageSettingsOf(fromYaml.config, []).pipeline.classify.idleThresholdByPortS).toEqual({ 22: 900, 3389: 1800 });
+    const fromEnv = resolveConfig(inputs({ env: { ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_BY_PORT_S: '22=600, 23=60' } }));
+    if (!fromEnv.ok) throw new Error(fromEnv.problems.join('; '));
+    expect(stageSettingsOf(fromEnv.config, []).pipeline.classify.idleThresholdByPortS).toEqual({ 22: 600, 23: 60 });
+  });
+
+  it('names the bad entry of a per-port map', () => {
+    expect(problemsOf({ yaml: { classify: { idleThresholdByPortS: { ssh: 900 } } } })).toEqual([expect.stringMatching(/^classify\.idleThresholdByPortS: key 'ssh' is not a port/)]);
+    expect(problemsOf({ yaml: { classify: { idleThresholdByPortS: { 22: 0 } } } })).toEqual([expect.stringMatching(/port 22: must be an integer between 1 and 86400 s, got number 0/)]);
+    expect(problemsOf({ env: { ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_BY_PORT_S: '22:900' } })).toEqual([expect.stringMatching(/expected port=value pairs/)]);
+  });
+
+  it('maps every correlate and classify field onto a stage setting', () => {
+    const r = resolveConfig(inputs({ yaml: { correlate: { headerBeforeMs: 250, maxWeirdsPerUid: 7, hostSamples: 9, maxRecentCloses: 11 }, classify: { rstSeqSpread: 5, connectScanMaxDurationS: 3, idleMaxPacketsPerSide: 4 } } }));
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const s = stageSettingsOf(r.config, []).pipeline;
+    expect([s.correlate.headerBeforeUs, s.correlate.maxWeirdsPerUid, s.correlate.hostSamples, s.correlate.maxRecentCloses]).toEqual([250_000, 7, 9, 11]);
+    expect([s.classify.rstSeqSpread, s.classify.connectScanMaxDurationS, s.classify.idleMaxPacketsPerSide]).toEqual([5, 3, 4]);
+  });
+
+  it('refuses a late window shorter than TIME_WAIT', () => {
+    expect(problemsOf({ yaml: { correlate: { lateWindowMs: 60000 } } })).toEqual([expect.stringMatching(/^correlate\.lateWindowMs \(60000 ms\) must be at least classify\.twoMslS \(120 s\)/)]);
+  });
+});
 
 describe('resolveConfig', () => {
   it('gives the local-stack defaults with no file and no environment', () => {

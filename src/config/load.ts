@@ -47,6 +47,15 @@ function parseEnv(field: Field<unknown>, raw: string): Parsed {
         field,
         raw.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       );
+    case 'portIntMap': {
+      const map: Record<string, number> = {};
+      for (const pair of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+        const m = /^(\d+)\s*=\s*(-?\d+)$/.exec(pair);
+        if (m === null) return { ok: false, problem: `expected port=value pairs separated by commas, got '${raw}'` };
+        map[m[1] ?? ''] = Number(m[2]);
+      }
+      return parseValue(field, map);
+    }
     default: {
       const never: never = kind;
       return never;
@@ -84,6 +93,20 @@ function parseValue(field: Field<unknown>, raw: unknown): Parsed {
       if (kind.type === 'optionalEnum' && (raw === null || raw === undefined)) return { ok: true, value: undefined };
       if (typeof raw !== 'string' || !kind.values.includes(raw)) return { ok: false, problem: `expected one of ${kind.values.join(', ')}, got ${describe(raw)}` };
       return { ok: true, value: raw };
+    case 'portIntMap': {
+      if (raw === null || raw === undefined) return { ok: true, value: Object.freeze({}) };
+      if (typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, problem: `expected a mapping of port to value, got ${describe(raw)}` };
+      const out: Record<number, number> = {};
+      for (const [key, value] of Object.entries(raw)) {
+        const port = Number(key);
+        if (!/^\d+$/.test(key) || port > 65535) return { ok: false, problem: `key '${key}' is not a port (0-65535)` };
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < kind.min || value > kind.max) {
+          return { ok: false, problem: `port ${key}: must be an integer between ${kind.min} and ${kind.max}${field.unit === undefined ? '' : ` ${field.unit}`}, got ${describe(value)}` };
+        }
+        out[port] = value;
+      }
+      return { ok: true, value: Object.freeze(out) };
+    }
     default: {
       const never: never = kind;
       return never;
@@ -220,6 +243,9 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.sink.retryInitialMs > c.sink.retryMaxMs) problems.push('sink.retryInitialMs must not exceed sink.retryMaxMs');
   if (c.sink.bulkMaxDocs > c.sink.maxPendingDocs) problems.push('sink.bulkMaxDocs must not exceed sink.maxPendingDocs (a full bulk request would never fit)');
   if (c.correlate.graceMs >= c.correlate.lateWindowMs) problems.push('correlate.graceMs must be shorter than correlate.lateWindowMs (late evidence is evidence arriving after the grace)');
+  if (c.correlate.lateWindowMs < c.classify.twoMslS * 1000) {
+    problems.push(`correlate.lateWindowMs (${c.correlate.lateWindowMs} ms) must be at least classify.twoMslS (${c.classify.twoMslS} s): closed 4-tuples are remembered for the late window, and time_wait_reuse needs them for 2 MSL`);
+  }
   for (const entry of c.decode.confluentSchemas) {
     if (!/^\d+=.+$/.test(entry)) problems.push(`decode.confluentSchemas: '${entry}' is not id=path (e.g. 7=schemas/packet_header.avsc)`);
   }

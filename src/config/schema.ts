@@ -37,7 +37,9 @@ export type FieldKind =
   | { readonly type: 'bool' }
   | { readonly type: 'stringList'; readonly minItems: number }
   | { readonly type: 'enum'; readonly values: readonly string[] }
-  | { readonly type: 'optionalEnum'; readonly values: readonly string[] };
+  | { readonly type: 'optionalEnum'; readonly values: readonly string[] }
+  /** A map from TCP/UDP port to an integer in [min, max] (YAML mapping; env `22=900,23=600`). */
+  | { readonly type: 'portIntMap'; readonly min: number; readonly max: number };
 
 /** One configuration field. `T` is the value type the field resolves to. */
 export interface Field<T> {
@@ -61,6 +63,8 @@ const bool = (def: boolean, env: string, doc: string): Field<boolean> => ({ kind
 const list = (def: readonly string[], env: string, doc: string, minItems = 1): Field<readonly string[]> => ({ kind: { type: 'stringList', minItems }, default: Object.freeze([...def]), env, doc });
 const oneOf = <const V extends readonly string[]>(values: V, def: V[number], env: string, doc: string): Field<V[number]> => ({ kind: { type: 'enum', values }, default: def, env, doc });
 const maybeOneOf = <const V extends readonly string[]>(values: V, env: string, doc: string): Field<V[number] | undefined> => ({ kind: { type: 'optionalEnum', values }, default: undefined, env, doc });
+
+const portIntMap = (min: number, max: number, unit: string, env: string, doc: string): Field<Readonly<Record<number, number>>> => ({ kind: { type: 'portIntMap', min, max }, default: Object.freeze({}), env, unit, doc });
 
 const MAX_MS = 7 * 24 * 3600 * 1000;
 
@@ -125,10 +129,21 @@ export const CONFIG_SCHEMA = {
     maxWeirdUids: int(100000, 1, 100000000, 'uids', 'ZEEK_RST_CORRELATE_MAX_WEIRD_UIDS', 'Distinct uids whose weirds wait for their conn at most.'),
     maxHeaders: int(1000000, 1, 100000000, 'headers', 'ZEEK_RST_CORRELATE_MAX_HEADERS', 'Packet headers kept at most (all flows).'),
     maxHosts: int(100000, 1, 100000000, 'hosts', 'ZEEK_RST_CORRELATE_MAX_HOSTS', 'Hosts with a TTL / IP ID baseline at most.'),
+    headerBeforeMs: int(1000, 0, 3600000, 'ms', 'ZEEK_RST_CORRELATE_HEADER_BEFORE_MS', 'Headers join a conn from this long before its ts (record time).'),
+    headerAfterMs: int(5000, 0, 3600000, 'ms', 'ZEEK_RST_CORRELATE_HEADER_AFTER_MS', 'Headers join a conn until this long after its ts + duration (record time).'),
+    maxWeirdsPerUid: int(64, 1, 100000, 'weirds', 'ZEEK_RST_CORRELATE_MAX_WEIRDS_PER_UID', 'Weirds kept per connection; more are counted and dropped.'),
+    hostSamples: int(32, 1, 10000, 'packets', 'ZEEK_RST_CORRELATE_HOST_SAMPLES', 'Recent non-RST packets kept per host for its TTL / IP ID baseline.'),
+    maxRecentCloses: int(100000, 1, 100000000, '4-tuples', 'ZEEK_RST_CORRELATE_MAX_RECENT_CLOSES', 'Closed 4-tuples remembered for TIME_WAIT reuse at most.'),
   },
   classify: {
     devicesFile: optStr('ZEEK_RST_CLASSIFY_DEVICES_FILE', 'YAML file naming the firewalls, IPS and load balancers (docs/verdicts.md#devices).'),
     idleThresholdS: int(120, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_S', 'Silence before a RST that makes it an idle timeout.'),
+    idleThresholdByPortS: portIntMap(1, 86400, 's', 'ZEEK_RST_CLASSIFY_IDLE_THRESHOLD_BY_PORT_S', 'Per responder port overrides of idleThresholdS, e.g. {22: 900} (env: 22=900,23=600).'),
+    idleMaxPacketsPerSide: int(10, 1, 1000000, 'packets', 'ZEEK_RST_CLASSIFY_IDLE_MAX_PACKETS_PER_SIDE', 'Without headers, idle_timeout needs at most this many packets per side.'),
+    rstSeqSpread: int(2, 0, 2147483647, 'sequence numbers', 'ZEEK_RST_CLASSIFY_RST_SEQ_SPREAD', 'Two RSTs of one sender further apart than this in seq, within rstSpreadWindowS, are an injection signature.'),
+    rstSpreadWindowS: int(2, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_RST_SPREAD_WINDOW_S', 'Window of the spread-RST signature.'),
+    connectScanMaxDurationS: int(5, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_CONNECT_SCAN_MAX_DURATION_S', 'connect_scan needs a duration at most this long.'),
+    maxScanSources: int(100000, 1, 100000000, 'sources', 'ZEEK_RST_CLASSIFY_MAX_SCAN_SOURCES', 'Sources tracked by the scan detector at most.'),
     ttlDeltaThreshold: int(2, 1, 255, 'hops', 'ZEEK_RST_CLASSIFY_TTL_DELTA_THRESHOLD', 'TTL or hop difference from the claimed sender that marks a middlebox.'),
     twoMslS: int(120, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_TWO_MSL_S', 'TIME_WAIT length (2 MSL) for time_wait_reuse.'),
     scanWindowS: int(300, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_SCAN_WINDOW_S', 'Scan detection window.'),

@@ -1,0 +1,67 @@
+/**
+ * The one function that turns the configuration into the settings of each stage. `run` and
+ * `classify` both call it, so a threshold set in the YAML file reaches the same rule in both.
+ */
+import type { Device } from '../classify/devices';
+import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from '../classify/settings';
+import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from '../correlate/settings';
+import type { DecodeOptions } from '../decode/validate';
+import type { PipelineSettings } from '../pipeline';
+import type { Config } from './schema';
+
+export interface StageSettings {
+  readonly decode: DecodeOptions;
+  readonly pipeline: PipelineSettings;
+}
+
+export function correlateSettingsOf(c: Config['correlate']): CorrelateSettings {
+  return {
+    ...DEFAULT_CORRELATE_SETTINGS,
+    graceUs: c.graceMs * 1000,
+    lateWindowUs: c.lateWindowMs * 1000,
+    headerBeforeUs: c.headerBeforeMs * 1000,
+    headerAfterUs: c.headerAfterMs * 1000,
+    maxPendingConns: c.maxPendingConns,
+    maxEmittedConns: c.maxEmittedConns,
+    maxWeirdUids: c.maxWeirdUids,
+    maxWeirdsPerUid: c.maxWeirdsPerUid,
+    maxHeaders: c.maxHeaders,
+    maxHosts: c.maxHosts,
+    hostSamples: c.hostSamples,
+    maxRecentCloses: c.maxRecentCloses,
+  };
+}
+
+export function classifySettingsOf(c: Config['classify']): ClassifySettings {
+  return {
+    ...DEFAULT_CLASSIFY_SETTINGS,
+    idleThresholdS: c.idleThresholdS,
+    idleThresholdByPortS: c.idleThresholdByPortS,
+    idleMaxPacketsPerSide: c.idleMaxPacketsPerSide,
+    ttlDeltaThreshold: c.ttlDeltaThreshold,
+    rstSeqSpread: c.rstSeqSpread,
+    rstSpreadWindowS: c.rstSpreadWindowS,
+    twoMslS: c.twoMslS,
+    connectScanMaxDurationS: c.connectScanMaxDurationS,
+    scanWindowS: c.scanWindowS,
+    scanPortThreshold: c.scanPortThreshold,
+    scanHostThreshold: c.scanHostThreshold,
+    maxScanSources: c.maxScanSources,
+  };
+}
+
+export function decodeOptionsOf(config: Config): DecodeOptions {
+  return {
+    allowCanonified: config.decode.allowCanonified,
+    maxMessageBytes: config.decode.maxMessageBytes,
+    ...(config.observer.name === undefined ? {} : { observer: config.observer.name }),
+  };
+}
+
+/** Stage settings from the configuration; `devices` is the parsed `classify.devicesFile`. */
+export function stageSettingsOf(config: Config, devices: readonly Device[]): StageSettings {
+  return {
+    decode: decodeOptionsOf(config),
+    pipeline: { correlate: correlateSettingsOf(config.correlate), classify: classifySettingsOf(config.classify), devices },
+  };
+}
