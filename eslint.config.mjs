@@ -34,6 +34,19 @@ export default tseslint.config(
     },
   },
   {
+    // The driver and the pipeline compose the stages; they too read no clock and do no I/O.
+    files: ['src/driver.ts', 'src/pipeline.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/source/*', '**/sink/elastic*', '**/sink/dead-letter*', '**/cli/*', '**/log', '**/metrics'], message: 'The driver is pure: sources, sinks and logs are injected by cli/.' },
+          { group: ['kafkajs', '@elastic/elasticsearch', 'pino', 'node:fs', 'fs', 'node:net', 'node:http'], message: 'Pure: no I/O here.' },
+        ],
+      }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Time comes from records or an injected clock.' }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

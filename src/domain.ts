@@ -181,6 +181,24 @@ export interface PacketHeader {
  * Why an input could not become a record. A closed set: the dead-letter topic's `reason` header
  * and the `zeek_rst_dead_letters_total{reason}` metric use these literals.
  */
+/**
+ * What a topic or a file carries: conn or weird records, either (one topic for every Zeek log, the
+ * record's wrapper key or `_path` decides), or packet headers.
+ */
+export type InputKind = 'conn' | 'weird' | 'zeek' | 'headers';
+
+/**
+ * One unit of input as a source hands it to decode: a Kafka message, a line of a file, or a
+ * whole Avro container file. Both sources produce it, so both go through one decode dispatch.
+ */
+export interface InputMessage {
+  readonly value: Uint8Array;
+  readonly source: SourceRef;
+  readonly input: InputKind;
+  /** `zeek-tsv` for a line of a Zeek TSV log (its header lines came before, from the same file). */
+  readonly format?: 'zeek-tsv';
+}
+
 export type DeadLetterReason =
   /** Larger than the configured limit (default 1 MiB). */
   | 'oversized_message'

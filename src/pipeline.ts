@@ -3,8 +3,8 @@
  * Both `zeek-rst classify` (files) and `zeek-rst run` (Kafka -> Elasticsearch) feed decoded
  * records in and take documents out; this module holds no rules and does no I/O.
  */
-import type { ConnRecord, PacketHeader, WeirdRecord } from './domain';
-import { createCorrelator, type Clock, type CorrelatorStats, type CorrelatorStep } from './correlate/correlator';
+import type { ConnRecord, PacketHeader, SourceRef, WeirdRecord } from './domain';
+import { createCorrelator, type Clock, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
@@ -34,11 +34,15 @@ export interface OutputDoc {
   readonly kind: 'new' | 'update';
   readonly doc: EnrichedDoc;
   readonly classification: Classification;
+  /** Where the conn came from: named in the headers of a dead letter if Elasticsearch refuses the document. */
+  readonly source: SourceRef;
 }
 
 export interface PipelineStep {
   readonly docs: readonly OutputDoc[];
   readonly evicted: number;
+  /** Set when the conn given to addConn was refused (e.g. conflicting_duplicate). */
+  readonly refused?: Refusal;
 }
 
 export interface ClassifyPipeline {
@@ -48,12 +52,14 @@ export interface ClassifyPipeline {
   tick(): PipelineStep;
   flush(): PipelineStep;
   stats(): CorrelatorStats;
+  unjoinedNow(): { readonly headers: number; readonly weirds: number };
 }
 
 export function createClassifyPipeline(settings: PipelineSettings, clock: Clock): ClassifyPipeline {
   const correlator = createCorrelator(settings.correlate, clock);
   const finish = (step: CorrelatorStep): PipelineStep => ({
     evicted: step.evicted,
+    ...(step.refused === undefined ? {} : { refused: step.refused }),
     docs: step.ready.map((e) => {
       const c = e.correlated;
       const classification = classifyConnection(c, settings.classify, settings.devices);
@@ -62,6 +68,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock)
         kind: e.kind,
         doc: toEcsDocument(c, classification, { localNetworks: settings.localNetworks }),
         classification,
+        source: c.conn.source,
       };
     }),
   });
@@ -72,5 +79,6 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock)
     tick: () => finish(correlator.tick()),
     flush: () => finish(correlator.flush()),
     stats: () => correlator.stats(),
+    unjoinedNow: () => correlator.unjoinedNow(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `zeek-rst classify`: offline classification of Zeek logs (docs/cli.md). The analyst's tool and
- * the test oracle: the same decode, correlate, classify and ECS mapping as `run`.
+ * the test oracle: the same driver as `run` (src/driver.ts), over the file source and a stdout
+ * sink, with the settings of the same configuration file (`--config`, as `run` takes it).
  *
  * File mode has no wall clock: all evidence (headers, then weirds) is read first, then the conns,
  * and the correlator is flushed every FLUSH_EVERY conns and at the end, so every conn is
@@ -13,13 +14,18 @@
 import { access, open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { DeadLetter, Verdict } from '../domain';
+import type { DeadLetter, InputKind, Verdict } from '../domain';
 import { VERDICTS } from '../domain';
 import { ZeekRstError } from '../errors';
-import { createRecordClock } from '../correlate/correlator';
 import { loadDevicesFile } from '../config/devices';
-import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc } from '../pipeline';
-import { readHeaderFile, readZeekLogFile } from '../source/files';
+import { loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
+import { stageSettingsOf } from '../config/stages';
+import { createRecordClock, type DiscardCounters } from '../correlate/correlator';
+import { loadHeaderCodec } from '../config/header-schemas';
+import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
+import type { OutputDoc } from '../pipeline';
+import { fileMessages } from '../source/files';
 import { readPcapHeaders } from '../source/pcap';
 
 const FLUSH_EVERY = 1000;
@@ -35,7 +41,9 @@ Options:
   --headers FILE        sampled packet headers: JSON lines or Avro container, optionally gzip (repeatable)
   --pcap FILE           a pcap/pcapng capture: every TCP packet's header, extracted in process as
                         zeek-rst headers --sample all does (repeatable; with or instead of --headers)
-  --config FILE         devices YAML (firewalls, IPS, load balancers) for attribution
+  --config FILE         the YAML configuration of \`zeek-rst run\` (thresholds, caps, classify.devicesFile,
+                        decode and observer settings); ZEEK_RST_* environment variables apply as for run
+  --devices FILE        devices YAML (firewalls, IPS, load balancers); overrides classify.devicesFile
   --dead-letter FILE    write undecodable records there (JSON lines: reason, stage, detail, source, raw base64)
   --observer NAME       observer.name for records without _system_name
   --allow-canonified    accept canonified test logs (ts/uid of X's or missing, e.g. zeek-testing baselines)
@@ -50,6 +58,7 @@ interface Options {
   readonly headers: readonly string[];
   readonly pcap: readonly string[];
   readonly config: string | undefined;
+  readonly devices: string | undefined;
   readonly deadLetter: string | undefined;
   readonly observer: string | undefined;
   readonly allowCanonified: boolean;
@@ -69,6 +78,7 @@ function parse(argv: readonly string[]): Options | 'help' {
         headers: { type: 'string', multiple: true },
         pcap: { type: 'string', multiple: true },
         config: { type: 'string' },
+        devices: { type: 'string' },
         'dead-letter': { type: 'string' },
         observer: { type: 'string' },
         'allow-canonified': { type: 'boolean' },
@@ -87,6 +97,7 @@ function parse(argv: readonly string[]): Options | 'help' {
     headers: values.headers ?? [],
     pcap: values.pcap ?? [],
     config: values.config,
+    devices: values.devices,
     deadLetter: values['dead-letter'],
     observer: values.observer,
     allowCanonified: values['allow-canonified'] === true,
@@ -113,7 +124,17 @@ export interface Summary {
   deadLetters: number;
   evictions: number;
   readonly verdicts: Map<Verdict, number>;
+  discards: Readonly<DiscardCounters>;
 }
+
+/** How each discard kind reads in the summary. */
+const DISCARD_LABELS: Readonly<Record<keyof DiscardCounters, string>> = {
+  duplicateConns: 'replayed conns (identical, ignored)',
+  weirdsWithoutUid: 'weirds without uid',
+  weirdsOverCap: 'weirds over the per-uid cap',
+  weirdsUnjoined: 'weirds that joined no conn',
+  headersUnjoined: 'headers that joined no conn',
+};
 
 export function formatSummary(s: Summary): string {
   const rows: [string, number][] = [
@@ -123,9 +144,48 @@ export function formatSummary(s: Summary): string {
     ['updates', s.updates],
     ['dead letters', s.deadLetters],
     ['evictions', s.evictions],
+    ...DISCARD_KINDS.map((k): [string, number] => [DISCARD_LABELS[k], s.discards[k]]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${String(v).padStart(8)}`).join('\n');
+}
+
+/** The configuration: `--config` (and ZEEK_RST_*) as `run` reads it, then the command line's overrides. */
+function configOf(opts: Options): Config {
+  const config = loadConfig(opts.config);
+  const observer = opts.observer ?? config.observer.name;
+  return {
+    ...config,
+    decode: { ...config.decode, allowCanonified: opts.allowCanonified || config.decode.allowCanonified },
+    observer: { ...config.observer, ...(observer === undefined ? {} : { name: observer }) },
+  };
+}
+
+/** stdout, one JSON document per line; the summary counts what it writes. */
+function createStdoutSink(summary: Summary): DocumentSink & { pending(): number; drain(): Promise<void> } {
+  const out: string[] = [];
+  return {
+    write(docs: readonly OutputDoc[]) {
+      for (const d of docs) {
+        if (d.kind === 'update') summary.updates++;
+        else {
+          summary.connections++;
+          const v = d.classification.verdict;
+          if (v !== undefined) {
+            summary.resets++;
+            summary.verdicts.set(v, (summary.verdicts.get(v) ?? 0) + 1);
+          }
+        }
+        out.push(`${JSON.stringify(d.doc)}\n`);
+      }
+    },
+    pending: () => out.length,
+    async drain() {
+      const chunk = out.splice(0, out.length).join('');
+      if (chunk === '') return;
+      if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    },
+  };
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -135,7 +195,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   for (const f of [opts.conn, ...opts.weird, ...opts.headers, ...opts.pcap]) await mustRead(f);
-  const devices = opts.config === undefined ? [] : await loadDevicesFile(opts.config);
+  const config = configOf(opts);
+  const devicesFile = opts.devices ?? config.classify.devicesFile;
+  const devices = devicesFile === undefined ? [] : await loadDevicesFile(devicesFile);
   let dlq: FileHandle | undefined;
   if (opts.deadLetter !== undefined) {
     try {
@@ -144,10 +206,13 @@ export async function run(argv: readonly string[]): Promise<number> {
       throw new ZeekRstError('ZRST_FILE_UNREADABLE', `${opts.deadLetter}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
-  const decode = { allowCanonified: opts.allowCanonified, ...(opts.observer === undefined ? {} : { observer: opts.observer }) };
+  const settings = stageSettingsOf(config, devices);
+  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map(), discards: { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 } };
+  const sink = createStdoutSink(summary);
+  // File mode has no wall clock: the grace is measured in record time, and the driver is flushed
+  // every FLUSH_EVERY conns and at the end, so every conn meets all the evidence the files hold.
   const clock = createRecordClock();
-  const pipeline = createClassifyPipeline({ ...DEFAULT_PIPELINE_SETTINGS, devices }, clock);
-  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map() };
+  const driver = createDriver({ settings, codec: await loadHeaderCodec(config.decode.confluentSchemas), clock, sink, onConn: (ts) => { clock.observe(ts); } });
   let records = 0;
   let lastProgress = Date.now();
   const progress = (what: string): void => {
@@ -157,81 +222,52 @@ export async function run(argv: readonly string[]): Promise<number> {
     lastProgress = t;
     process.stderr.write(`zeek-rst classify: ${records} records read (${what}), ${summary.connections} connections classified\n`);
   };
-  const out: string[] = [];
-  const emit = async (docs: readonly OutputDoc[], evicted: number): Promise<void> => {
-    summary.evictions += evicted;
-    for (const d of docs) {
-      if (d.kind === 'update') summary.updates++;
-      else {
-        summary.connections++;
-        const v = d.classification.verdict;
-        if (v !== undefined) {
-          summary.resets++;
-          summary.verdicts.set(v, (summary.verdicts.get(v) ?? 0) + 1);
-        }
-      }
-      out.push(`${JSON.stringify(d.doc)}\n`);
-    }
-    if (out.length >= FLUSH_EVERY) await drain();
-  };
-  const drain = async (): Promise<void> => {
-    const chunk = out.splice(0, out.length).join('');
-    if (chunk === '') return;
-    if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-  };
-  const dead = async (d: DeadLetter): Promise<void> => {
-    summary.deadLetters++;
-    if (dlq !== undefined) await dlq.write(deadLetterLine(d));
-  };
-
+  // Evidence first (headers, then weirds), then the conns: the order `run` cannot choose.
+  const inputs: readonly (readonly [string, InputKind])[] = [
+    ...opts.headers.map((f) => [f, 'headers'] as const),
+    ...opts.weird.map((f) => [f, 'weird'] as const),
+    [opts.conn, 'conn'] as const,
+  ];
   try {
-    const headerSources = [
-      ...opts.headers.map((file) => ({ file, records: readHeaderFile(file, { decode }) })),
-      ...opts.pcap.map((file) => ({ file, records: readPcapHeaders(file) })),
-    ];
-    for (const { file, records: headerRecords } of headerSources) {
-      for await (const d of headerRecords) {
-        records++;
-        if (d.ok) {
-          const step = pipeline.addHeader(d.value);
-          await emit(step.docs, step.evicted);
-        } else await dead(d.dead);
-        progress(file);
-      }
-    }
-    for (const file of opts.weird) {
-      for await (const d of readZeekLogFile(file, 'weird', { decode })) {
-        records++;
-        if (!d.ok) await dead(d.dead);
-        else if (d.value.log === 'weird') {
-          const step = pipeline.addWeird(d.value.record);
-          await emit(step.docs, step.evicted);
+    for (const file of opts.pcap) {
+      for await (const d of readPcapHeaders(file)) {
+        const r = driver.handleDecoded([d.ok ? { ok: true, value: { kind: 'header', record: d.value } } : d]);
+        records += r.accepted + r.dead.length;
+        for (const x of r.dead) {
+          summary.deadLetters++;
+          if (dlq !== undefined) await dlq.write(deadLetterLine(x));
         }
         progress(file);
       }
     }
     let sinceFlush = 0;
-    for await (const d of readZeekLogFile(opts.conn, 'conn', { decode })) {
-      records++;
-      if (!d.ok) await dead(d.dead);
-      else if (d.value.log === 'conn') {
-        clock.observe(d.value.record.tsUs);
-        const step = pipeline.addConn(d.value.record);
-        await emit(step.docs, step.evicted);
-        if (++sinceFlush >= FLUSH_EVERY) {
-          sinceFlush = 0;
-          const f = pipeline.flush();
-          await emit(f.docs, f.evicted);
+    for (const [file, input] of inputs) {
+      for await (const m of fileMessages(file, input, { decode: settings.decode })) {
+        const r = driver.handle(m);
+        records += r.accepted + r.dead.length;
+        for (const d of r.dead) {
+          summary.deadLetters++;
+          if (dlq !== undefined) await dlq.write(deadLetterLine(d));
         }
+        if (input === 'conn' && r.accepted > 0 && (sinceFlush += r.accepted) >= FLUSH_EVERY) {
+          sinceFlush = 0;
+          driver.flush();
+        }
+        if (sink.pending() >= FLUSH_EVERY) await sink.drain();
+        progress(file);
       }
-      progress(opts.conn);
+      driver.endOfFile(file);
     }
-    const last = pipeline.flush();
-    await emit(last.docs, last.evicted);
-    await drain();
+    driver.flush();
+    await sink.drain();
   } finally {
     await dlq?.close();
   }
+  const stats = driver.stats();
+  summary.evictions = stats.evicted;
+  // At the end of the files, evidence still waiting will never join: it counts as unjoined.
+  const left = driver.pipeline.unjoinedNow();
+  summary.discards = { ...stats.discards, headersUnjoined: stats.discards.headersUnjoined + left.headers, weirdsUnjoined: stats.discards.weirdsUnjoined + left.weirds };
   process.stderr.write(`${formatSummary(summary)}\n`);
   return 0;
 }

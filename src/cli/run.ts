@@ -13,30 +13,23 @@
 import { parseArgs } from 'node:util';
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadDevicesFile } from '../config/devices';
+import { loadHeaderCodec } from '../config/header-schemas';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from '../correlate/settings';
-import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from '../classify/settings';
-import type { DeadLetter, SourceRef } from '../domain';
-import { decodeHeaderMessage } from '../decode/header-message';
-import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
-import type { DecodeOptions } from '../decode/validate';
-import { decodeZeekMessage } from '../decode/zeek-json';
-import type { ZeekLogType } from '../decode/zeek-record';
+import { stageSettingsOf } from '../config/stages';
+import type { DiscardCounters } from '../correlate/correlator';
+import type { InputKind, SourceRef } from '../domain';
+import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
 import { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger, type Logger } from '../log';
 import { createMetrics, serveOps, type Metrics, type OpsServer } from '../metrics';
-import { createClassifyPipeline, type PipelineStep } from '../pipeline';
 import { createDeadLetterWriter } from '../sink/dead-letter';
 import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
 import { applyRetention } from '../sink/retention';
-import { documentId } from '../sink/ecs';
 import { connIndexFor } from '../sink/templates';
 import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { createReleaseQueue } from '../source/release-queue';
-import { readFile } from 'node:fs/promises';
-import { parseCidr } from '../classify/ip';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
 import { scanSettingsOf } from './scans';
@@ -82,46 +75,6 @@ export interface RunningPipeline {
   readonly metricsPort: number | undefined;
 }
 
-function toCorrelateSettings(c: Config['correlate']): CorrelateSettings {
-  return {
-    ...DEFAULT_CORRELATE_SETTINGS,
-    graceUs: c.graceMs * 1000,
-    lateWindowUs: c.lateWindowMs * 1000,
-    maxPendingConns: c.maxPendingConns,
-    maxEmittedConns: c.maxEmittedConns,
-    maxWeirdUids: c.maxWeirdUids,
-    maxHeaders: c.maxHeaders,
-    maxHosts: c.maxHosts,
-  };
-}
-
-function toClassifySettings(c: Config['classify']): ClassifySettings {
-  return {
-    ...DEFAULT_CLASSIFY_SETTINGS,
-    idleThresholdS: c.idleThresholdS,
-    ttlDeltaThreshold: c.ttlDeltaThreshold,
-    twoMslS: c.twoMslS,
-    scanWindowS: c.scanWindowS,
-    scanPortThreshold: c.scanPortThreshold,
-    scanHostThreshold: c.scanHostThreshold,
-  };
-}
-
-async function loadConfluentSchemas(entries: readonly string[]): Promise<Record<number, unknown>> {
-  const registry: Record<number, unknown> = {};
-  for (const entry of entries) {
-    const eq = entry.indexOf('=');
-    const id = Number(entry.slice(0, eq));
-    const file = entry.slice(eq + 1);
-    try {
-      registry[id] = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err: unknown) {
-      throw new ZeekRstError('ZRST_SCHEMA_INVALID', `decode.confluentSchemas: ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
-  }
-  return registry;
-}
-
 export interface StartOptions {
   readonly log?: Logger;
   /** Wall clock in µs; injectable for tests. */
@@ -134,22 +87,17 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
   const metrics: Metrics = createMetrics();
   const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
-  const codec: HeaderCodec = createHeaderCodec({ registry: await loadConfluentSchemas(config.decode.confluentSchemas) });
-  const decodeOptions: DecodeOptions = {
-    allowCanonified: config.decode.allowCanonified,
-    maxMessageBytes: config.decode.maxMessageBytes,
-    ...(config.observer.name === undefined ? {} : { observer: config.observer.name }),
-  };
-  const correlate = toCorrelateSettings(config.correlate);
-  const localNetworks = config.network.localNetworks.flatMap((n) => parseCidr(n) ?? []);
-  const pipeline = createClassifyPipeline({ correlate, classify: toClassifySettings(config.classify), devices, localNetworks }, { now: nowUs });
+  const codec = await loadHeaderCodec(config.decode.confluentSchemas);
+  const settings = stageSettingsOf(config, devices);
+  const correlate = settings.pipeline.correlate;
   const retentionUs = correlate.lateWindowUs + 2 * correlate.graceUs + TICK_MS * 1000;
   const tracker = createOffsetTracker();
   const releases = createReleaseQueue(retentionUs);
   const prefix = config.elasticsearch.indexPrefix;
   const topics = config.topics;
-  const logTypeOf = (topic: string): ZeekLogType | undefined => {
-    if (topics.conn === topics.weird) return undefined; // one topic for both: the wrapper key or _path says which
+  const inputOf = (topic: string): InputKind => {
+    if (topic === topics.headers) return 'headers';
+    if (topics.conn === topics.weird) return 'zeek'; // one topic for both: the wrapper key or _path says which
     return topic === topics.conn ? 'conn' : 'weird';
   };
 
@@ -212,20 +160,15 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       ]),
   });
 
-  // Where each conn came from, by document id, for the headers of a sink dead letter (OutputDoc
-  // does not carry the conn's SourceRef). Bounded like the correlator's own conn state.
-  const connSources = new Map<string, SourceRef>();
-  const connSourcesCap = correlate.maxPendingConns + correlate.maxEmittedConns;
-  const rememberSource = (id: string, ref: SourceRef): void => {
-    connSources.delete(id);
-    connSources.set(id, ref);
-    if (connSources.size > connSourcesCap) {
-      const oldest = connSources.keys().next();
-      if (oldest.done !== true) connSources.delete(oldest.value);
-    }
+  const documents: DocumentSink = {
+    write(docs) {
+      for (const out of docs) {
+        const timestampMs = Date.parse(out.doc['@timestamp']);
+        const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, timestampMs), body: out.doc, source: out.source, verdict: out.classification.verdict });
+        dirty.note(seq, timestampMs);
+      }
+    },
   };
-  const unknownSource: SourceRef = { kind: 'kafka', topic: topics.conn, partition: -1, offset: '-1' };
-
   // Scan summaries: every window this instance wrote into is recomputed from Elasticsearch once
   // its documents are acknowledged (sink/scans-store.ts); the result does not depend on which
   // instance computes it, or how often.
@@ -252,14 +195,19 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   };
   const scanTimer = config.classify.scanSummaryIntervalMs > 0 ? setInterval(() => void runScanPass(), config.classify.scanSummaryIntervalMs) : undefined;
 
-  const enqueue = (step: PipelineStep): void => {
-    for (const out of step.docs) {
-      const source = connSources.get(out.id) ?? unknownSource;
-      const timestampMs = Date.parse(out.doc['@timestamp']);
-      const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, timestampMs), body: out.doc, source, verdict: out.classification.verdict });
-      dirty.note(seq, timestampMs);
+  // The same driver as `classify`; only the clock (wall time, for the grace) and the sink differ.
+  const driver = createDriver({ settings, codec, clock: { now: nowUs }, sink: documents });
+  let lastEvicted = 0;
+  const lastDiscards: DiscardCounters = { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 };
+  const countDiscards = (): void => {
+    const s = driver.stats();
+    if (s.evicted > lastEvicted) metrics.evictions.inc({ kind: 'correlator' }, s.evicted - lastEvicted);
+    lastEvicted = s.evicted;
+    for (const kind of DISCARD_KINDS) {
+      const delta = s.discards[kind] - lastDiscards[kind];
+      if (delta > 0) metrics.discards.inc({ kind }, delta);
+      lastDiscards[kind] = s.discards[kind];
     }
-    if (step.evicted > 0) metrics.evictions.inc({ kind: 'correlator' }, step.evicted);
   };
 
   const release = (ref: MessageRef): void => {
@@ -269,39 +217,12 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const onMessage = (m: SourceMessage): void => {
     const ref: MessageRef = { topic: m.topic, partition: m.partition, offset: m.offset };
     const source: SourceRef = { kind: 'kafka', ...ref };
-    const raw = m.value ?? Buffer.alloc(0);
-    const deads: DeadLetter[] = [];
-    const t = nowUs();
-    if (m.topic === topics.headers) {
-      // One message may carry a batch of headers; a bad record dead-letters alone (with its index).
-      // The records of one message arrive together: one hold covers them all.
-      let held = false;
-      for (const r of decodeHeaderMessage(raw, source, codec, decodeOptions)) {
-        if (!r.ok) {
-          deads.push(r.dead);
-          continue;
-        }
-        if (!held) {
-          tracker.acquire(ref);
-          releases.hold(ref, t);
-          held = true;
-        }
-        enqueue(pipeline.addHeader(r.value));
-      }
-    } else {
-      for (const r of decodeZeekMessage(raw, source, decodeOptions, logTypeOf(m.topic))) {
-        if (!r.ok) {
-          deads.push(r.dead);
-          continue;
-        }
-        tracker.acquire(ref);
-        releases.hold(ref, t);
-        if (r.value.log === 'conn') {
-          rememberSource(documentId(r.value.record.observer, r.value.record.uid), source);
-          enqueue(pipeline.addConn(r.value.record));
-        } else enqueue(pipeline.addWeird(r.value.record));
-      }
+    const r = driver.handle({ value: m.value ?? Buffer.alloc(0), source, input: inputOf(m.topic) });
+    if (r.accepted > 0) {
+      tracker.acquire(ref);
+      releases.hold(ref, nowUs());
     }
+    const deads = r.dead;
     if (deads.length > 0) {
       tracker.acquire(ref);
       for (const d of deads) log.decode.debug({ topic: m.topic, partition: m.partition, offset: m.offset, reason: d.reason }, 'dead letter');
@@ -330,13 +251,14 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     onMessage,
     // Conns waiting in the correlator become documents one grace later: they count as pending
     // documents, or a fast source would fill the sink far beyond its bound after every grace.
-    hasCapacity: () => sink.pendingCount() + pipeline.stats().pendingConns < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
+    hasCapacity: () => sink.pendingCount() + driver.stats().pendingConns < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
     commitEveryMs: COMMIT_EVERY_MS,
     onFatal,
   });
 
   const updateGauges = (): void => {
-    const s = pipeline.stats();
+    countDiscards();
+    const s = driver.stats();
     metrics.pending.set({ kind: 'conn' }, s.pendingConns);
     metrics.pending.set({ kind: 'emitted_conn' }, s.emittedConns);
     metrics.pending.set({ kind: 'weird_uid' }, s.weirdUids);
@@ -344,7 +266,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   };
 
   const ticker = setInterval(() => {
-    enqueue(pipeline.tick());
+    driver.tick();
     for (const ref of releases.due(nowUs(), sink.lastEnqueued(), sink.completedThrough())) release(ref);
     updateGauges();
   }, TICK_MS);
@@ -368,7 +290,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         clearInterval(ticker);
         if (scanTimer !== undefined) clearInterval(scanTimer);
         if (fatal === undefined) {
-          enqueue(pipeline.flush());
+          driver.flush();
+          countDiscards();
           const drained = await Promise.race([sink.drain().then(() => true), new Promise<boolean>((r) => {
             setTimeout(() => {
               r(false);
@@ -420,7 +343,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         lag,
         partitionsSeen: source.lag().size,
         partitionsAssigned: source.assigned().length,
-        pendingConns: pipeline.stats().pendingConns,
+        pendingConns: driver.stats().pendingConns,
         sinkPending: sink.pendingCount(),
         paused: source.paused(),
         incomplete: tracker.incompleteCount(),

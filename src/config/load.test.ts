@@ -42,9 +42,6 @@ describe('stage settings reachable from the configuration', () => {
     expect([s.classify.rstSeqSpread, s.classify.connectScanMaxDurationS, s.classify.idleMaxPacketsPerSide]).toEqual([5, 3, 4]);
   });
 
-  it('refuses a late window shorter than TIME_WAIT', () => {
-    expect(problemsOf({ yaml: { correlate: { lateWindowMs: 60000 } } })).toEqual([expect.stringMatching(/^correlate\.lateWindowMs \(60000 ms\) must be at least classify\.twoMslS \(120 s\)/)]);
-  });
 });
 
 describe('resolveConfig', () => {

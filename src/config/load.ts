@@ -243,9 +243,6 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.sink.retryInitialMs > c.sink.retryMaxMs) problems.push('sink.retryInitialMs must not exceed sink.retryMaxMs');
   if (c.sink.bulkMaxDocs > c.sink.maxPendingDocs) problems.push('sink.bulkMaxDocs must not exceed sink.maxPendingDocs (a full bulk request would never fit)');
   if (c.correlate.graceMs >= c.correlate.lateWindowMs) problems.push('correlate.graceMs must be shorter than correlate.lateWindowMs (late evidence is evidence arriving after the grace)');
-  if (c.correlate.lateWindowMs < c.classify.twoMslS * 1000) {
-    problems.push(`correlate.lateWindowMs (${c.correlate.lateWindowMs} ms) must be at least classify.twoMslS (${c.classify.twoMslS} s): closed 4-tuples are remembered for the late window, and time_wait_reuse needs them for 2 MSL`);
-  }
   for (const entry of c.decode.confluentSchemas) {
     if (!/^\d+=.+$/.test(entry)) problems.push(`decode.confluentSchemas: '${entry}' is not id=path (e.g. 7=schemas/packet_header.avsc)`);
   }

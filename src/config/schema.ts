@@ -143,7 +143,6 @@ export const CONFIG_SCHEMA = {
     rstSeqSpread: int(2, 0, 2147483647, 'sequence numbers', 'ZEEK_RST_CLASSIFY_RST_SEQ_SPREAD', 'Two RSTs of one sender further apart than this in seq, within rstSpreadWindowS, are an injection signature.'),
     rstSpreadWindowS: int(2, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_RST_SPREAD_WINDOW_S', 'Window of the spread-RST signature.'),
     connectScanMaxDurationS: int(5, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_CONNECT_SCAN_MAX_DURATION_S', 'connect_scan needs a duration at most this long.'),
-    maxScanSources: int(100000, 1, 100000000, 'sources', 'ZEEK_RST_CLASSIFY_MAX_SCAN_SOURCES', 'Sources tracked by the scan detector at most.'),
     ttlDeltaThreshold: int(2, 1, 255, 'hops', 'ZEEK_RST_CLASSIFY_TTL_DELTA_THRESHOLD', 'TTL or hop difference from the claimed sender that marks a middlebox.'),
     twoMslS: int(120, 1, 3600, 's', 'ZEEK_RST_CLASSIFY_TWO_MSL_S', 'TIME_WAIT length (2 MSL) for time_wait_reuse.'),
     scanWindowS: int(300, 1, 86400, 's', 'ZEEK_RST_CLASSIFY_SCAN_WINDOW_S', 'Scan detection window.'),

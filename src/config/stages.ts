@@ -3,6 +3,7 @@
  * `classify` both call it, so a threshold set in the YAML file reaches the same rule in both.
  */
 import type { Device } from '../classify/devices';
+import { parseCidr } from '../classify/ip';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from '../classify/settings';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from '../correlate/settings';
 import type { DecodeOptions } from '../decode/validate';
@@ -14,7 +15,7 @@ export interface StageSettings {
   readonly pipeline: PipelineSettings;
 }
 
-export function correlateSettingsOf(c: Config['correlate']): CorrelateSettings {
+export function correlateSettingsOf(c: Config['correlate'], twoMslS: number): CorrelateSettings {
   return {
     ...DEFAULT_CORRELATE_SETTINGS,
     graceUs: c.graceMs * 1000,
@@ -29,6 +30,8 @@ export function correlateSettingsOf(c: Config['correlate']): CorrelateSettings {
     maxHosts: c.maxHosts,
     hostSamples: c.hostSamples,
     maxRecentCloses: c.maxRecentCloses,
+    // TIME_WAIT is a classify threshold, but the closes it needs are kept by the correlator.
+    closeMemoryUs: twoMslS * 1_000_000,
   };
 }
 
@@ -46,7 +49,6 @@ export function classifySettingsOf(c: Config['classify']): ClassifySettings {
     scanWindowS: c.scanWindowS,
     scanPortThreshold: c.scanPortThreshold,
     scanHostThreshold: c.scanHostThreshold,
-    maxScanSources: c.maxScanSources,
   };
 }
 
@@ -62,6 +64,11 @@ export function decodeOptionsOf(config: Config): DecodeOptions {
 export function stageSettingsOf(config: Config, devices: readonly Device[]): StageSettings {
   return {
     decode: decodeOptionsOf(config),
-    pipeline: { correlate: correlateSettingsOf(config.correlate), classify: classifySettingsOf(config.classify), devices },
+    pipeline: {
+      correlate: correlateSettingsOf(config.correlate, config.classify.twoMslS),
+      classify: classifySettingsOf(config.classify),
+      devices,
+      localNetworks: config.network.localNetworks.flatMap((n) => parseCidr(n) ?? []),
+    },
   };
 }

@@ -147,6 +147,21 @@ describe('correlator', () => {
     expect(c.stats().discards.duplicateConns).toBe(1);
   });
 
+  it('keeps the evidence of a conn that waits its grace, even when the stream time is far past it', () => {
+    // Zeek logs a conn when it is removed, so a short REJ can be logged after a long session that
+    // ended minutes later: in stream terms the REJ is late, its packets must still join it.
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addHeader(header('cid-R', T0, { tcpFlags: 0x14 }));
+    c.addConn(conn('LONG', T0, { communityId: 'cid-L', durationUs: 3600 * S }));
+    c.addConn(conn('R', T0, { communityId: 'cid-R', history: 'Sr', connState: 'REJ' }));
+    c.tick();
+    expect(c.stats().headers).toBe(1);
+    clock.set(T0 + 6 * S);
+    const r = c.tick().ready.find((e) => e.correlated.conn.uid === 'R');
+    expect(r?.correlated.headers).toHaveLength(1);
+  });
+
   it('counts every record that never becomes part of a document, by kind', () => {
     const settings: CorrelateSettings = { ...DEFAULT_CORRELATE_SETTINGS, maxWeirdsPerUid: 2 };
     const c = createCorrelator(settings, manualClock(T0));

@@ -13,9 +13,11 @@
  * - processing time, the injected `clock.now()`: only the grace a conn waits for its evidence, and
  *   the grace an update waits so a burst of late evidence gives one rewrite;
  * - record time: every semantic window. The header join window and TIME_WAIT compare record
- *   timestamps with each other, and state expires by the stream time, the latest conn end seen
- *   (conns drive the join: evidence older than the stream time minus the late window can no
- *   longer meet a conn that is still to come). So `run` (wall clock) and `classify` (files) give
+ *   timestamps with each other, and state expires by the stream time of its sensor, the latest
+ *   conn end that sensor's records reached (conns drive the join: evidence older than the stream
+ *   time minus the late window can no longer meet a conn that is still to come). Per sensor, so
+ *   that a sensor whose logs lag behind another's does not see its evidence expire early;
+ *   headers without a sensor go by the latest stream time of all. So `run` (wall clock) and `classify` (files) give
  *   the same documents for the same records, whatever order they arrive in.
  *
  * Order independence: a previous close on the 4-tuple that arrives after the conn it precedes
@@ -36,6 +38,8 @@ export interface Clock {
 /** The last connection seen on the same 4-tuple (for TIME_WAIT reuse). */
 export interface PreviousClose {
   readonly uid: string;
+  /** The sensor that saw it (its stream time expires the memory). */
+  readonly observer: string | undefined;
   /** ts + duration of that connection, µs. */
   readonly closedTsUs: number;
   readonly connState: ConnState | undefined;
@@ -123,6 +127,8 @@ export interface Correlator {
   /** Emits everything pending (end of a file, shutdown). */
   flush(): CorrelatorStep;
   stats(): CorrelatorStats;
+  /** Evidence still held that never joined a conn (O(state): for an end-of-input summary, not per tick). */
+  unjoinedNow(): { readonly headers: number; readonly weirds: number };
 }
 
 interface PendingConn {
@@ -145,6 +151,7 @@ interface StoredHeader {
 }
 
 interface WaitingWeirds {
+  readonly observer: string | undefined;
   readonly list: WeirdRecord[];
   /** Latest record time among them, µs. */
   latestTsUs: number;
@@ -194,6 +201,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   const discards: DiscardCounters = { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 };
   let lastNow = Number.NEGATIVE_INFINITY;
   let streamUs = Number.NEGATIVE_INFINITY;
+  // One entry per sensor (observer name): as many as the deployment has sensors.
+  const streamByObserver = new Map<string, number>();
+  const streamOf = (observer: string | null | undefined): number => (observer === null ? streamUs : (streamByObserver.get(observer ?? '') ?? Number.NEGATIVE_INFINITY));
 
   const now = (): number => {
     lastNow = Math.max(lastNow, clock.now());
@@ -215,6 +225,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     if (set.size === 0) connsByCid.delete(cid);
   };
 
+  const hasPendingConn = (cid: string): boolean => {
+    for (const k of connsByCid.get(cid) ?? []) if (pending.has(k)) return true;
+    return false;
+  };
+
   const knownConn = (key: string): ConnRecord | undefined => pending.get(key)?.conn ?? emitted.get(key)?.conn;
 
   const looseWindowHolds = (c: ConnRecord, tsUs: number): boolean => tsUs >= c.tsUs - settings.headerBeforeUs && tsUs <= connEndUs(c) + settings.headerAfterUs;
@@ -226,22 +241,28 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
    * that lies inside another known conn's own [ts, ts + duration] and not inside this one's
    * belongs to that other conn.
    */
-  const collectHeaders = (key: string, c: ConnRecord): PacketHeader[] => {
-    const stored = headersByCid.get(c.communityId);
-    if (stored === undefined) return [];
+  const siblingsOf = (key: string, c: ConnRecord): ConnRecord[] => {
     const siblings: ConnRecord[] = [];
     for (const k of connsByCid.get(c.communityId) ?? []) {
       if (k === key) continue;
       const other = knownConn(k);
       if (other !== undefined && other.observer === c.observer) siblings.push(other);
     }
+    return siblings;
+  };
+  /** The header belongs to `c`: in its window, and not inside a sibling's own span unless inside c's too. */
+  const belongs = (c: ConnRecord, siblings: readonly ConnRecord[], h: PacketHeader): boolean =>
+    observersCompatible(h, c) && looseWindowHolds(c, h.tsUs) && (coreHolds(c, h.tsUs) || !siblings.some((o) => coreHolds(o, h.tsUs)));
+
+  const collectHeaders = (key: string, c: ConnRecord): PacketHeader[] => {
+    const stored = headersByCid.get(c.communityId);
+    if (stored === undefined) return [];
+    const siblings = siblingsOf(key, c);
     const out: PacketHeader[] = [];
     for (const s of stored) {
-      const h = s.h;
-      if (!observersCompatible(h, c) || !looseWindowHolds(c, h.tsUs)) continue;
-      if (!coreHolds(c, h.tsUs) && siblings.some((o) => coreHolds(o, h.tsUs))) continue;
+      if (!belongs(c, siblings, s.h)) continue;
       s.joined = true;
-      out.push(h);
+      out.push(s.h);
     }
     return out;
   };
@@ -277,7 +298,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     // Canonified logs have no real ts: a close time from them would be meaningless.
     if (c.canonified === true || c.proto !== 'tcp') return 0;
     const key = tupleKey(c);
-    const close: PreviousClose = { uid: c.uid, closedTsUs: connEndUs(c), connState: c.connState, history: c.history };
+    const close: PreviousClose = { uid: c.uid, observer: c.observer, closedTsUs: connEndUs(c), connState: c.connState, history: c.history };
     const known = recentCloses.get(key);
     let evicted = 0;
     if (known === undefined || known.closedTsUs <= close.closedTsUs) {
@@ -328,10 +349,14 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
 
   const emitUpdate = (key: string, e: EmittedConn, out: Emission[]): void => {
     dirty.delete(key);
-    const seen = new Set(e.headers);
-    const merged = [...e.headers];
-    for (const h of collectHeaders(key, e.conn)) if (!seen.has(h)) merged.push(h);
-    e.headers = sortByTs(merged);
+    // Recomputed, not merged: a sibling that arrived since may own some of the headers. Headers
+    // the store no longer holds (expired, evicted) stay when they still belong.
+    const fresh = collectHeaders(key, e.conn);
+    const seen = new Set(fresh);
+    const storedNow = new Set((headersByCid.get(e.conn.communityId) ?? []).map((x) => x.h));
+    const siblings = siblingsOf(key, e.conn);
+    for (const h of e.headers) if (!seen.has(h) && !storedNow.has(h) && belongs(e.conn, siblings, h)) fresh.push(h);
+    e.headers = sortByTs(fresh);
     out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
   };
 
@@ -355,27 +380,32 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
 
   /** Drops what the stream time has left behind: nothing that is still to come can use it. */
   const expire = (): void => {
-    const horizon = streamUs - settings.lateWindowUs;
+    const late = settings.lateWindowUs;
+    // Each store is in arrival order; expiry stops at the first entry still inside its window.
     for (;;) {
       const cid = headerQueue[headerQueueHead];
       if (cid === undefined) break;
       const first = headersByCid.get(cid)?.[0];
-      if (first !== undefined && first.h.tsUs >= horizon) break;
+      if (first !== undefined && first.h.tsUs >= streamOf(first.h.sensor) - late) break;
+      // A conn of this flow still waits its grace: its evidence stays until it is classified
+      // (it arrived late in stream terms, which Zeek's logging delays make common).
+      if (hasPendingConn(cid)) break;
       dropOldestHeader();
     }
     for (const [k, w] of weirds) {
-      if (w.latestTsUs >= horizon) break;
+      if (w.latestTsUs >= streamOf(w.observer) - late) break;
       weirds.delete(k);
       discards.weirdsUnjoined += w.list.length;
     }
     for (const [k, e] of emitted) {
-      if (connEndUs(e.conn) >= horizon) break;
+      if (connEndUs(e.conn) >= streamOf(e.conn.observer) - late) break;
       if (dirty.has(k)) continue; // emitted by the dirty pass first
       emitted.delete(k);
       unindexConn(e.conn.communityId, k);
     }
+    const closeMemory = Math.max(late, settings.closeMemoryUs);
     for (const [k, c] of recentCloses) {
-      if (c.closedTsUs >= horizon) break;
+      if (c.closedTsUs >= streamOf(c.observer) - closeMemory) break;
       recentCloses.delete(k);
     }
   };
@@ -400,7 +430,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
           refused: { reason: 'conflicting_duplicate', detail: `uid ${conn.uid} (observer ${conn.observer ?? '-'}) is already known as ${describeConn(known)}; this record says ${describeConn(conn)}` },
         };
       }
-      if (conn.canonified !== true) streamUs = Math.max(streamUs, connEndUs(conn));
+      if (conn.canonified !== true) {
+        const end = connEndUs(conn);
+        streamUs = Math.max(streamUs, end);
+        streamByObserver.set(conn.observer ?? '', Math.max(streamOf(conn.observer), end));
+      }
       const stored = weirds.get(key);
       weirds.delete(key);
       if (pending.size >= settings.maxPendingConns) {
@@ -412,6 +446,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       }
       pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs });
       indexConn(conn.communityId, key);
+      // A retry on the same 4-tuple classified earlier may hold this conn's packets: re-open it.
+      for (const k of connsByCid.get(conn.communityId) ?? []) {
+        const e = emitted.get(k);
+        if (e !== undefined && e.conn.observer === conn.observer && e.headers.some((h) => coreHolds(conn, h.tsUs) && !coreHolds(e.conn, h.tsUs))) markDirty(k, t);
+      }
       return step(out, evicted);
     },
 
@@ -455,7 +494,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
           evicted++;
         }
       }
-      weirds.set(key, { list: [weird], latestTsUs: weird.tsUs });
+      weirds.set(key, { observer: weird.observer, list: [weird], latestTsUs: weird.tsUs });
       return step([], evicted);
     },
 
@@ -530,6 +569,14 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         evictions: { ...evictions },
         discards: { ...discards },
       };
+    },
+
+    unjoinedNow() {
+      let unjoinedHeaders = 0;
+      for (const list of headersByCid.values()) for (const stored of list) if (!stored.joined) unjoinedHeaders++;
+      let unjoinedWeirds = 0;
+      for (const w of weirds.values()) unjoinedWeirds += w.list.length;
+      return { headers: unjoinedHeaders, weirds: unjoinedWeirds };
     },
   };
 }

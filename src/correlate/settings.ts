@@ -26,8 +26,10 @@ export interface CorrelateSettings {
   readonly maxHosts: number;
   /** Recent non-RST packets kept per host for its baseline. */
   readonly hostSamples: number;
-  /** Cap on recently closed 4-tuples remembered for TIME_WAIT reuse (kept for lateWindowUs, which must exceed 2 MSL). */
+  /** Cap on recently closed 4-tuples remembered for TIME_WAIT reuse. */
   readonly maxRecentCloses: number;
+  /** How long, in record time, a close is remembered at least (2 MSL: classify.twoMslS); the late window when longer. */
+  readonly closeMemoryUs: number;
 }
 
 export const DEFAULT_CORRELATE_SETTINGS: CorrelateSettings = Object.freeze({
@@ -43,4 +45,5 @@ export const DEFAULT_CORRELATE_SETTINGS: CorrelateSettings = Object.freeze({
   maxHosts: 100_000,
   hostSamples: 32,
   maxRecentCloses: 100_000,
+  closeMemoryUs: 120_000_000,
 });

@@ -13,16 +13,13 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
-import type { Decoded, PacketHeader, SourceRef } from '../domain';
-import { decodeHeaderContainer } from '../decode/avro-container';
-import type { HeaderCodec } from '../decode/packet-header';
-import { createHeaderCodec, decodeHeaderJson } from '../decode/packet-header';
+import type { Decoded, InputKind, InputMessage, PacketHeader, SourceRef } from '../domain';
 import { AVRO_CONTAINER_MAGIC } from '../decode/avro-container';
+import { createInputDecoder, type InputRecord } from '../decode/dispatch';
+import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
 import type { DecodeOptions } from '../decode/validate';
-import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, problem } from '../decode/validate';
-import { decodeZeekJson } from '../decode/zeek-json';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../decode/validate';
 import type { ZeekLogRecord, ZeekLogType } from '../decode/zeek-record';
-import { createZeekTsvReader } from '../decode/zeek-tsv';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
@@ -108,8 +105,36 @@ function lineLimit(options: ReadFileOptions): number {
   return 4 * (options.decode?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
 }
 
-function oversized<T>(line: Buffer, source: SourceRef): Decoded<T> {
-  return deadLetter(problem('oversized_message', `line is longer than the buffering limit; raw holds its first ${line.length} bytes`, 'decode'), line, source);
+/**
+ * The file source: every unit of input of one file as an InputMessage, for the decode dispatch
+ * that Kafka messages go through too. A JSON-lines or TSV file gives one message per non-blank
+ * line (TSV lines flagged, header lines included: the decoder needs them); an Avro container
+ * file gives one message, the whole file. A line longer than the buffering limit is cut to it,
+ * and decode refuses it as `oversized_message`.
+ */
+export async function* fileMessages(path: string, input: InputKind, options: ReadFileOptions = {}): AsyncGenerator<InputMessage> {
+  const sniffed = await sniff(path);
+  if (sniffed.kind === 'avro') {
+    const parts: Buffer[] = [];
+    for await (const chunk of sniffed.chunks) parts.push(chunk);
+    yield { value: Buffer.concat(parts), source: { kind: 'file', path, line: 1 }, input };
+    return;
+  }
+  let tsv: boolean | undefined;
+  for await (const { line, lineNo } of lines(sniffed.chunks, lineLimit(options))) {
+    if (isBlank(line)) continue;
+    // Zeek TSV logs open with `#separator`; the first non-blank line decides for the whole file.
+    tsv ??= input !== 'headers' && line[0] === 0x23;
+    const source: SourceRef = { kind: 'file', path, line: lineNo };
+    yield tsv ? { value: line, source, input, format: 'zeek-tsv' } : { value: line, source, input };
+  }
+}
+
+/** Decoded records of one file, through the same dispatch as Kafka messages. */
+async function* decodeFile(path: string, input: InputKind, options: ReadFileOptions & { readonly codec?: HeaderCodec }): AsyncGenerator<Decoded<InputRecord>> {
+  const decoder = createInputDecoder(options.decode ?? {}, options.codec ?? createHeaderCodec());
+  for await (const m of fileMessages(path, input, options)) yield* decoder.decode(m);
+  decoder.endOfFile(path);
 }
 
 /**
@@ -117,27 +142,10 @@ function oversized<T>(line: Buffer, source: SourceRef): Decoded<T> {
  * caller knows (`--conn FILE`); without it each record's wrapper key, `_path` or `#path` decides.
  */
 export async function* readZeekLogFile(path: string, log?: ZeekLogType, options: ReadFileOptions = {}): AsyncGenerator<Decoded<ZeekLogRecord>> {
-  const decodeOptions = options.decode ?? {};
-  const { chunks } = await sniff(path);
-  let format: 'tsv' | 'json' | undefined;
-  const tsv = createZeekTsvReader(path, decodeOptions, log);
-  for await (const { line, lineNo, truncated } of lines(chunks, lineLimit(options))) {
-    const source: SourceRef = { kind: 'file', path, line: lineNo };
-    if (truncated) {
-      yield oversized(line, source);
-      continue;
-    }
-    if (format === undefined) {
-      const text = line.toString('utf8').trim();
-      if (text === '') continue;
-      format = text.startsWith('#') ? 'tsv' : 'json';
-    }
-    if (format === 'tsv') {
-      const d = tsv.line(line, lineNo);
-      if (d !== undefined) yield d;
-    } else if (!isBlank(line)) {
-      yield decodeZeekJson(line, source, decodeOptions, log);
-    }
+  for await (const d of decodeFile(path, log ?? 'zeek', options)) {
+    if (!d.ok) yield d;
+    else if (d.value.kind === 'conn') yield { ok: true, value: { log: 'conn', record: d.value.record } };
+    else if (d.value.kind === 'weird') yield { ok: true, value: { log: 'weird', record: d.value.record } };
   }
 }
 
@@ -146,24 +154,10 @@ export async function* readZeekLogFile(path: string, log?: ZeekLogType, options:
  * container file whose writer schema resolves to zeek_rst.PacketHeader; optionally gzip.
  */
 export async function* readHeaderFile(path: string, options: ReadFileOptions & { readonly codec?: HeaderCodec } = {}): AsyncGenerator<Decoded<PacketHeader>> {
-  const decodeOptions = options.decode ?? {};
-  const sniffed = await sniff(path);
-  if (sniffed.kind === 'avro') {
-    yield* readAvroContainer(path, sniffed.chunks, options.codec ?? createHeaderCodec(), decodeOptions);
-    return;
+  for await (const d of decodeFile(path, 'headers', options)) {
+    if (!d.ok) yield d;
+    else if (d.value.kind === 'header') yield { ok: true, value: d.value.record };
   }
-  for await (const { line, lineNo, truncated } of lines(sniffed.chunks, lineLimit(options))) {
-    const source: SourceRef = { kind: 'file', path, line: lineNo };
-    if (truncated) yield oversized(line, source);
-    else if (!isBlank(line)) yield decodeHeaderJson(line, source, decodeOptions);
-  }
-}
-
-async function* readAvroContainer(path: string, chunks: AsyncIterable<Buffer>, codec: HeaderCodec, options: DecodeOptions): AsyncGenerator<Decoded<PacketHeader>> {
-  // Container files are decoded whole (block boundaries and sync markers checked per block).
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  yield* decodeHeaderContainer(Buffer.concat(parts), path, codec, options);
 }
 
 function isBlank(line: Buffer): boolean {

@@ -11,9 +11,10 @@ import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { loadConfig } from '../../src/config/load';
 import { documentId } from '../../src/sink/ecs';
 import { waitFor } from '../helpers/wait';
-import { CORPUS, connCount, createTopics, esClient, kafkaClient, spawnCli, testConfig, testEnv, testNames } from './pipeline-harness';
+import { CORPUS, connCount, createTopics, esClient, kafkaClient, spawnCli, testEnv, testNames } from './pipeline-harness';
 
 const CONN_CASES = [
   'ftp-auth-tls-server-rst', 'http-to-ssh-server-rst', 'imap-starttls-teardown-rst', 'irc-starttls-teardown-rst', 'ldap-idle-client-rst',
@@ -21,14 +22,15 @@ const CONN_CASES = [
 ] as const;
 const WEIRD_CASES = ['pop3-fin-then-rst', 'bad-checksums'] as const;
 
-function withObserver(file: string, observer: string): string[] {
+/** Each case as its own sensor: `_system_name` on Zeek records, `sensor` on headers (as a sensor writes them). */
+function withObserver(file: string, observer: string, key: '_system_name' | 'sensor' = '_system_name'): string[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => {
       const record: unknown = JSON.parse(l);
       if (typeof record !== 'object' || record === null) throw new Error(`${file}: not an object`);
-      return JSON.stringify({ ...record, _system_name: observer });
+      return JSON.stringify({ ...record, [key]: observer });
     });
 }
 
@@ -52,6 +54,7 @@ describe('pipeline: corpus to Elasticsearch', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'zeek-rst-corpus-'));
   const connFile = path.join(dir, 'conn.json');
   const weirdFile = path.join(dir, 'weird.json');
+  const configFile = path.join(dir, 'zeek-rst.yaml');
   const headerFiles: string[] = [];
 
   beforeAll(async () => {
@@ -60,8 +63,14 @@ describe('pipeline: corpus to Elasticsearch', () => {
     writeFileSync(connFile, `${CONN_CASES.flatMap((c) => withObserver(path.join(CORPUS, c, 'conn.json'), c)).join('\n')}\n`);
     writeFileSync(weirdFile, `${WEIRD_CASES.flatMap((c) => withObserver(path.join(CORPUS, c, 'weird.json'), c)).join('\n')}\n`);
     for (const c of [...CONN_CASES, 'bad-checksums']) {
-      for (const f of readdirHeaders(path.join(CORPUS, c))) headerFiles.push(f);
+      for (const f of readdirHeaders(path.join(CORPUS, c))) {
+        const copy = path.join(dir, `${c}-${path.basename(f)}`);
+        writeFileSync(copy, `${withObserver(f, c, 'sensor').join('\n')}\n`);
+        headerFiles.push(copy);
+      }
     }
+    // One configuration file for both commands: the oracle runs with the pipeline's settings.
+    writeFileSync(configFile, 'correlate:\n  graceMs: 3000\n  lateWindowMs: 60000\nclassify:\n  idleThresholdByPortS: { 389: 100 }\n');
     await createTopics(kafka, n);
   });
 
@@ -71,7 +80,7 @@ describe('pipeline: corpus to Elasticsearch', () => {
   });
 
   it('indexes one document per conn record, equal to what classify prints', async () => {
-    const classify = spawnCli(['classify', '--conn', connFile, '--weird', weirdFile, ...headerFiles.flatMap((f) => ['--headers', f])], {});
+    const classify = spawnCli(['classify', '--config', configFile, '--conn', connFile, '--weird', weirdFile, ...headerFiles.flatMap((f) => ['--headers', f])], {});
     const { code } = await classify.exited;
     expect(code).toBe(0);
     const expected = new Map<string, unknown>();
@@ -92,7 +101,7 @@ describe('pipeline: corpus to Elasticsearch', () => {
       expect((await p.exited).code).toBe(0);
     }
 
-    running = await startPipeline(testConfig(n, { ZEEK_RST_CORRELATE_GRACE_MS: '3000', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '60000' }));
+    running = await startPipeline(loadConfig(configFile, testEnv(n, { ZEEK_RST_CORRELATE_GRACE_MS: '', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '' })));
     const r = running;
     await waitFor(async () => (await connCount(es, n)) === expected.size && r.status().pendingConns === 0 && r.status().sinkPending === 0, {
       timeoutMs: 60_000,
