@@ -151,8 +151,18 @@ export async function committedOffsets(kafka: Kafka, group: string, topic: strin
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    // Right after a group's members leave, the broker can answer NOT_COORDINATOR or
+    // COORDINATOR_LOAD_IN_PROGRESS while the coordinator moves: retriable, so ask again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      } catch (err: unknown) {
+        const retriable = typeof err === 'object' && err !== null && 'retriable' in err && err.retriable === true;
+        if (!retriable || attempt >= 10) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
