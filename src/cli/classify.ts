@@ -13,7 +13,6 @@
  */
 import { access, open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { DeadLetter, InputKind, Verdict } from '../domain';
 import { VERDICTS } from '../domain';
 import { ZeekRstError } from '../errors';
@@ -27,6 +26,7 @@ import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
 import type { OutputDoc } from '../pipeline';
 import { fileMessages } from '../source/files';
 import { readPcapHeaders } from '../source/pcap';
+import { parseCommandArgs } from './args';
 
 const FLUSH_EVERY = 1000;
 
@@ -66,9 +66,7 @@ interface Options {
 }
 
 function parse(argv: readonly string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -85,10 +83,7 @@ function parse(argv: readonly string[]): Options | 'help' {
         progress: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+    });
   if (values.help === true) return 'help';
   if (values.conn === undefined) throw new ZeekRstError('ZRST_USAGE', '--conn FILE is required (see --help)');
   return {

@@ -17,11 +17,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { streams } from 'avsc';
 import { loadConfig } from '../config/load';
-import { HEADER_FRAMINGS, type HeaderFraming } from '../config/schema';
+import { HEADER_FRAMINGS } from '../config/schema';
 import type { CaptureError } from '../decode/capture-file';
 import { packetTimeS } from '../decode/capture-file';
 import { SKIP_REASONS } from '../decode/frame';
@@ -33,6 +32,7 @@ import { createRootLogger, stageLogger } from '../log';
 import { createKafka } from '../source/kafka';
 import { emptyCaptureCounts, readCapture, type CaptureCounts } from '../source/pcap';
 import { encodeHeaderBatch } from './produce';
+import { isFraming, parseCommandArgs, positiveInt } from './args';
 
 export const HELP = `Usage: zeek-rst headers --pcap FILE|- [options]
 
@@ -80,16 +80,7 @@ interface HeaderWriter {
   close(): Promise<void>;
 }
 
-function positiveInt(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new ZeekRstError('ZRST_USAGE', `${name} must be a positive integer, got '${text}'`);
-  return n;
-}
 
-function isFraming(x: string): x is HeaderFraming {
-  return (HEADER_FRAMINGS as readonly string[]).includes(x);
-}
 
 /**
  * µs -> Zeek's packet time, tv_sec + tv_usec / 1e6 in double arithmetic: the same double as the
@@ -239,9 +230,7 @@ export function formatHeadersSummary(s: Summary): string {
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -266,10 +255,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         progress: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+    });
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;

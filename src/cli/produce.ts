@@ -6,7 +6,6 @@
  * message (consecutive framed records, or one Avro object container with `--batch-format
  * container`), the way sensors batch their samples. Progress on stderr; final count on stdout.
  */
-import { parseArgs } from 'node:util';
 import { Partitioners, type Message } from 'kafkajs';
 import { loadConfig } from '../config/load';
 import { HEADER_FRAMINGS, type HeaderFraming } from '../config/schema';
@@ -18,6 +17,7 @@ import { createRootLogger, stageLogger } from '../log';
 import { readHeaderFile } from '../source/files';
 import { createKafka } from '../source/kafka';
 import { zeekMessages } from '../source/zeek-lines';
+import { isFraming, parseCommandArgs, positiveInt } from './args';
 
 export const HELP = `Usage: zeek-rst produce --topic T [options] FILE...
 
@@ -43,16 +43,7 @@ be Avro-encoded are skipped and counted.`;
 
 const BATCH = 500;
 
-function positiveInt(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new ZeekRstError('ZRST_USAGE', `${name} must be a positive integer, got '${text}'`);
-  return n;
-}
 
-function isFraming(x: string): x is HeaderFraming {
-  return (HEADER_FRAMINGS as readonly string[]).includes(x);
-}
 
 /** One Kafka message of header records: consecutive framed records, or one object container. */
 export function encodeHeaderBatch(records: readonly PacketHeader[], codec: HeaderCodec, format: 'sequence' | 'container', framing: HeaderFraming, schemaId: number): Buffer {
@@ -61,9 +52,7 @@ export function encodeHeaderBatch(records: readonly PacketHeader[], codec: Heade
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { values, positionals: files } = parseCommandArgs({
       args: [...argv],
       strict: true,
       allowPositionals: true,
@@ -81,10 +70,6 @@ export async function run(argv: readonly string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
       },
     });
-  } catch (err: unknown) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
-  const { values, positionals: files } = parsed;
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;

@@ -3,11 +3,11 @@
  * indices (`<prefix>-conn-YYYY.MM.DD`) whose whole day is older than retention.maxAgeDays
  * (sink/retention.ts). `run` does the same on a schedule.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { ZeekRstError } from '../errors';
 import { createEsClient } from '../sink/elastic';
 import { applyRetention } from '../sink/retention';
+import { parseCommandArgs } from './args';
 
 export const HELP = `Usage: zeek-rst retention [--config FILE] [--dry-run] [--max-age-days N]
 
@@ -22,12 +22,7 @@ Options:
   -h, --help         show this help`;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, options: { config: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'max-age-days': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err: unknown) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+  const { values } = parseCommandArgs({ args: [...argv], strict: true, options: { config: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'max-age-days': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;

@@ -10,7 +10,6 @@
  * and re-applies late evidence: nothing lost, nothing doubled. SIGTERM/SIGINT stop fetching,
  * flush the correlator, drain the sink, release and commit everything, and exit 0.
  */
-import { parseArgs } from 'node:util';
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadDevicesFile } from '../config/devices';
 import { loadHeaderCodec } from '../config/header-schemas';
@@ -20,7 +19,7 @@ import { stageSettingsOf } from '../config/stages';
 import type { DiscardCounters } from '../correlate/correlator';
 import type { InputKind, SourceRef } from '../domain';
 import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
-import { ZeekRstError } from '../errors';
+import type { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger, type Logger } from '../log';
 import { createMetrics, serveOps, type Metrics, type OpsServer } from '../metrics';
 import { createDeadLetterWriter } from '../sink/dead-letter';
@@ -33,6 +32,7 @@ import { createReleaseQueue } from '../source/release-queue';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
 import { scanSettingsOf } from './scans';
+import { parseCommandArgs } from './args';
 
 export const HELP = `Usage: zeek-rst run [--config FILE]
 
@@ -361,12 +361,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
 const EXIT_GRACE_MS = 2000;
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err: unknown) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+  const { values } = parseCommandArgs({ args: [...argv], strict: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;

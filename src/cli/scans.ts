@@ -3,7 +3,6 @@
  * documents (docs/scans.md) and marks the scanners' conn documents. Safe to run at any time and
  * as often as wanted, also next to `run`: the result depends only on what Elasticsearch holds.
  */
-import { parseArgs } from 'node:util';
 import type { ScanSettings } from '../classify/scans';
 import { DEFAULT_SCAN_SETTINGS } from '../classify/scans';
 import { loadConfig } from '../config/load';
@@ -12,6 +11,7 @@ import { ZeekRstError } from '../errors';
 import { createEsClient } from '../sink/elastic';
 import { computeScanSummaries, type ScanProgress } from '../sink/scans-store';
 import { indexNames } from '../sink/templates';
+import { parseCommandArgs } from './args';
 
 export const HELP = `Usage: zeek-rst scans --from TIME [--to TIME] [--config FILE] [--index-prefix P] [--quiet]
 
@@ -46,9 +46,7 @@ export function parseTime(text: string, option: string): number {
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandArgs({
       args: [...argv],
       strict: true,
       options: {
@@ -59,10 +57,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err: unknown) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+    });
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;

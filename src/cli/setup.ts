@@ -2,12 +2,12 @@
  * `zeek-rst setup`: installs the index template, the aliases and the scans index (docs/fields.md),
  * and with `--kibana-url` imports the bundled dashboards (docs/dashboards.md).
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load';
 import { ZeekRstError } from '../errors';
 import { createEsClient, installTemplates } from '../sink/elastic';
 import { importDashboards, type KibanaAuth } from '../sink/kibana';
 import { indexNames } from '../sink/templates';
+import { parseCommandArgs } from './args';
 
 export const HELP = `Usage: zeek-rst setup [--config FILE] [--index-prefix P] [--kibana-url URL [--kibana-space S]]
 
@@ -36,9 +36,7 @@ function kibanaAuth(es: { readonly apiKey?: string | undefined; readonly usernam
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseCommandArgs({
       args: [...argv],
       strict: true,
       options: {
@@ -48,10 +46,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         'kibana-space': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (err: unknown) {
-    throw new ZeekRstError('ZRST_USAGE', `${err instanceof Error ? err.message : String(err)} (see --help)`);
-  }
+    });
   if (values.help === true) {
     process.stdout.write(`${HELP}\n`);
     return 0;
