@@ -20,9 +20,9 @@ import { loadDevicesFile } from '../config/devices';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
-import { createRecordClock, type DiscardCounters } from '../correlate/correlator';
+import { createRecordClock, NO_DISCARDS, type DiscardCounters } from '../correlate/correlator';
 import { loadHeaderCodec } from '../config/header-schemas';
-import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
+import { createDriver, DISCARD_KINDS, type DocumentSink, type HandleResult } from '../driver';
 import type { OutputDoc } from '../pipeline';
 import { fileMessages } from '../source/files';
 import { readPcapHeaders } from '../source/pcap';
@@ -202,7 +202,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
   }
   const settings = stageSettingsOf(config, devices);
-  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map(), discards: { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 } };
+  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map(), discards: NO_DISCARDS };
   const sink = createStdoutSink(summary);
   // File mode has no wall clock: the grace is measured in record time, and the driver is flushed
   // every FLUSH_EVERY conns and at the end, so every conn meets all the evidence the files hold.
@@ -217,6 +217,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     lastProgress = t;
     process.stderr.write(`zeek-rst classify: ${records} records read (${what}), ${summary.connections} connections classified\n`);
   };
+  const account = async (r: HandleResult): Promise<void> => {
+    records += r.accepted + r.dead.length;
+    for (const d of r.dead) {
+      summary.deadLetters++;
+      if (dlq !== undefined) await dlq.write(deadLetterLine(d));
+    }
+  };
   // Evidence first (headers, then weirds), then the conns: the order `run` cannot choose.
   const inputs: readonly (readonly [string, InputKind])[] = [
     ...opts.headers.map((f) => [f, 'headers'] as const),
@@ -226,12 +233,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     for (const file of opts.pcap) {
       for await (const d of readPcapHeaders(file)) {
-        const r = driver.handleDecoded([d.ok ? { ok: true, value: { kind: 'header', record: d.value } } : d]);
-        records += r.accepted + r.dead.length;
-        for (const x of r.dead) {
-          summary.deadLetters++;
-          if (dlq !== undefined) await dlq.write(deadLetterLine(x));
-        }
+        await account(driver.handleDecoded([d.ok ? { ok: true, value: { kind: 'header', record: d.value } } : d]));
         progress(file);
       }
     }
@@ -239,11 +241,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     for (const [file, input] of inputs) {
       for await (const m of fileMessages(file, input, { decode: settings.decode })) {
         const r = driver.handle(m);
-        records += r.accepted + r.dead.length;
-        for (const d of r.dead) {
-          summary.deadLetters++;
-          if (dlq !== undefined) await dlq.write(deadLetterLine(d));
-        }
+        await account(r);
         if (input === 'conn' && r.accepted > 0 && (sinceFlush += r.accepted) >= FLUSH_EVERY) {
           sinceFlush = 0;
           driver.flush();

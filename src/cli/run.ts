@@ -16,7 +16,7 @@ import { loadHeaderCodec } from '../config/header-schemas';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
-import type { DiscardCounters } from '../correlate/correlator';
+import { NO_DISCARDS, type DiscardCounters } from '../correlate/correlator';
 import type { InputKind, SourceRef } from '../domain';
 import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
 import type { ZeekRstError } from '../errors';
@@ -198,7 +198,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   // The same driver as `classify`; only the clock (wall time, for the grace) and the sink differ.
   const driver = createDriver({ settings, codec, clock: { now: nowUs }, sink: documents });
   let lastEvicted = 0;
-  const lastDiscards: DiscardCounters = { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 };
+  const lastDiscards: DiscardCounters = { ...NO_DISCARDS };
   const countDiscards = (): void => {
     const s = driver.stats();
     if (s.evicted > lastEvicted) metrics.evictions.inc({ kind: 'correlator' }, s.evicted - lastEvicted);

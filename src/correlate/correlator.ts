@@ -105,6 +105,9 @@ export interface DiscardCounters {
 
 export const DISCARD_KINDS = ['duplicateConns', 'weirdsWithoutUid', 'weirdsOverCap', 'weirdsUnjoined', 'headersUnjoined'] as const satisfies readonly (keyof DiscardCounters)[];
 
+/** Every discard counter at zero. */
+export const NO_DISCARDS: Readonly<DiscardCounters> = Object.freeze({ duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 });
+
 export interface CorrelatorStats {
   readonly pendingConns: number;
   readonly emittedConns: number;
@@ -198,7 +201,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   const recentCloses = new Map<string, PreviousClose>();
   const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples);
   const evictions: EvictionCounters = { pendingConns: 0, emittedConns: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0 };
-  const discards: DiscardCounters = { duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 };
+  const discards: DiscardCounters = { ...NO_DISCARDS };
   let lastNow = Number.NEGATIVE_INFINITY;
   let streamUs = Number.NEGATIVE_INFINITY;
   // One entry per sensor (observer name): as many as the deployment has sensors.
