@@ -46,7 +46,7 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
 }
 
 /** Splits chunks into lines (LF), numbered from 1; a trailing CR stays for the decoder to drop. */
-async function* lines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<{ line: Buffer; lineNo: number; truncated: boolean }> {
+async function* lines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<{ line: Buffer; lineNo: number }> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
   let skipping = false;
@@ -58,7 +58,7 @@ async function* lines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): Asyn
       const piece = chunk.subarray(start, nl);
       const line = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
       const over = skipping || line.length > maxLineBytes;
-      yield { line: over ? line.subarray(0, maxLineBytes) : line, lineNo, truncated: over };
+      yield { line: over ? line.subarray(0, maxLineBytes) : line, lineNo };
       pending = [];
       pendingLen = 0;
       skipping = false;
@@ -75,7 +75,7 @@ async function* lines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): Asyn
       }
     }
   }
-  if (pendingLen > 0) yield { line: Buffer.concat(pending), lineNo: lineNo + 1, truncated: skipping };
+  if (pendingLen > 0) yield { line: Buffer.concat(pending), lineNo: lineNo + 1 };
 }
 
 type Sniffed = { kind: 'avro'; chunks: AsyncIterable<Buffer> } | { kind: 'lines'; chunks: AsyncIterable<Buffer> };
