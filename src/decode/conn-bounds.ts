@@ -4,7 +4,7 @@
  * any link carries): such a record would mislead every rule, so it is bad input, dead-lettered
  * with its own reason (docs/inputs.md, "Bounds").
  */
-import type { ConnRecord, DeadLetterReason } from '../domain';
+import type { ConnRecord } from '../domain';
 import { problem, type Problem } from './validate';
 
 /**
@@ -32,30 +32,26 @@ export const MAX_PACKETS_PER_S = 200_000_000;
  */
 export const MAX_BYTES_PER_S = 50_000_000_000;
 
-function bound(reason: DeadLetterReason, detail: string): Problem {
-  return problem(reason, detail);
-}
-
 /** The first absurd value of a conn, or undefined when every value is plausible. */
 export function connBoundsProblem(c: ConnRecord): Problem | undefined {
   if (c.history !== undefined) {
-    if (c.history.length > MAX_HISTORY_LENGTH) return bound('invalid_history', `history has ${c.history.length} letters, more than ${MAX_HISTORY_LENGTH}`);
+    if (c.history.length > MAX_HISTORY_LENGTH) return problem('invalid_history', `history has ${c.history.length} letters, more than ${MAX_HISTORY_LENGTH}`);
     if (!HISTORY_ALPHABET.test(c.history)) {
       const odd = c.history.replace(/[\^shadfrcgtwiqSHADFRCGTWIQ]/g, '').slice(0, 16);
-      return bound('invalid_history', `history ${JSON.stringify(c.history.slice(0, 64))} has letters outside Zeek's alphabet: ${JSON.stringify(odd)}`);
+      return problem('invalid_history', `history ${JSON.stringify(c.history.slice(0, 64))} has letters outside Zeek's alphabet: ${JSON.stringify(odd)}`);
     }
   }
   const durationUs = c.durationUs ?? 0;
-  if (durationUs > MAX_DURATION_US) return bound('absurd_duration', `duration ${durationUs / 1e6} s is longer than ten years`);
+  if (durationUs > MAX_DURATION_US) return problem('absurd_duration', `duration ${durationUs / 1e6} s is longer than ten years`);
   // A duration of 0 still spans one packet; count the conn as lasting at least a second.
   const seconds = Math.max(1, durationUs / 1e6);
   const packets: readonly [string, number | undefined][] = [['orig_pkts', c.origPkts], ['resp_pkts', c.respPkts]];
   for (const [name, n] of packets) {
-    if (n !== undefined && n > seconds * MAX_PACKETS_PER_S) return bound('absurd_count', `${name} ${n} in ${durationUs / 1e6} s is more than ${MAX_PACKETS_PER_S} packets per second`);
+    if (n !== undefined && n > seconds * MAX_PACKETS_PER_S) return problem('absurd_count', `${name} ${n} in ${durationUs / 1e6} s is more than ${MAX_PACKETS_PER_S} packets per second`);
   }
   const bytes: readonly [string, number | undefined][] = [['orig_bytes', c.origBytes], ['resp_bytes', c.respBytes], ['orig_ip_bytes', c.origIpBytes], ['resp_ip_bytes', c.respIpBytes], ['missed_bytes', c.missedBytes]];
   for (const [name, n] of bytes) {
-    if (n !== undefined && n > seconds * MAX_BYTES_PER_S) return bound('absurd_count', `${name} ${n} in ${durationUs / 1e6} s is more than 400 Gbit/s`);
+    if (n !== undefined && n > seconds * MAX_BYTES_PER_S) return problem('absurd_count', `${name} ${n} in ${durationUs / 1e6} s is more than 400 Gbit/s`);
   }
   return undefined;
 }

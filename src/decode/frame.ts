@@ -25,22 +25,11 @@
  *   host), and the frame's length is used, as Wireshark does by default.
  * Pure: no I/O; never throws on any input.
  */
+import type { PacketHeader } from '../domain';
 import { formatIpv4, formatIpv6 } from './ip';
 
-export interface TcpFields {
-  readonly srcIp: string;
-  readonly dstIp: string;
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly ipVersion: 4 | 6;
-  readonly ipTtl: number;
-  readonly ipId: number | null;
-  readonly tcpFlags: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly window: number;
-  readonly payloadLen: number;
-}
+/** The header fields a frame itself carries; time, sensor and Community ID come from the capture around it. */
+export type TcpFields = Omit<PacketHeader, 'tsUs' | 'sensor' | 'communityId' | 'source'>;
 
 /** Why a frame gave no TCP header; every skipped frame is counted under one of these. */
 export const SKIP_REASONS = ['unsupported_link', 'not_ip', 'not_tcp', 'fragment', 'too_short', 'malformed'] as const;
