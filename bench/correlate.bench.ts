@@ -34,41 +34,35 @@ function join(): number {
   return joined;
 }
 
-function correlate(): number {
-  const clock = createRecordClock();
-  const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
-  let emitted = 0;
-  let n = 0;
-  for (const f of tcpFlows) {
-    for (const h of f.headers) c.addHeader(h);
-    clock.observe(f.conn.tsUs);
-    emitted += c.addConn(f.conn).ready.length;
-    n += f.headers.length + 1;
-    if (n >= TICK_EVERY) {
-      n = 0;
-      emitted += c.tick().ready.length;
-    }
-  }
-  return emitted + c.flush().ready.length;
+/** What the correlator and the pipeline have in common: records in, results out (S: a step). */
+interface Feed<S> {
+  addHeader(h: PacketHeader): S;
+  addConn(c: (typeof tcpFlows)[number]['conn']): S;
+  tick(): S;
+  flush(): S;
 }
 
-function pipeline(): number {
+/** Each flow's headers, then its conn; a tick every TICK_EVERY records. Returns what `out` counts. */
+function feed<S>(make: (clock: Correlator.Clock) => Feed<S>, out: (step: S) => number): number {
   const clock = createRecordClock();
-  const p = createClassifyPipeline(DEFAULT_PIPELINE_SETTINGS, clock);
-  let docs = 0;
+  const f = make(clock);
+  let count = 0;
   let n = 0;
-  for (const f of tcpFlows) {
-    for (const h of f.headers) p.addHeader(h);
-    clock.observe(f.conn.tsUs);
-    docs += p.addConn(f.conn).docs.length;
-    n += f.headers.length + 1;
+  for (const flow of tcpFlows) {
+    for (const h of flow.headers) f.addHeader(h);
+    clock.observe(flow.conn.tsUs);
+    count += out(f.addConn(flow.conn));
+    n += flow.headers.length + 1;
     if (n >= TICK_EVERY) {
       n = 0;
-      docs += p.tick().docs.length;
+      count += out(f.tick());
     }
   }
-  return docs + p.flush().docs.length;
+  return count + out(f.flush());
 }
+
+const correlate = (): number => feed((clock) => createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock), (step) => step.ready.length);
+const pipeline = (): number => feed((clock) => createClassifyPipeline(DEFAULT_PIPELINE_SETTINGS, clock), (step) => step.docs.length);
 
 export default defineBench({
   name: `correlate: ${tcpFlows.length} TCP conns with ${headerCount} headers (${(headerCount / tcpFlows.length).toFixed(1)} per conn)`,
