@@ -12,39 +12,14 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import { loadConfig } from '../../src/config/load';
-import { documentId } from '../../src/sink/ecs';
 import { waitFor } from '../helpers/wait';
-import { CORPUS, connCount, createTopics, esClient, kafkaClient, spawnCli, testEnv, testNames } from './pipeline-harness';
+import { CORPUS, connCount, createTopics, esClient, kafkaClient, documentIdOf, spawnCli, testEnv, testNames, withObserver } from './pipeline-harness';
 
 const CONN_CASES = [
   'ftp-auth-tls-server-rst', 'http-to-ssh-server-rst', 'imap-starttls-teardown-rst', 'irc-starttls-teardown-rst', 'ldap-idle-client-rst',
   'modbus-p502-scan-rst', 'pop3-fin-then-rst', 'pop3-rej', 'retransmit-then-rst', 'ssh-server-rst', 'teredo-orphan-rst', 'zeek-docs-json-reference',
 ] as const;
 const WEIRD_CASES = ['pop3-fin-then-rst', 'bad-checksums'] as const;
-
-/** Each case as its own sensor: `_system_name` on Zeek records, `sensor` on headers (as a sensor writes them). */
-function withObserver(file: string, observer: string, key: '_system_name' | 'sensor' = '_system_name'): string[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const record: unknown = JSON.parse(l);
-      if (typeof record !== 'object' || record === null) throw new Error(`${file}: not an object`);
-      return JSON.stringify({ ...record, [key]: observer });
-    });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function idOf(doc: unknown): string {
-  if (!isRecord(doc) || !isRecord(doc['zeek']) || !isRecord(doc['observer'])) throw new Error('document without zeek/observer');
-  const uid = doc['zeek']['session_id'];
-  const observer = doc['observer']['name'];
-  if (typeof uid !== 'string' || typeof observer !== 'string') throw new Error('document without session_id/observer.name');
-  return documentId(observer, uid);
-}
 
 describe('pipeline: corpus to Elasticsearch', () => {
   const n = testNames('corpus');
@@ -87,7 +62,7 @@ describe('pipeline: corpus to Elasticsearch', () => {
     for (const line of classify.stdout().split('\n')) {
       if (!line.startsWith('{')) continue;
       const doc: unknown = JSON.parse(line);
-      expected.set(idOf(doc), doc);
+      expected.set(documentIdOf(doc), doc);
     }
     const connRecords = readFileSync(connFile, 'utf8').split('\n').filter((l) => l !== '').length;
     // Every conn record has its own (observer, uid): one document each.

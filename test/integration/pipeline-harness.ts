@@ -4,11 +4,13 @@
  * dead-letter topic, and running `zeek-rst run` as a child process (for kill -9 and SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { resolveConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
+import { documentId } from '../../src/sink/ecs';
 import { uniqueName } from '../helpers/names';
 import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
@@ -209,4 +211,28 @@ export function spawnCli(args: readonly string[], env: Readonly<Record<string, s
 /** The corpus conn records (JSON lines with real timestamps) as message values, uid -> value. */
 export function jsonLines(text: string): Buffer[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => Buffer.from(l, 'utf8'));
+}
+
+/** Each case as its own sensor: `_system_name` on Zeek records, `sensor` on headers (as a sensor writes them). */
+export function withObserver(file: string, observer: string, key: '_system_name' | 'sensor' = '_system_name'): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const record: unknown = JSON.parse(l);
+      if (typeof record !== 'object' || record === null) throw new Error(`${file}: not an object`);
+      return JSON.stringify({ ...record, [key]: observer });
+    });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function documentIdOf(doc: unknown): string {
+  if (!isRecord(doc) || !isRecord(doc['zeek']) || !isRecord(doc['observer'])) throw new Error('document without zeek/observer');
+  const uid = doc['zeek']['session_id'];
+  const observer = doc['observer']['name'];
+  if (typeof uid !== 'string' || typeof observer !== 'string') throw new Error('document without session_id/observer.name');
+  return documentId(observer, uid);
 }

@@ -12,32 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
-import { documentId } from '../../src/sink/ecs';
 import { adminEs, adminKafka, allSecrets, createSecureTopics, esAuthEnv, kafkaAuthEnv, secureBaseEnv, secureNames, secureStack } from '../helpers/secure-stack';
 import { waitFor } from '../helpers/wait';
-import { CORPUS, committedOffsets, endOffsets, readDeadLetters, spawnCli, type Child } from '../integration/pipeline-harness';
+import { CORPUS, committedOffsets, documentIdOf, endOffsets, readDeadLetters, spawnCli, withObserver, type Child } from '../integration/pipeline-harness';
 
 const CONN_CASES = ['ftp-auth-tls-server-rst', 'http-to-ssh-server-rst', 'ldap-idle-client-rst', 'pop3-fin-then-rst', 'pop3-rej', 'retransmit-then-rst', 'ssh-server-rst', 'teredo-orphan-rst'] as const;
-
-function withObserver(file: string, observer: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const record: unknown = JSON.parse(l);
-    if (typeof record !== 'object' || record === null) throw new Error(`${file}: not an object`);
-    return JSON.stringify({ ...record, _system_name: observer });
-  });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function idOf(doc: unknown): string {
-  if (!isRecord(doc) || !isRecord(doc['zeek']) || !isRecord(doc['observer'])) throw new Error('document without zeek/observer');
-  const uid = doc['zeek']['session_id'];
-  const observer = doc['observer']['name'];
-  if (typeof uid !== 'string' || typeof observer !== 'string') throw new Error('document without session_id/observer.name');
-  return documentId(observer, uid);
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,7 +77,7 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
     for (const line of classify.stdout().split('\n')) {
       if (!line.startsWith('{')) continue;
       const doc: unknown = JSON.parse(line);
-      expected.set(idOf(doc), doc);
+      expected.set(documentIdOf(doc), doc);
     }
     expect(expected.size).toBe(readFileSync(connFile, 'utf8').split('\n').filter((l) => l !== '').length);
 
