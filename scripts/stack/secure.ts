@@ -294,7 +294,9 @@ export function prepareSecureElasticsearchConf(config: StackConfig, java: JavaRu
     fs.mkdirSync(path.join(es.confDir, 'certs'), { recursive: true });
     const source = path.join(es.distDir, 'config');
     for (const entry of fs.readdirSync(source)) {
-      if (entry === 'elasticsearch.keystore' || entry === 'elasticsearch.yml') continue;
+      // The plain node shares this folder and may be writing its keystore right now
+      // (elasticsearch.keystore.tmp, then a rename): no keystore file of any name is copied.
+      if (entry.startsWith('elasticsearch.keystore') || entry === 'elasticsearch.yml') continue;
       fs.cpSync(path.join(source, entry), path.join(es.confDir, entry), { recursive: true });
     }
     fs.copyFileSync(files.serverCert, path.join(es.confDir, 'certs', 'server.pem'));
