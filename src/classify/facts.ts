@@ -3,12 +3,13 @@
  * raw records). Facts are flat scalars so that a rule's evidence template can name and quote the
  * values it used. Evidence strength lives here, not in side branches of the engine.
  */
-import { TCP_FLAGS, type ConnRecord, type Origin, type PacketHeader, type Sender } from '../domain';
-import { baselineOf, hopsFromTtl, isRst, type Baseline } from '../correlate/baseline';
+import { TCP_FLAGS, type ConnRecord, type Origin, type Sender } from '../domain';
+import { baselineOf, isRst, type Baseline } from '../correlate/baseline';
 import type { Correlated } from '../correlate/correlator';
 import { matchDevice, type Device, type DeviceMatch } from './devices';
 import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
 import { idleThresholdFor, type ClassifySettings } from './settings';
+import { headerSide, judgeRsts, reasonText } from './rst-evidence';
 
 /** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
@@ -148,22 +149,6 @@ function sideIp(c: ConnRecord, side: Side): string {
   return side === 'originator' ? c.origH : c.respH;
 }
 
-function headerSide(c: ConnRecord, h: PacketHeader): Side | undefined {
-  if (h.srcIp === c.origH && h.srcPort === c.origP) return 'originator';
-  if (h.srcIp === c.respH && h.srcPort === c.respP) return 'responder';
-  return undefined;
-}
-
-function signed16(d: number): number {
-  const m = ((d % 0x10000) + 0x10000) % 0x10000;
-  return m >= 0x8000 ? m - 0x10000 : m;
-}
-
-/** Forward distance of 32-bit sequence numbers. */
-function seqForward(from: number, to: number): number {
-  return (to - from + 0x100000000) % 0x100000000;
-}
-
 function flagNames(flags: number): string {
   return (Object.keys(TCP_FLAGS) as (keyof typeof TCP_FLAGS)[]).filter((k) => (flags & TCP_FLAGS[k]) !== 0).join('+');
 }
@@ -218,52 +203,37 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
     rstPresent && (c.connState === 'REJ' || (origSyn && !respSynAck && !payload && firstRstBy === 'responder' && !hasLetter(h, 'responder', 'a')));
   const onlyLetters = (side: Side, allowed: string): boolean => h.events.every((e) => e.side !== side || allowed.includes(e.letter));
 
-  // --- RST header and the claimed sender's baseline -------------------------------------------
-  const senderHeaders = sender === undefined ? [] : sided.filter((x) => x.side === sender).map((x) => x.h);
-  const senderRsts = senderHeaders.filter(isRst);
-  const rst = senderRsts[0];
-  const flowBaseline = baselineOf(senderHeaders, 'flow');
-  const hostBaseline: Baseline | undefined = sender === undefined ? undefined : sender === 'originator' ? corr.hostBaselines.orig : corr.hostBaselines.resp;
-  const baseline = flowBaseline ?? hostBaseline;
-  const rstTtl = rst?.ipTtl;
-  const ttlDelta = rstTtl !== undefined && baseline !== undefined ? Math.abs(rstTtl - baseline.ttl) : undefined;
-  const rstHops = rstTtl === undefined ? undefined : hopsFromTtl(rstTtl);
-  const hopsDelta = rstHops !== undefined && baseline !== undefined ? Math.abs(rstHops - baseline.hops) : undefined;
-  const ttlMismatch = ttlDelta !== undefined && ttlDelta >= settings.ttlDeltaThreshold;
-
-  let ipIdDelta: number | undefined;
-  if (rst !== undefined && rst.ipId !== null) {
-    const prev = [...senderHeaders].filter((p) => !isRst(p) && p.tsUs <= rst.tsUs && p.ipId !== null).pop();
-    const prevId = prev?.ipId ?? hostBaseline?.lastIpId ?? null;
-    if (prevId !== null) ipIdDelta = signed16(rst.ipId - prevId);
-  }
-  const ipIdOutOfSequence = baseline?.ipIdBehaviour === 'increasing' && ipIdDelta !== undefined && (ipIdDelta <= 0 || ipIdDelta > 2048);
+  // --- every sampled RST, each judged against its own claimed sender (rst-evidence.ts) -----------
+  const judged = judgeRsts(sided, corr.hostBaselines, settings);
+  const forged = judged.find((j) => j.origin === 'middlebox');
+  // The RST that decides: the first one proven forged, else the first RST of the side that reset first.
+  const deciding = forged ?? judged.find((j) => j.side === sender);
+  const rst = deciding?.header;
+  const decidingSide: Side | undefined = deciding?.side ?? sender;
+  const senderHeaders = decidingSide === undefined ? [] : sided.filter((x) => x.side === decidingSide).map((x) => x.h);
+  const hostBaseline: Baseline | undefined =
+    decidingSide === undefined ? undefined : decidingSide === 'originator' ? corr.hostBaselines.orig : corr.hostBaselines.resp;
+  const baseline = deciding?.baseline ?? baselineOf(senderHeaders, 'flow') ?? hostBaseline;
+  const rstTtl = deciding?.ttl;
+  const ttlDelta = deciding?.ttlDelta;
+  const rstHops = deciding?.hops;
+  const hopsDelta = deciding?.hopsDelta;
+  const ttlMismatch = judged.some((j) => j.signals.some((s) => s.kind === 'ttl' || s.kind === 'handshake_hops'));
+  const ipIdDelta = deciding?.ipIdDelta;
+  const ipIdOutOfSequence = deciding?.ipIdOutOfSequence ?? false;
 
   const weirdNames = [...new Set(corr.weirds.map((w) => w.name))].sort();
   const weirdSet = new Set(weirdNames);
-  const dataAfterRstHeaders = rst !== undefined && senderHeaders.some((p) => p.tsUs > rst.tsUs && p.payloadLen > 0 && !isRst(p));
+  const dataAfterRstHeaders = judged.some((j) => j.signals.some((s) => s.kind === 'data_after'));
   const dataAfterRstWeird = weirdSet.has(DATA_AFTER_RESET_WEIRD);
   const dataAfterRst = dataAfterRstHeaders || dataAfterRstWeird;
-
-  let rstSeqGap: number | undefined;
-  let rstSeqSpread = false;
-  if (rst !== undefined) {
-    for (const later of senderRsts.slice(1)) {
-      if (later.tsUs - rst.tsUs > settings.rstSpreadWindowS * 1e6) break;
-      const gap = seqForward(rst.seq, later.seq);
-      if (gap > settings.rstSeqSpread && gap < 0x80000000) {
-        rstSeqSpread = true;
-        rstSeqGap = gap;
-        break;
-      }
-    }
-  }
-  const reasons: string[] = [];
-  if (ttlMismatch) reasons.push(`TTL ${rstTtl ?? '-'} vs ${baseline?.ttl ?? '-'} from the sender's ${baseline?.source ?? ''} baseline`);
-  if (dataAfterRst) reasons.push(`data from the sender after its RST (${dataAfterRstHeaders ? 'headers' : 'weird data_after_reset'})`);
-  if (rstSeqSpread) reasons.push(`a second RST ${rstSeqGap ?? '-'} above the first within ${settings.rstSpreadWindowS} s`);
+  const spread = judged.find((j) => j.seqGap !== undefined);
+  const rstSeqGap = spread?.seqGap;
+  const rstSeqSpread = spread !== undefined;
+  const reasons: string[] = (forged?.signals ?? []).map(reasonText);
+  if (dataAfterRstWeird && !dataAfterRstHeaders) reasons.push('data from the sender after its RST (weird data_after_reset)');
   const rstFromMiddlebox = reasons.length > 0;
-  const rstHasAck = rst === undefined ? undefined : (rst.tcpFlags & TCP_FLAGS.ACK) !== 0;
+  const rstHasAck = deciding?.hasAck;
   const synRstWithoutAck = rstAnswersSyn && rstHasAck === false;
   const origin: Origin = rst === undefined ? 'unknown' : rstFromMiddlebox || synRstWithoutAck ? 'middlebox' : 'endpoint';
 

@@ -13,6 +13,8 @@ import { parseDevicesYaml } from '../../src/config/devices';
 
 export const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 export const CRAFTED = path.resolve(__dirname, '../fixtures/classify/crafted');
+/** Real captures of tampered connections with modelled conn records (test/fixtures/corpus-tampering/README.md). */
+export const TAMPERING = path.resolve(__dirname, '../fixtures/corpus-tampering');
 
 export interface CaseInput {
   readonly conns: readonly ConnRecord[];
@@ -43,8 +45,8 @@ export function decodeHeaders(file: string, texts: readonly string[]): PacketHea
 }
 
 /** conn.json (or conn.redacted.json), weird.json and every *.headers.jsonl of a corpus case. */
-export function loadCase(caseName: string, withHeaders: boolean): CaseInput {
-  const dir = path.join(CORPUS, caseName);
+export function loadCase(caseName: string, withHeaders: boolean, root: string = CORPUS): CaseInput {
+  const dir = path.join(root, caseName);
   const files = readdirSync(dir);
   const connFile = files.find((f) => f === 'conn.json') ?? files.find((f) => f === 'conn.redacted.json');
   const conns = connFile === undefined ? [] : decodeConns(path.join(dir, connFile), lines(path.join(dir, connFile)), connFile.includes('redacted'));

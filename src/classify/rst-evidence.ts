@@ -1,0 +1,167 @@
+/**
+ * Per-RST header evidence (docs/verdicts.md#sender-and-origin): every sampled RST of a connection
+ * is judged on its own against its claimed sender's packets in the flow. In a tampered connection
+ * the first RST is often the real endpoint's answer to the tampering, and the forged ones come
+ * later, so judging only the first RST misses them.
+ *
+ * The claimed sender's flow baseline is built from all of its non-RST packets in the correlation
+ * window, before and after the RST (forged RSTs race the real packets), never from RSTs.
+ */
+import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
+import { baselineOf, hopsFromTtl, isRst, type Baseline } from '../correlate/baseline';
+import type { Side } from './history';
+
+/** Bits of the 12-bit TCP flags field that a stack never sets (0x200-0x800: reserved). */
+export const RESERVED_FLAG_BITS = 0x0e00;
+
+export type RstOrigin = 'endpoint' | 'middlebox';
+
+/** Why one RST is judged to come from a middlebox; a closed set, rendered by reasonText. */
+export type MiddleboxSignal =
+  | { readonly kind: 'ttl'; readonly ttl: number; readonly expected: number; readonly source: Baseline['source'] }
+  | { readonly kind: 'handshake_hops'; readonly hops: number; readonly handshakeHops: number }
+  | { readonly kind: 'data_after'; readonly source: 'headers' }
+  | { readonly kind: 'seq_spread'; readonly gap: number }
+  | { readonly kind: 'reserved_bits'; readonly flags: number };
+
+export interface RstJudgement {
+  readonly side: Side;
+  readonly header: PacketHeader;
+  readonly hasAck: boolean;
+  readonly ttl: number;
+  readonly hops: number;
+  readonly baseline: Baseline | undefined;
+  readonly ttlDelta: number | undefined;
+  readonly hopsDelta: number | undefined;
+  /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
+  readonly ipIdDelta: number | undefined;
+  /** The sender's IP IDs increase and the RST's is not a small step forward. */
+  readonly ipIdOutOfSequence: boolean;
+  /** The RST's seq minus the first RST's of the same sender, when that is a jump within the spread window. */
+  readonly seqGap: number | undefined;
+  readonly signals: readonly MiddleboxSignal[];
+  readonly origin: RstOrigin;
+}
+
+export interface RstEvidenceSettings {
+  readonly ttlDeltaThreshold: number;
+  readonly rstSeqSpread: number;
+  readonly rstSpreadWindowS: number;
+}
+
+export interface HostBaselines {
+  readonly orig: Baseline | undefined;
+  readonly resp: Baseline | undefined;
+}
+
+export function headerSide(c: ConnRecord, h: PacketHeader): Side | undefined {
+  if (h.srcIp === c.origH && h.srcPort === c.origP) return 'originator';
+  if (h.srcIp === c.respH && h.srcPort === c.respP) return 'responder';
+  return undefined;
+}
+
+export function signed16(d: number): number {
+  const m = ((d % 0x10000) + 0x10000) % 0x10000;
+  return m >= 0x8000 ? m - 0x10000 : m;
+}
+
+/** Forward distance of 32-bit sequence numbers. */
+export function seqForward(from: number, to: number): number {
+  return (to - from + 0x100000000) % 0x100000000;
+}
+
+function isHandshakePacket(side: Side, h: PacketHeader): boolean {
+  const syn = (h.tcpFlags & TCP_FLAGS.SYN) !== 0;
+  const ack = (h.tcpFlags & TCP_FLAGS.ACK) !== 0;
+  return syn && !isRst(h) && (side === 'responder' ? ack : !ack);
+}
+
+export function reasonText(s: MiddleboxSignal): string {
+  switch (s.kind) {
+    case 'ttl':
+      return `TTL ${s.ttl} vs ${s.expected} from the sender's ${s.source} baseline`;
+    case 'handshake_hops':
+      return `${s.hops} hops vs ${s.handshakeHops} on the sender's own handshake packet, with its later packets at the RST's distance`;
+    case 'data_after':
+      return 'data from the sender after its RST (headers)';
+    case 'seq_spread':
+      return `a RST ${s.gap} above the sender's first RST within the spread window`;
+    case 'reserved_bits':
+      return `reserved TCP flag bits set (tcp_flags ${s.flags})`;
+  }
+}
+
+/**
+ * Judges every sampled RST of one connection, in capture order. `sided` are the flow's headers
+ * with the side each comes from.
+ */
+export function judgeRsts(
+  sided: readonly { readonly side: Side; readonly h: PacketHeader }[],
+  hostBaselines: HostBaselines,
+  settings: RstEvidenceSettings,
+): RstJudgement[] {
+  const bySide = (side: Side): PacketHeader[] => sided.filter((x) => x.side === side).map((x) => x.h).sort((a, b) => a.tsUs - b.tsUs);
+  const packets = { originator: bySide('originator'), responder: bySide('responder') };
+  const baselines = { originator: baselineOf(packets.originator, 'flow'), responder: baselineOf(packets.responder, 'flow') };
+  const hosts = { originator: hostBaselines.orig, responder: hostBaselines.resp };
+  const out: RstJudgement[] = [];
+  for (const side of ['originator', 'responder'] as const) {
+    const own = packets[side];
+    const host = hosts[side];
+    const baseline = baselines[side] ?? host;
+    const handshake = own.find((p) => isHandshakePacket(side, p));
+    const afterHandshake = handshake === undefined ? [] : own.filter((p) => !isRst(p) && p.tsUs > handshake.tsUs);
+    const rsts = own.filter(isRst);
+    const first = rsts[0];
+    for (const rst of rsts) {
+      const signals: MiddleboxSignal[] = [];
+      const ttl = rst.ipTtl;
+      const hops = hopsFromTtl(ttl);
+      const ttlDelta = baseline === undefined ? undefined : Math.abs(ttl - baseline.ttl);
+      const hopsDelta = baseline === undefined ? undefined : Math.abs(hops - baseline.hops);
+      if (baseline !== undefined && ttlDelta !== undefined && ttlDelta >= settings.ttlDeltaThreshold) {
+        signals.push({ kind: 'ttl', ttl, expected: baseline.ttl, source: baseline.source });
+      } else if (handshake !== undefined && afterHandshake.length > 0) {
+        // The RST matches the sender's later packets, but all of those sit at another distance than
+        // the sender's own handshake packet: whoever answered after the handshake is not the host
+        // that completed it (an in-path filter that took the connection over).
+        const hsHops = hopsFromTtl(handshake.ipTtl);
+        const shifted = (p: PacketHeader): boolean => Math.abs(hopsFromTtl(p.ipTtl) - hsHops) >= settings.ttlDeltaThreshold;
+        if (shifted(rst) && afterHandshake.every(shifted)) signals.push({ kind: 'handshake_hops', hops, handshakeHops: hsHops });
+      }
+      if (own.some((p) => p.tsUs > rst.tsUs && p.payloadLen > 0 && !isRst(p))) signals.push({ kind: 'data_after', source: 'headers' });
+      let seqGap: number | undefined;
+      if (first !== undefined && rst !== first && rst.tsUs - first.tsUs <= settings.rstSpreadWindowS * 1e6) {
+        const gap = seqForward(first.seq, rst.seq);
+        if (gap > settings.rstSeqSpread && gap < 0x80000000) {
+          seqGap = gap;
+          signals.push({ kind: 'seq_spread', gap });
+        }
+      }
+      if ((rst.tcpFlags & RESERVED_FLAG_BITS) !== 0) signals.push({ kind: 'reserved_bits', flags: rst.tcpFlags });
+      let ipIdDelta: number | undefined;
+      if (rst.ipId !== null) {
+        const prev = own.filter((p) => !isRst(p) && p.tsUs <= rst.tsUs && p.ipId !== null).pop();
+        const prevId = prev?.ipId ?? host?.lastIpId ?? null;
+        if (prevId !== null) ipIdDelta = signed16(rst.ipId - prevId);
+      }
+      const ipIdOutOfSequence = baseline?.ipIdBehaviour === 'increasing' && ipIdDelta !== undefined && (ipIdDelta <= 0 || ipIdDelta > 2048);
+      out.push({
+        side,
+        header: rst,
+        hasAck: (rst.tcpFlags & TCP_FLAGS.ACK) !== 0,
+        ttl,
+        hops,
+        baseline,
+        ttlDelta,
+        hopsDelta,
+        ipIdDelta,
+        ipIdOutOfSequence,
+        seqGap,
+        signals,
+        origin: signals.length > 0 ? 'middlebox' : 'endpoint',
+      });
+    }
+  }
+  return out.sort((a, b) => a.header.tsUs - b.header.tsUs);
+}
