@@ -20,6 +20,10 @@ export const METRIC_TABLE = {
   bulkDuration: { type: 'histogram', name: 'zeek_rst_bulk_duration_seconds', help: 'Duration of bulk requests, per outcome (ok, partial, retry, fail).', labels: ['outcome'] },
   bulkRetries: { type: 'counter', name: 'zeek_rst_bulk_retries_total', help: 'Bulk retries, per scope (request, item).', labels: ['scope'] },
   consumerLag: { type: 'gauge', name: 'zeek_rst_consumer_lag', help: 'High watermark minus the next offset to read, per topic and partition.', labels: ['topic', 'partition'] },
+  committedLag: { type: 'gauge', name: 'zeek_rst_consumer_committed_lag', help: 'High watermark minus the offset the group has committed, per topic and partition of this member (polled every metrics.lagIntervalMs).', labels: ['topic', 'partition'] },
+  bulkInFlight: { type: 'gauge', name: 'zeek_rst_bulk_requests_in_flight', help: 'Bulk requests sent to Elasticsearch and not answered yet (a batch waiting to be retried counts).', labels: [] },
+  sinkStalled: { type: 'gauge', name: 'zeek_rst_sink_stalled_seconds', help: 'While documents are pending: seconds since Elasticsearch last acknowledged one (0 when none is pending).', labels: [] },
+  boundUsed: { type: 'gauge', name: 'zeek_rst_backpressure_pending', help: 'What counts against sink.maxPendingDocs, per kind (sink, conn, update, dead_letter).', labels: ['kind'] },
   paused: { type: 'gauge', name: 'zeek_rst_source_paused', help: '1 while fetching is paused for backpressure.', labels: [] },
   commits: { type: 'counter', name: 'zeek_rst_offset_commits_total', help: 'Offset commits sent to Kafka.', labels: [] },
 } as const;
@@ -51,6 +55,10 @@ export function createMetrics(): Metrics {
     bulkDuration: new Histogram({ name: t.bulkDuration.name, help: t.bulkDuration.help, labelNames: t.bulkDuration.labels, buckets: [...BULK_BUCKETS], registers: [registry] }),
     bulkRetries: counter(t.bulkRetries),
     consumerLag: gauge(t.consumerLag),
+    committedLag: gauge(t.committedLag),
+    bulkInFlight: gauge(t.bulkInFlight),
+    sinkStalled: gauge(t.sinkStalled),
+    boundUsed: gauge(t.boundUsed),
     paused: gauge(t.paused),
     commits: counter(t.commits),
   };
@@ -59,6 +67,42 @@ export function createMetrics(): Metrics {
 export interface Health {
   readonly ok: boolean;
   readonly detail: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** What /healthz of `run` is made of (cli/run.ts fills it in). */
+export interface DeliveryState {
+  /** The error that stopped the pipeline, if one did. */
+  readonly fatal: string | undefined;
+  /** Documents queued or in flight to Elasticsearch. */
+  readonly sinkPending: number;
+  /** While documents are pending: ms since Elasticsearch last acknowledged one (ElasticSink.msSinceProgress). */
+  readonly msSinceProgress: number;
+  /** `metrics.unhealthyAfterMs`. */
+  readonly unhealthyAfterMs: number;
+  /** False while some bulk request is being retried: reported, but healthy until unhealthyAfterMs. */
+  readonly sinkRetrying: boolean;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * Honest health: unhealthy after a fatal error, or once documents have waited
+ * `unhealthyAfterMs` without Elasticsearch acknowledging any. A bulk retry alone, or an idle
+ * pipeline (nothing pending), is healthy.
+ */
+export function deliveryHealth(s: DeliveryState): Health {
+  const stalled = s.sinkPending > 0 && s.msSinceProgress >= s.unhealthyAfterMs;
+  const elasticsearch = stalled ? 'stalled' : s.sinkRetrying ? 'retrying' : 'ok';
+  return {
+    ok: s.fatal === undefined && !stalled,
+    detail: {
+      elasticsearch,
+      sinkPending: s.sinkPending,
+      msSinceProgress: s.msSinceProgress,
+      unhealthyAfterMs: s.unhealthyAfterMs,
+      ...(s.fatal === undefined ? {} : { fatal: s.fatal }),
+      ...s.detail,
+    },
+  };
 }
 
 export interface OpsServer {

@@ -33,6 +33,8 @@ import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
 import { scanSettingsOf } from './scans';
 import { parseCommandArgs } from './args';
+import { createDeliveryMonitor } from './delivery';
+import { createCommittedLagPoller } from '../source/committed-lag';
 
 export const HELP = `Usage: zeek-rst run [--config FILE]
 
@@ -210,6 +212,9 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     }
   };
 
+  // Backpressure over every path and honest health (cli/delivery.ts).
+  const delivery = createDeliveryMonitor({ sink, driver, deadLetters, metrics, maxPendingDocs: config.sink.maxPendingDocs, unhealthyAfterMs: config.metrics.unhealthyAfterMs, fatal: () => fatal?.message });
+
   const release = (ref: MessageRef): void => {
     tracker.release(ref);
   };
@@ -251,10 +256,12 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     onMessage,
     // Conns waiting in the correlator become documents one grace later: they count as pending
     // documents, or a fast source would fill the sink far beyond its bound after every grace.
-    hasCapacity: () => sink.pendingCount() + driver.stats().pendingConns < config.sink.maxPendingDocs && tracker.trackedCount() < config.sink.maxUncommittedMessages,
+    hasCapacity: () => delivery.hasRoom() && tracker.trackedCount() < config.sink.maxUncommittedMessages,
     commitEveryMs: COMMIT_EVERY_MS,
     onFatal,
   });
+
+  const committedLag = createCommittedLagPoller({ kafka, group: config.kafka.group, topics: [...new Set([topics.conn, topics.weird, topics.headers])], assigned: () => source.assigned(), metrics, intervalMs: config.metrics.lagIntervalMs, log: log.source });
 
   const updateGauges = (): void => {
     countDiscards();
@@ -263,6 +270,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     metrics.pending.set({ kind: 'emitted_conn' }, s.emittedConns);
     metrics.pending.set({ kind: 'weird_uid' }, s.weirdUids);
     metrics.pending.set({ kind: 'header' }, s.headers);
+    delivery.updateGauges();
   };
 
   const ticker = setInterval(() => {
@@ -277,7 +285,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       host: config.metrics.host,
       port: config.metrics.port,
       registry: metrics.registry,
-      health: () => ({ ok: fatal === undefined && sink.healthy(), detail: { elasticsearch: sink.healthy() ? 'ok' : 'retrying', sinkPending: sink.pendingCount(), incomplete: tracker.incompleteCount() } }),
+      health: () => delivery.health({ incomplete: tracker.incompleteCount() }),
     });
     log.ops.info({ host: config.metrics.host, port: ops.port }, 'serving /metrics and /healthz');
   }
@@ -312,6 +320,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       }
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
       await sink.close();
+      await committedLag.stop();
       await source.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await es.close().catch(() => undefined);
@@ -333,6 +342,9 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     await stopped;
     throw e;
   }
+  await committedLag.start().catch((err: unknown) => {
+    log.source.warn({ error: err instanceof Error ? err.message : String(err) }, 'committed-lag admin client did not connect; zeek_rst_consumer_committed_lag stays empty');
+  });
   root.info({ group: config.kafka.group, topics: [topics.conn, topics.weird, topics.headers], indexPrefix: prefix }, 'pipeline running');
 
   return {

@@ -163,6 +163,8 @@ export const CONFIG_SCHEMA = {
     enabled: bool(true, 'ZEEK_RST_METRICS_ENABLED', 'Serve /metrics (Prometheus) and /healthz.'),
     host: str('127.0.0.1', 'ZEEK_RST_METRICS_HOST', 'Address the metrics server binds (keep it local unless you mean otherwise).'),
     port: int(LOCAL_STACK.metricsPort, 0, 65535, 'port', 'ZEEK_RST_METRICS_PORT', 'Port of the metrics server; 0 picks a free one.'),
+    unhealthyAfterMs: int(60000, 100, MAX_MS, 'ms', 'ZEEK_RST_METRICS_UNHEALTHY_AFTER_MS', '/healthz answers 503 once documents have waited this long with no bulk request acknowledging any (Elasticsearch down, frozen or refusing).'),
+    lagIntervalMs: int(5000, 100, 3600000, 'ms', 'ZEEK_RST_METRICS_LAG_INTERVAL_MS', 'How often the committed-offset lag (zeek_rst_consumer_committed_lag) is polled from Kafka.'),
   },
   log: {
     level: oneOf(LOG_LEVELS, 'info', 'ZEEK_RST_LOG_LEVEL', 'pino log level.'),

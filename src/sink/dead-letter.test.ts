@@ -1,5 +1,6 @@
 import type { DeadLetter } from '../domain';
-import { deadLetterHeaders, toDeadLetterMessage } from './dead-letter';
+import { createMetrics } from '../metrics';
+import { createDeadLetterWriter, deadLetterHeaders, toDeadLetterMessage, type DeadLetterProducer } from './dead-letter';
 
 const raw = Buffer.from('{"ts": "yesterday"}');
 
@@ -24,5 +25,25 @@ describe('dead-letter messages', () => {
     const view = big.subarray(4, 11);
     const m = toDeadLetterMessage({ reason: 'not_an_object', stage: 'validate', detail: '', raw: view, source: { kind: 'file', path: 'f', line: 1 } });
     expect(Buffer.isBuffer(m.value) ? m.value.toString() : '').toBe('{"x":1}');
+  });
+
+  it('count the dead letters being written until Kafka acknowledges or refuses them (backpressure)', async () => {
+    const answers: { resolve: () => void; reject: (e: Error) => void }[] = [];
+    const producer: DeadLetterProducer = {
+      send: () => new Promise((resolve, reject) => { answers.push({ resolve: () => { resolve([]); }, reject }); }),
+    };
+    const metrics = createMetrics();
+    const writer = createDeadLetterWriter(producer, 'dlq', metrics);
+    const dead = (i: number): DeadLetter => ({ reason: 'malformed_json', stage: 'decode', detail: '', raw, source: { kind: 'kafka', topic: 't', partition: 0, offset: String(i) } });
+    const first = writer.write([dead(1), dead(2)]);
+    const second = writer.write([dead(3)]);
+    expect(writer.inFlight()).toBe(3);
+    answers[0]?.resolve();
+    await first;
+    expect(writer.inFlight()).toBe(1);
+    answers[1]?.reject(new Error('broker down'));
+    await expect(second).rejects.toThrow('broker down');
+    expect(writer.inFlight()).toBe(0);
+    expect(await metrics.registry.metrics()).toContain('zeek_rst_dead_letters_total{reason="malformed_json",stage="decode"} 2');
   });
 });

@@ -33,14 +33,29 @@ export function toDeadLetterMessage(dead: DeadLetter): Message {
 export interface DeadLetterWriter {
   /** Resolves when Kafka has acknowledged every one of them. */
   write(deads: readonly DeadLetter[]): Promise<void>;
+  /**
+   * Dead letters handed to `write` and not yet acknowledged (or failed): they hold their bytes in
+   * memory, so they count against `sink.maxPendingDocs` like documents do (docs/delivery.md).
+   */
+  inFlight(): number;
 }
 
-export function createDeadLetterWriter(producer: Producer, topic: string, metrics: Metrics): DeadLetterWriter {
+/** The part of a kafkajs Producer the writer uses. */
+export type DeadLetterProducer = Pick<Producer, 'send'>;
+
+export function createDeadLetterWriter(producer: DeadLetterProducer, topic: string, metrics: Metrics): DeadLetterWriter {
+  let inFlight = 0;
   return {
     async write(deads) {
       if (deads.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: deads.map(toDeadLetterMessage) });
+      inFlight += deads.length;
+      try {
+        await producer.send({ topic, acks: -1, messages: deads.map(toDeadLetterMessage) });
+      } finally {
+        inFlight -= deads.length;
+      }
       for (const d of deads) metrics.deadLetters.inc({ reason: d.reason, stage: d.stage });
     },
+    inFlight: () => inFlight,
   };
 }

@@ -149,6 +149,8 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
   const lanes: Lane[] = Array.from({ length: laneCount }, () => ({ queue: [], head: 0, queuedBytes: 0, inFlight: 0, wake: undefined, timer: undefined, sleeper: undefined }));
   let queuedTotal = 0;
   let inFlightTotal = 0;
+  /** Lanes with a batch out (zeek_rst_bulk_requests_in_flight). */
+  let requests = 0;
   let nextSeq = 1;
   let completed = 0;
   /** Sequence numbers completed ahead of `completed`: lanes finish out of order (bounded by the pending documents). */
@@ -311,6 +313,8 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       const batch = takeBatch(lane);
       lane.inFlight = batch.length;
       inFlightTotal += batch.length;
+      requests += 1;
+      metrics.bulkInFlight.set(requests);
       metrics.sinkPending.set(pending());
       try {
         await writeBatch(lane, batch);
@@ -321,6 +325,8 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       }
       inFlightTotal -= lane.inFlight;
       lane.inFlight = 0;
+      requests -= 1;
+      metrics.bulkInFlight.set(requests);
       metrics.sinkPending.set(pending());
       notifyDrain();
     }
@@ -364,7 +370,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
     lastEnqueued: () => nextSeq - 1,
     completedThrough: () => completed,
     pendingCount: pending,
-    requestsInFlight: () => lanes.reduce((n, lane) => n + (lane.inFlight > 0 ? 1 : 0), 0),
+    requestsInFlight: () => requests,
     drain() {
       if (completed === nextSeq - 1) return Promise.resolve();
       return new Promise<void>((resolve) => {

@@ -48,6 +48,7 @@ describe('pipeline: Elasticsearch outage', () => {
         ZEEK_RST_SINK_BULK_MAX_DOCS: '200',
         ZEEK_RST_SINK_RETRY_MAX_MS: '2000',
         ZEEK_RST_ES_REQUEST_TIMEOUT_MS: '2000',
+        ZEEK_RST_METRICS_UNHEALTHY_AFTER_MS: '3000',
       }),
     );
     const p = running;
