@@ -29,4 +29,12 @@ describe('crafted cases', () => {
     expect(rr?.doc.rst.confidence).toBeCloseTo(0.5, 5);
     expect(base?.doc.rst.verdict).toBe('retransmission_failure');
   });
+
+  it('reads D/d letters, not byte counts, for "data was exchanged" (a content gap inflates resp_bytes)', () => {
+    const { fixture, input, settings } = loadCrafted('forged-synack-server-side-no-headers');
+    const doc = runPipeline(input, settings).find((d) => d.doc.zeek.session_id === fixture.expect.uid);
+    expect(doc?.classification.facts.respBytes).toBe(257271245);
+    expect(doc?.classification.facts.respData).toBe(false);
+    expect(doc?.classification.facts.origData).toBe(true);
+  });
 });

@@ -9,7 +9,7 @@ import type { Correlated } from '../correlate/correlator';
 import { matchDevice, type Device, type DeviceMatch } from './devices';
 import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
 import { idleThresholdFor, type ClassifySettings } from './settings';
-import { headerSide, judgeRsts, reasonText } from './rst-evidence';
+import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText } from './rst-evidence';
 
 /** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
@@ -116,6 +116,11 @@ export interface Facts {
   /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */
   readonly synRstWithoutAck: boolean;
   readonly origin: Origin;
+  /** Headers show a side acknowledging a sequence number its peer never sent, or two ISNs from one side (a forged SYN-ACK or injected data). */
+  readonly unsentAck: boolean;
+  readonly unsentAckDetail: string;
+  /** Without headers: a content gap (g/G) whose missed bytes equal a side's byte count, i.e. the bytes were inferred from an ACK, not seen. */
+  readonly gapIsWholeByteCount: boolean;
 
   readonly idleBeforeS: number | undefined;
   readonly idleThresholdS: number;
@@ -191,8 +196,11 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
   const respSynAck = hasLetter(h, 'responder', 'h');
   const origAck = hasLetter(h, 'originator', 'a');
   const respAck = hasLetter(h, 'responder', 'a');
-  const origData = hasLetter(h, 'originator', 'd') || (c.origBytes ?? 0) > 0;
-  const respData = hasLetter(h, 'responder', 'd') || (c.respBytes ?? 0) > 0;
+  // D/d say whether data was exchanged; byte counts are inferred from sequence numbers and can
+  // span a content gap (an ACK of data never seen), so they count only without a history.
+  const noHistory = h.events.length === 0;
+  const origData = hasLetter(h, 'originator', 'd') || (noHistory && (c.origBytes ?? 0) > 0);
+  const respData = hasLetter(h, 'responder', 'd') || (noHistory && (c.respBytes ?? 0) > 0);
   const payload = origData || respData;
   const nonRst = (side: Side): boolean => h.events.some((e) => e.side === side && e.letter !== 'r');
   const established = (origSyn && respSynAck) || (nonRst('originator') && nonRst('responder'));
@@ -236,6 +244,11 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
   const rstHasAck = deciding?.hasAck;
   const synRstWithoutAck = rstAnswersSyn && rstHasAck === false;
   const origin: Origin = rst === undefined ? 'unknown' : rstFromMiddlebox || synRstWithoutAck ? 'middlebox' : 'endpoint';
+
+  const unsent = firstUnsentAck(sided, { originator: c.origIpBytes, responder: c.respIpBytes });
+  const missed = c.missedBytes ?? 0;
+  const gapIsWholeByteCount =
+    (hasLetter(h, 'originator', 'g') || hasLetter(h, 'responder', 'g')) && missed > 0 && (missed === (c.origBytes ?? -1) || missed === (c.respBytes ?? -1));
 
   // --- idle ------------------------------------------------------------------------------------
   let idleBeforeS: number | undefined;
@@ -350,6 +363,9 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
     middleboxReason: reasons.length === 0 ? '-' : reasons.join('; '),
     synRstWithoutAck,
     origin,
+    unsentAck: unsent !== undefined,
+    unsentAckDetail: unsent === undefined ? '-' : unsentAckText(unsent),
+    gapIsWholeByteCount,
     idleBeforeS,
     idleThresholdS,
     idleGapExceeded: idleBeforeS !== undefined && idleBeforeS >= idleThresholdS,

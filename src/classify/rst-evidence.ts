@@ -165,3 +165,60 @@ export function judgeRsts(
   }
   return out.sort((a, b) => a.header.tsUs - b.header.tsUs);
 }
+
+/** A side acknowledged a sequence number its peer never sent: it received a forged segment. */
+export interface UnsentAck {
+  /** The side whose ACK claims more (or other) than its peer sent. */
+  readonly side: Side;
+  readonly ack: number;
+  /** The peer's ISN from its own sampled SYN / SYN-ACK. */
+  readonly peerIsn: number;
+  /** Forward distance from the peer's ISN + 1 to the ACK, or negative when the ACK lies before it. */
+  readonly distance: number;
+  /** The peer sent two handshake packets with different ISNs (`ack` is then the second ISN). */
+  readonly conflictingIsn: boolean;
+}
+
+function signed32(d: number): number {
+  return d >= 0x80000000 ? d - 0x100000000 : d;
+}
+
+export function unsentAckText(u: UnsentAck): string {
+  const peer = u.side === 'originator' ? 'responder' : 'originator';
+  if (u.conflictingIsn) return `the ${peer} sent handshake packets with two ISNs (${u.peerIsn} and ${u.ack}): one is forged`;
+  return `the ${u.side} acknowledged ${u.ack}, ${u.distance} from the ${peer}'s ISN ${u.peerIsn} + 1, a sequence number the ${peer} never sent`;
+}
+
+/**
+ * The first ACK (on a non-RST packet) that acknowledges a sequence number the peer cannot have
+ * sent: before the peer's ISN + 1 (a forged SYN-ACK gave the acker another ISN), or beyond every
+ * byte the peer can have sent (`peerIpBytes`, the conn record's IP byte count of the peer, bounds
+ * its payload; without it, the highest sequence seen from the peer). Needs the peer's handshake
+ * packet: control packets are always sampled.
+ */
+export function firstUnsentAck(
+  sided: readonly { readonly side: Side; readonly h: PacketHeader }[],
+  peerIpBytes: { readonly originator: number | undefined; readonly responder: number | undefined },
+): UnsentAck | undefined {
+  const sorted = [...sided].sort((a, b) => a.h.tsUs - b.h.tsUs);
+  for (const side of ['originator', 'responder'] as const) {
+    const peer: Side = side === 'originator' ? 'responder' : 'originator';
+    const peerPackets = sorted.filter((x) => x.side === peer).map((x) => x.h);
+    const handshakes = peerPackets.filter((p) => isHandshakePacket(peer, p));
+    const hs = handshakes[0];
+    if (hs === undefined) continue;
+    // Two handshake packets of one side with different ISNs: one of them is forged (a SYN-ACK race).
+    const other = handshakes.find((p) => p.seq !== hs.seq);
+    if (other !== undefined) return { side, ack: other.seq, peerIsn: hs.seq, distance: signed32(seqForward(hs.seq, other.seq)), conflictingIsn: true };
+    const start = (hs.seq + 1) % 0x100000000;
+    const seenEnd = Math.max(0, ...peerPackets.map((p) => seqForward(start, (p.seq + p.payloadLen + ((p.tcpFlags & TCP_FLAGS.FIN) !== 0 ? 1 : 0)) % 0x100000000)).filter((d) => d < 0x80000000));
+    const bound = Math.max(seenEnd, peerIpBytes[peer] ?? 0) + 1;
+    for (const x of sorted) {
+      if (x.side !== side || isRst(x.h) || (x.h.tcpFlags & TCP_FLAGS.ACK) === 0 || x.h.tsUs < hs.tsUs) continue;
+      const d = seqForward(start, x.h.ack);
+      if (d >= 0x80000000) return { side, ack: x.h.ack, peerIsn: hs.seq, distance: d - 0x100000000, conflictingIsn: false };
+      if (d > bound) return { side, ack: x.h.ack, peerIsn: hs.seq, distance: d, conflictingIsn: false };
+    }
+  }
+  return undefined;
+}

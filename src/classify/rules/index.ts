@@ -283,6 +283,21 @@ export const RULES: readonly Rule[] = Object.freeze([
     refs: [WEAVER],
     fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true }],
   },
+  {
+    id: 'RST-INJ-005',
+    verdict: 'injected_reset',
+    phase: 'any',
+    sender: 'any',
+    when: (f) => f.unsentAck && !f.finBeforeRst,
+    weight: 665,
+    confidence: 0.7,
+    needsHeaders: true,
+    evidence: { template: '{unsentAckDetail}: a forged segment reached that side, and the resets follow from it', values: ['unsentAckDetail', 'origin'] },
+    rationale:
+      'A stack acknowledges only what it received; an ACK of a sequence number the peer never sent (or a second SYN-ACK with another ISN) means a forged SYN-ACK or injected data reached it. The endpoint\'s RST that answers such an ACK is genuine (origin endpoint): the tampering, not the RST, is the cause.',
+    refs: ['RFC 9293 §3.10.7.3 (SYN-RECEIVED: unacceptable ACK -> RST)', WEAVER],
+    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side' }],
+  },
   // ---- 3. no handshake, only resets -------------------------------------------------------
   {
     id: 'RST-BSC-002',
@@ -488,5 +503,20 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'Zeek repeats r/R only for a new sequence number; injectors spray RSTs, but a legitimate stack can also reset twice, so this only lowers confidence.',
     refs: [ZEEK_HISTORY, WEAVER],
     fixtures: [{ kind: 'crafted', file: 'rr-hint' }],
+  },
+  {
+    id: 'RST-HNT-002',
+    verdict: 'injected_reset',
+    phase: 'any',
+    sender: 'any',
+    when: (f) => f.gapIsWholeByteCount && !f.unsentAck,
+    weight: -10,
+    confidence: 0.3,
+    lowersConfidence: 0.1,
+    needsHeaders: false,
+    evidence: { template: 'content gap (history {history}) with missed_bytes equal to a byte count ({origBytes}/{respBytes}): the bytes were inferred from an ACK, never seen', values: ['history', 'origBytes', 'respBytes'] },
+    rationale: 'Zeek counts bytes from sequence numbers; when a side acknowledges data the sensor never saw, the whole count is a gap. That is capture loss or an ACK of forged data; without headers it cannot be told apart, so this only lowers confidence.',
+    refs: [ZEEK_HISTORY, 'Zeek conn.log missed_bytes'],
+    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side-no-headers' }],
   },
 ]);

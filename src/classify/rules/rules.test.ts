@@ -58,7 +58,7 @@ describe('rule table', () => {
       ['RST-AQO-001'],
       ['RST-IDL-001'],
       ['RST-POL-001'],
-      ['RST-INJ-001', 'RST-INJ-002', 'RST-INJ-003', 'RST-INJ-004'],
+      ['RST-INJ-001', 'RST-INJ-002', 'RST-INJ-003', 'RST-INJ-004', 'RST-INJ-005'],
       ['RST-BSC-001', 'RST-BSC-002'],
       ['RST-SCN-001'],
       ['RST-SCN-002'],
@@ -67,7 +67,7 @@ describe('rule table', () => {
       ['RST-IDL-002', 'RST-IDL-003'],
       ['RST-ABT-001', 'RST-ABT-002'],
       ['RST-UNC-001'],
-      ['RST-HNT-001'],
+      ['RST-HNT-001', 'RST-HNT-002'],
     ];
     const weight = (id: string): number => {
       const r = RULES.find((x) => x.id === id);
