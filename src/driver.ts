@@ -58,13 +58,15 @@ export interface DriverOptions {
   readonly sink: DocumentSink;
   /** Called for every conn record that enters the correlator (classify's record clock). */
   readonly onConn?: (tsUs: number) => void;
+  /** Track the correlator's state changes for a changelog (`run`; docs/delivery.md). */
+  readonly trackState?: boolean;
 }
 
 export { DISCARD_KINDS };
 
 export function createDriver(options: DriverOptions): Driver {
   const decoder = createInputDecoder(options.settings.decode, options.codec);
-  const pipeline = createClassifyPipeline(options.settings.pipeline, options.clock);
+  const pipeline = createClassifyPipeline(options.settings.pipeline, options.clock, { trackChanges: options.trackState === true });
   let evicted = 0;
   const emit = (step: PipelineStep): void => {
     evicted += step.evicted;

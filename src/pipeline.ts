@@ -4,7 +4,8 @@
  * records in and take documents out; this module holds no rules and does no I/O.
  */
 import type { ConnRecord, PacketHeader, SourceRef, WeirdRecord } from './domain';
-import { createCorrelator, type Clock, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
+import { createCorrelator, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
+import type { StateChange, StateValue } from './correlate/state';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
@@ -53,10 +54,14 @@ export interface ClassifyPipeline {
   flush(): PipelineStep;
   stats(): CorrelatorStats;
   unjoinedNow(): { readonly headers: number; readonly weirds: number };
+  /** The correlator's changed state entries since the last call (with `trackChanges`). */
+  drainChanges(): readonly StateChange[];
+  /** Loads changelog entries into the (empty) correlator. */
+  restore(values: Iterable<StateValue>): void;
 }
 
-export function createClassifyPipeline(settings: PipelineSettings, clock: Clock): ClassifyPipeline {
-  const correlator = createCorrelator(settings.correlate, clock);
+export function createClassifyPipeline(settings: PipelineSettings, clock: Clock, options: CorrelatorOptions = {}): ClassifyPipeline {
+  const correlator = createCorrelator(settings.correlate, clock, options);
   const finish = (step: CorrelatorStep): PipelineStep => ({
     evicted: step.evicted,
     ...(step.refused === undefined ? {} : { refused: step.refused }),
@@ -80,5 +85,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock)
     flush: () => finish(correlator.flush()),
     stats: () => correlator.stats(),
     unjoinedNow: () => correlator.unjoinedNow(),
+    drainChanges: () => correlator.drainChanges(),
+    restore: (values) => { correlator.restore(values); },
   };
 }

@@ -7,6 +7,7 @@
  * same stack); the host's recent packets on other flows are next (same host, maybe another path).
  */
 import { TCP_FLAGS, type PacketHeader } from '../domain';
+import type { HostSampleState } from './state';
 
 /** Common initial TTLs: 32 (old Windows), 64 (Linux, BSD, macOS), 128 (Windows), 255 (network gear, Solaris). */
 export const INITIAL_TTL_CLASSES = [32, 64, 128, 255] as const;
@@ -97,10 +98,13 @@ export function baselineOf(packets: readonly PacketHeader[], source: Baseline['s
 }
 
 /** One non-RST packet of a host, as the host baseline keeps it. */
-interface HostSample {
-  readonly tsUs: number;
-  readonly ttl: number;
-  readonly ipId: number | null;
+type HostSample = HostSampleState;
+
+/** A host's samples as the changelog keeps them; `seq` orders hosts from least to most recently updated. */
+export interface HostEntry {
+  readonly host: string;
+  readonly seq: number;
+  readonly samples: readonly HostSample[];
 }
 
 export interface HostBaselineStore {
@@ -113,6 +117,13 @@ export interface HostBaselineStore {
    */
   get(ip: string, atUs: number): Baseline | undefined;
   size(): number;
+  /**
+   * Hosts updated or evicted since the last call (`samples` null: evicted), least recently
+   * updated first, each with the next `seq` from `nextSeq`. Only with change tracking on.
+   */
+  drainChanges(nextSeq: () => number): readonly { readonly host: string; readonly entry: HostEntry | null }[];
+  /** Loads hosts into an empty store (changelog restore), in `seq` order. */
+  restore(entries: readonly HostEntry[]): void;
 }
 
 /** Index of the first sample with tsUs > t (samples sorted by tsUs). */
@@ -132,8 +143,15 @@ function upperBound(samples: readonly HostSample[], t: number): number {
  * Per-host baselines, capped at `maxHosts` (least recently updated host evicted first) with the
  * `samples` latest packets per host by capture time: memory stays flat under an endless stream.
  */
-export function createHostBaselineStore(maxHosts: number, samples: number): HostBaselineStore {
+export function createHostBaselineStore(maxHosts: number, samples: number, trackChanges = false): HostBaselineStore {
   const hosts = new Map<string, HostSample[]>();
+  // Hosts changed since the last drain, in the order of their last change (the map's order).
+  const touched = trackChanges ? new Set<string>() : undefined;
+  const touch = (host: string): void => {
+    if (touched === undefined) return;
+    touched.delete(host);
+    touched.add(host);
+  };
   return {
     observe(h) {
       if (isRst(h)) return 0;
@@ -145,6 +163,7 @@ export function createHostBaselineStore(maxHosts: number, samples: number): Host
           const oldest = hosts.keys().next();
           if (oldest.done !== true) {
             hosts.delete(oldest.value);
+            touch(oldest.value);
             evicted = 1;
           }
         }
@@ -152,6 +171,7 @@ export function createHostBaselineStore(maxHosts: number, samples: number): Host
         hosts.delete(h.srcIp); // re-insert: most recently updated last
       }
       hosts.set(h.srcIp, list);
+      touch(h.srcIp);
       // Packets mostly arrive in capture order, so this is almost always an append.
       list.splice(upperBound(list, h.tsUs), 0, { tsUs: h.tsUs, ttl: h.ipTtl, ipId: h.ipId });
       if (list.length > samples) list.shift();
@@ -174,5 +194,18 @@ export function createHostBaselineStore(maxHosts: number, samples: number): Host
       };
     },
     size: () => hosts.size,
+    drainChanges(nextSeq) {
+      if (touched === undefined) return [];
+      const out: { host: string; entry: HostEntry | null }[] = [];
+      for (const host of touched) {
+        const list = hosts.get(host);
+        out.push({ host, entry: list === undefined ? null : { host, seq: nextSeq(), samples: list.slice() } });
+      }
+      touched.clear();
+      return out;
+    },
+    restore(entries) {
+      for (const e of [...entries].sort((a, b) => a.seq - b.seq).slice(-maxHosts)) hosts.set(e.host, e.samples.slice(-samples));
+    },
   };
 }

@@ -27,8 +27,9 @@
  * repartition step (docs/correlation.md) can sit in front of it.
  */
 import type { ConnRecord, ConnState, PacketHeader, WeirdRecord } from '../domain';
-import { createHostBaselineStore, type Baseline } from './baseline';
+import { createHostBaselineStore, type Baseline, type HostEntry } from './baseline';
 import type { CorrelateSettings } from './settings';
+import { closeKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
 
 export interface Clock {
   /** Current time, µs since the epoch (wall clock in `run`, record time in file mode). */
@@ -132,12 +133,26 @@ export interface Correlator {
   stats(): CorrelatorStats;
   /** Evidence still held that never joined a conn (O(state): for an end-of-input summary, not per tick). */
   unjoinedNow(): { readonly headers: number; readonly weirds: number };
+  /**
+   * The entries changed since the last call (correlate/state.ts), valued as of now: what a
+   * checkpoint writes to the changelog. Empty unless created with `trackChanges`.
+   */
+  drainChanges(): readonly StateChange[];
+  /** Loads changelog entries into this correlator, which must be empty (start-up restore). */
+  restore(values: Iterable<StateValue>): void;
 }
 
+export interface CorrelatorOptions {
+  /** Record which entries change, for `drainChanges` (run keeps its state in a changelog). */
+  readonly trackChanges?: boolean;
+}
+
+// Every stored entry has a `seq`: the order of insertion, which a restore must reproduce.
 interface PendingConn {
   readonly conn: ConnRecord;
   readonly weirds: WeirdRecord[];
   readonly deadlineUs: number;
+  readonly seq: number;
 }
 
 interface EmittedConn {
@@ -145,12 +160,14 @@ interface EmittedConn {
   readonly weirds: WeirdRecord[];
   headers: readonly PacketHeader[];
   previousClose: PreviousClose | undefined;
+  readonly seq: number;
 }
 
 interface StoredHeader {
   readonly h: PacketHeader;
   /** Joined a conn at least once: its expiry is not a discard. */
   joined: boolean;
+  readonly seq: number;
 }
 
 interface WaitingWeirds {
@@ -158,6 +175,7 @@ interface WaitingWeirds {
   readonly list: WeirdRecord[];
   /** Latest record time among them, µs. */
   latestTsUs: number;
+  readonly seq: number;
 }
 
 /** Tolerance when deciding whether a header lies inside a conn's own [ts, ts + duration]. */
@@ -188,7 +206,7 @@ function describeConn(c: ConnRecord): string {
   return `${c.proto} ${c.origH}:${c.origP} -> ${c.respH}:${c.respP} at ${c.tsUs} µs`;
 }
 
-export function createCorrelator(settings: CorrelateSettings, clock: Clock): Correlator {
+export function createCorrelator(settings: CorrelateSettings, clock: Clock, options: CorrelatorOptions = {}): Correlator {
   const pending = new Map<string, PendingConn>();
   const emitted = new Map<string, EmittedConn>();
   const dirty = new Map<string, number>(); // key -> processing time it became dirty
@@ -199,7 +217,20 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   let headerCount = 0;
   const connsByCid = new Map<string, Set<string>>();
   const recentCloses = new Map<string, PreviousClose>();
-  const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples);
+  const closeSeqs = new Map<string, number>();
+  const track = options.trackChanges === true;
+  const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples, track);
+  let seq = 0;
+  const nextSeq = (): number => seq++;
+  // What changed since the last drainChanges(): flows by Community ID, waiting weirds by conn
+  // key, closes by 4-tuple, and whether the stream times moved.
+  const touchedFlows = new Set<string>();
+  const touchedWeirds = new Set<string>();
+  const touchedCloses = new Set<string>();
+  let streamTouched = false;
+  const touchFlow = track ? (cid: string): void => void touchedFlows.add(cid) : (): void => undefined;
+  const touchWeirds = track ? (key: string): void => void touchedWeirds.add(key) : (): void => undefined;
+  const touchClose = track ? (key: string): void => void touchedCloses.add(key) : (): void => undefined;
   const evictions: EvictionCounters = { pendingConns: 0, emittedConns: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0 };
   const discards: DiscardCounters = { ...NO_DISCARDS };
   let lastNow = Number.NEGATIVE_INFINITY;
@@ -214,6 +245,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   };
 
   const indexConn = (cid: string, key: string): void => {
+    touchFlow(cid);
     let set = connsByCid.get(cid);
     if (set === undefined) {
       set = new Set();
@@ -222,6 +254,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     set.add(key);
   };
   const unindexConn = (cid: string, key: string): void => {
+    touchFlow(cid);
     const set = connsByCid.get(cid);
     if (set === undefined) return;
     set.delete(key);
@@ -267,6 +300,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       s.joined = true;
       out.push(s.h);
     }
+    touchFlow(c.communityId);
     return out;
   };
 
@@ -282,6 +316,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   });
 
   const markDirty = (key: string, atUs: number): void => {
+    const e = emitted.get(key);
+    if (e !== undefined) touchFlow(e.conn.communityId);
     if (!dirty.has(key)) dirty.set(key, atUs);
   };
 
@@ -310,11 +346,15 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         const oldest = recentCloses.keys().next();
         if (oldest.done !== true) {
           recentCloses.delete(oldest.value);
+          closeSeqs.delete(oldest.value);
+          touchClose(oldest.value);
           evictions.recentCloses++;
           evicted++;
         }
       }
       recentCloses.set(key, close);
+      closeSeqs.set(key, nextSeq());
+      touchClose(key);
     }
     for (const k of connsByCid.get(c.communityId) ?? []) {
       const e = emitted.get(k);
@@ -330,6 +370,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
   /** Moves a pending conn to the emitted map and returns its first emission. */
   const emitPending = (key: string, p: PendingConn, t: number, out: Emission[]): number => {
     pending.delete(key);
+    touchFlow(p.conn.communityId);
     let evicted = 0;
     const hs = sortByTs(collectHeaders(key, p.conn));
     const prev = previousCloseOf(p.conn);
@@ -344,7 +385,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         evicted++;
       }
     }
-    emitted.set(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev });
+    emitted.set(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev, seq: nextSeq() });
     out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev) });
     evicted += rememberClose(p.conn, t);
     return evicted;
@@ -360,6 +401,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     const siblings = siblingsOf(key, e.conn);
     for (const h of e.headers) if (!seen.has(h) && !storedNow.has(h) && belongs(e.conn, siblings, h)) fresh.push(h);
     e.headers = sortByTs(fresh);
+    touchFlow(e.conn.communityId);
     out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
   };
 
@@ -367,6 +409,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     const cid = headerQueue[headerQueueHead];
     if (cid === undefined) return undefined;
     headerQueueHead++;
+    touchFlow(cid);
     const list = headersByCid.get(cid);
     const dropped = list?.shift();
     if (list !== undefined) {
@@ -398,6 +441,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     for (const [k, w] of weirds) {
       if (w.latestTsUs >= streamOf(w.observer) - late) break;
       weirds.delete(k);
+      touchWeirds(k);
       discards.weirdsUnjoined += w.list.length;
     }
     for (const [k, e] of emitted) {
@@ -410,10 +454,39 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
     for (const [k, c] of recentCloses) {
       if (c.closedTsUs >= streamOf(c.observer) - closeMemory) break;
       recentCloses.delete(k);
+      closeSeqs.delete(k);
+      touchClose(k);
     }
   };
 
   const step = (ready: Emission[], evicted: number): CorrelatorStep => ({ ready, evicted });
+
+  /** Everything held for one flow, or null when nothing is. */
+  const flowState = (cid: string): StateValue | null => {
+    const stored = headersByCid.get(cid) ?? [];
+    const seqOf = new Map<PacketHeader, number>();
+    for (const x of stored) seqOf.set(x.h, x.seq);
+    const conns: FlowConnState[] = [];
+    for (const key of connsByCid.get(cid) ?? []) {
+      const p = pending.get(key);
+      if (p !== undefined) {
+        conns.push({ key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds.slice() });
+        continue;
+      }
+      const e = emitted.get(key);
+      if (e === undefined) continue;
+      conns.push({
+        key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds.slice(),
+        headers: e.headers.map((h) => seqOf.get(h) ?? h),
+        ...(e.previousClose === undefined ? {} : { previousClose: e.previousClose }),
+        ...(dirty.has(key) ? { dirty: true as const } : {}),
+      });
+    }
+    if (conns.length === 0 && stored.length === 0) return null;
+    return { t: 'flow', conns, headers: stored.map((x): StoredHeaderState => ({ seq: x.seq, header: x.h, joined: x.joined })) };
+  };
+
+  const streamState = (): StateValue => ({ t: 'stream', streamUs: Number.isFinite(streamUs) ? streamUs : null, byObserver: [...streamByObserver] });
 
   return {
     addConn(conn) {
@@ -435,11 +508,15 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       }
       if (conn.canonified !== true) {
         const end = connEndUs(conn);
+        if (end > streamUs || end > streamOf(conn.observer)) streamTouched = true;
         streamUs = Math.max(streamUs, end);
         streamByObserver.set(conn.observer ?? '', Math.max(streamOf(conn.observer), end));
       }
       const stored = weirds.get(key);
-      weirds.delete(key);
+      if (stored !== undefined) {
+        weirds.delete(key);
+        touchWeirds(key);
+      }
       if (pending.size >= settings.maxPendingConns) {
         const oldest = pending.entries().next();
         if (oldest.done !== true) {
@@ -447,7 +524,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
           evicted += 1 + emitPending(oldest.value[0], oldest.value[1], t, out);
         }
       }
-      pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs });
+      pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs, seq: nextSeq() });
       indexConn(conn.communityId, key);
       // A retry on the same 4-tuple classified earlier may hold this conn's packets: re-open it.
       for (const k of connsByCid.get(conn.communityId) ?? []) {
@@ -474,7 +551,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       };
       const p = pending.get(key);
       if (p !== undefined) {
-        append(p.weirds);
+        if (append(p.weirds)) touchFlow(p.conn.communityId);
         return step([], 0);
       }
       const e = emitted.get(key);
@@ -484,7 +561,10 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
       }
       const w = weirds.get(key);
       if (w !== undefined) {
-        if (append(w.list)) w.latestTsUs = Math.max(w.latestTsUs, weird.tsUs);
+        if (append(w.list)) {
+          w.latestTsUs = Math.max(w.latestTsUs, weird.tsUs);
+          touchWeirds(key);
+        }
         return step([], 0);
       }
       let evicted = 0;
@@ -492,12 +572,14 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         const oldest = weirds.entries().next();
         if (oldest.done !== true) {
           weirds.delete(oldest.value[0]);
+          touchWeirds(oldest.value[0]);
           discards.weirdsUnjoined += oldest.value[1].list.length;
           evictions.weirdUids++;
           evicted++;
         }
       }
-      weirds.set(key, { observer: weird.observer, list: [weird], latestTsUs: weird.tsUs });
+      weirds.set(key, { observer: weird.observer, list: [weird], latestTsUs: weird.tsUs, seq: nextSeq() });
+      touchWeirds(key);
       return step([], evicted);
     },
 
@@ -515,8 +597,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         list = [];
         headersByCid.set(header.communityId, list);
       }
-      const stored: StoredHeader = { h: header, joined: false };
+      const stored: StoredHeader = { h: header, joined: false, seq: nextSeq() };
       list.push(stored);
+      touchFlow(header.communityId);
       headerQueue.push(header.communityId);
       headerCount++;
       for (const key of connsByCid.get(header.communityId) ?? []) {
@@ -572,6 +655,104 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock): Cor
         evictions: { ...evictions },
         discards: { ...discards },
       };
+    },
+
+    drainChanges() {
+      if (!track) return [];
+      const out: StateChange[] = [];
+      for (const cid of touchedFlows) out.push({ key: flowKey(cid), value: flowState(cid) });
+      for (const key of touchedWeirds) {
+        const w = weirds.get(key);
+        out.push({ key: weirdsKey(key), value: w === undefined ? null : { t: 'weirds', key, seq: w.seq, ...(w.observer === undefined ? {} : { observer: w.observer }), list: w.list.slice(), latestTsUs: w.latestTsUs } });
+      }
+      for (const key of touchedCloses) {
+        const close = recentCloses.get(key);
+        const closeSeq = closeSeqs.get(key);
+        out.push({ key: closeKey(key), value: close === undefined || closeSeq === undefined ? null : { t: 'close', key, seq: closeSeq, close } });
+      }
+      for (const { host, entry } of hosts.drainChanges(nextSeq)) {
+        out.push({ key: hostKey(host), value: entry === null ? null : { t: 'host', key: host, seq: entry.seq, samples: entry.samples } });
+      }
+      if (streamTouched) out.push({ key: STREAM_KEY, value: streamState() });
+      touchedFlows.clear();
+      touchedWeirds.clear();
+      touchedCloses.clear();
+      streamTouched = false;
+      return out;
+    },
+
+    restore(values) {
+      if (pending.size + emitted.size + weirds.size + headerCount + recentCloses.size + hosts.size() > 0) throw new Error('restore needs an empty correlator');
+      const t = now();
+      const pend: { key: string; c: FlowConnState }[] = [];
+      const emit: { key: string; c: FlowConnState }[] = [];
+      const stored: { cid: string; s: StoredHeaderState }[] = [];
+      const waiting: Extract<StateValue, { t: 'weirds' }>[] = [];
+      const closes: Extract<StateValue, { t: 'close' }>[] = [];
+      const hostEntries: HostEntry[] = [];
+      let maxSeq = -1;
+      for (const v of values) {
+        switch (v.t) {
+          case 'flow': {
+            for (const s of v.headers) {
+              stored.push({ cid: s.header.communityId, s });
+              maxSeq = Math.max(maxSeq, s.seq);
+            }
+            for (const c of v.conns) {
+              maxSeq = Math.max(maxSeq, c.seq);
+              if (c.stage === 'p') pend.push({ key: c.key, c });
+              else emit.push({ key: c.key, c });
+            }
+            break;
+          }
+          case 'weirds': waiting.push(v); maxSeq = Math.max(maxSeq, v.seq); break;
+          case 'close': closes.push(v); maxSeq = Math.max(maxSeq, v.seq); break;
+          case 'host': hostEntries.push({ host: v.key, seq: v.seq, samples: v.samples }); maxSeq = Math.max(maxSeq, v.seq); break;
+          case 'stream':
+            streamUs = v.streamUs ?? Number.NEGATIVE_INFINITY;
+            for (const [observer, us] of v.byObserver) streamByObserver.set(observer, us);
+            break;
+          default: {
+            const unknown: never = v;
+            throw new Error(`unknown state entry ${JSON.stringify(unknown)}`);
+          }
+        }
+      }
+      const bySeq = <T extends { readonly seq: number }>(a: T, b: T): number => a.seq - b.seq;
+      stored.sort((a, b) => a.s.seq - b.s.seq);
+      // The restored headers are the objects the written conns refer to, so an update recomputes
+      // them exactly as it would have before the restart.
+      const restoredHeader = new Map<number, PacketHeader>();
+      for (const { cid, s } of stored) {
+        let list = headersByCid.get(cid);
+        if (list === undefined) {
+          list = [];
+          headersByCid.set(cid, list);
+        }
+        list.push({ h: s.header, joined: s.joined, seq: s.seq });
+        restoredHeader.set(s.seq, s.header);
+        headerQueue.push(cid);
+        headerCount++;
+      }
+      for (const { key, c } of pend.sort((a, b) => a.c.seq - b.c.seq)) {
+        pending.set(key, { conn: c.conn, weirds: [...c.weirds], deadlineUs: t + settings.graceUs, seq: c.seq });
+        indexConn(c.conn.communityId, key);
+      }
+      for (const { key, c } of emit.sort((a, b) => a.c.seq - b.c.seq)) {
+        const hs = (c.headers ?? []).map((h) => (typeof h === 'number' ? restoredHeader.get(h) : h)).filter((h): h is PacketHeader => h !== undefined);
+        emitted.set(key, { conn: c.conn, weirds: [...c.weirds], headers: hs, previousClose: c.previousClose, seq: c.seq });
+        indexConn(c.conn.communityId, key);
+        if (c.dirty === true) dirty.set(key, t);
+      }
+      for (const w of waiting.sort(bySeq)) weirds.set(w.key, { observer: w.observer, list: [...w.list], latestTsUs: w.latestTsUs, seq: w.seq });
+      for (const r of closes.sort(bySeq)) {
+        recentCloses.set(r.key, r.close);
+        closeSeqs.set(r.key, r.seq);
+      }
+      hosts.restore(hostEntries);
+      seq = maxSeq + 1;
+      // The restored correlator is what the changelog holds: nothing to write back.
+      touchedFlows.clear();
     },
 
     unjoinedNow() {

@@ -13,6 +13,7 @@ import { resolveConfig } from '../../src/config/load';
 import { stageSettingsOf, type StageSettings } from '../../src/config/stages';
 import { createRecordClock } from '../../src/correlate/correlator';
 import { createHeaderCodec } from '../../src/decode/packet-header';
+import type { StateChange, StateValue } from '../../src/correlate/state';
 import type { InputKind, InputMessage } from '../../src/domain';
 import { createDriver } from '../../src/driver';
 import type { OutputDoc } from '../../src/pipeline';
@@ -94,25 +95,60 @@ function classifyOrder(): Map<string, string> {
 
 const GRACE_US = 5_000_000;
 
-/** `steps[i]` picks the topic of the i-th message and how far the wall clock moves before it. */
-function runOrder(picks: readonly number[], advancesUs: readonly number[]): Map<string, string> {
-  const written: OutputDoc[] = [];
-  let wallUs = Date.UTC(2026, 11, 1) * 1000;
-  const driver = createDriver({ settings: settings(), codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) } });
+/** The order the three topics deliver in: `picks[i]` chooses the topic of the i-th message. */
+function interleave(picks: readonly number[]): InputMessage[] {
   // The conn topic has two partitions (zeek-kafka sends without a key): order holds within each only,
   // so a conn can arrive before the previous close on its 4-tuple.
   const queues = [TOPICS.conn.filter((_, i) => i % 2 === 0), TOPICS.conn.filter((_, i) => i % 2 === 1), [...TOPICS.weird], [...TOPICS.headers]];
-  let i = 0;
+  const order: InputMessage[] = [];
   for (;;) {
     const open = queues.filter((q) => q.length > 0);
-    if (open.length === 0) break;
-    const q = open[(picks[i] ?? 0) % open.length];
-    const m = q?.shift();
+    const m = open[(picks[order.length] ?? 0) % Math.max(1, open.length)]?.shift();
+    if (m === undefined) return order;
+    order.push(m);
+  }
+}
+
+/**
+ * `run` over that order, the wall clock moving `advancesUs[i]` before message i. With `crashes`,
+ * the state goes to a simulated changelog every `checkpointEvery` messages (JSON, as the Kafka
+ * changelog carries it), and at each crash index the process dies: a new driver restores the
+ * changelog and the messages since the last checkpoint are delivered again (their offsets were
+ * not committed). Documents written before a crash stay written, as in Elasticsearch.
+ */
+function runOrder(picks: readonly number[], advancesUs: readonly number[], crashes: readonly number[] = [], checkpointEvery = 0): Map<string, string> {
+  const written: OutputDoc[] = [];
+  let wallUs = Date.UTC(2026, 11, 1) * 1000;
+  const order = interleave(picks);
+  const start = (): ReturnType<typeof createDriver> =>
+    createDriver({ settings: settings(), codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) }, trackState: crashes.length > 0 });
+  let driver = start();
+  const changelog = new Map<string, StateValue>();
+  const checkpoint = (): void => {
+    for (const c of JSON.parse(JSON.stringify(driver.pipeline.drainChanges())) as StateChange[]) {
+      if (c.value === null) changelog.delete(c.key);
+      else changelog.set(c.key, c.value);
+    }
+  };
+  const pendingCrashes = [...crashes].sort((a, b) => a - b);
+  let committed = 0;
+  for (let i = 0; i < order.length; i++) {
+    if (pendingCrashes[0] === i) {
+      pendingCrashes.shift();
+      driver = start();
+      driver.pipeline.restore(changelog.values());
+      i = committed - 1; // redelivered from the last committed offset
+      continue;
+    }
+    const m = order[i];
     if (m === undefined) break;
     wallUs += advancesUs[i] ?? 0;
-    i++;
     driver.tick();
     expect(driver.handle(m).dead).toEqual([]);
+    if (checkpointEvery > 0 && (i + 1) % checkpointEvery === 0) {
+      checkpoint();
+      committed = i + 1;
+    }
   }
   // The stream ends: the wall clock moves past every grace, as in a running pipeline.
   for (let k = 0; k < 3; k++) {
@@ -120,6 +156,19 @@ function runOrder(picks: readonly number[], advancesUs: readonly number[]): Map<
     driver.tick();
   }
   return finalDocs(written);
+}
+
+function expectSameDocuments(got: ReadonlyMap<string, string>, expected: ReadonlyMap<string, string>): void {
+  expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [id, doc] of expected) {
+    const other = got.get(id);
+    if (other !== doc && process.env.DIFF === '1') {
+      const a = JSON.parse(doc) as Record<string, Record<string, unknown>>;
+      const b = JSON.parse(other ?? '{}') as Record<string, Record<string, unknown>>;
+      for (const k of Object.keys(a.rst ?? {})) if (JSON.stringify(a.rst?.[k]) !== JSON.stringify(b.rst?.[k])) console.log(k, JSON.stringify(a.rst?.[k]), '\n  vs', JSON.stringify(b.rst?.[k]));
+    }
+    expect({ id, doc: other }).toEqual({ id, doc });
+  }
 }
 
 describe('run and classify give the same documents', () => {
@@ -143,20 +192,54 @@ describe('run and classify give the same documents', () => {
         // their evidence arrives (late headers and weirds, and a previous close arriving late).
         fc.array(fc.oneof(fc.constant(0), fc.nat(100_000), fc.nat(8_000_000)), { minLength: total, maxLength: total }),
         (picks, advances) => {
-          const got = runOrder(picks, advances);
-          expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
-          for (const [id, doc] of expected) {
-            const other = got.get(id);
-            if (other !== doc && process.env.DIFF === '1') {
-              const a = JSON.parse(doc) as Record<string, Record<string, unknown>>;
-              const b = JSON.parse(other ?? '{}') as Record<string, Record<string, unknown>>;
-              for (const k of Object.keys(a.rst ?? {})) if (JSON.stringify(a.rst?.[k]) !== JSON.stringify(b.rst?.[k])) console.log(k, JSON.stringify(a.rst?.[k]), '\n  vs', JSON.stringify(b.rst?.[k]));
-            }
-            expect({ id, doc: other }).toEqual({ id, doc });
-          }
+          expectSameDocuments(runOrder(picks, advances), expected);
         },
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('when the process dies and restores its state from the changelog, any number of times', () => {
+    const total = TOPICS.conn.length + TOPICS.weird.length + TOPICS.headers.length;
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(5), { minLength: total, maxLength: total }),
+        fc.array(fc.oneof(fc.constant(0), fc.nat(100_000), fc.nat(8_000_000)), { minLength: total, maxLength: total }),
+        fc.uniqueArray(fc.nat(total - 1), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        (picks, advances, crashes, every) => {
+          expectSameDocuments(runOrder(picks, advances, crashes, every), expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('the crash test fails when the restore is skipped', () => {
+    // Without the restore, a conn written before the crash loses the late evidence that arrives
+    // after it (its state is gone and its message is not delivered again): the guard above bites.
+    const total = TOPICS.conn.length + TOPICS.weird.length + TOPICS.headers.length;
+    const picks = Array.from({ length: total }, (_, i) => (i < TOPICS.conn.length ? 0 : 3));
+    const advances = Array.from({ length: total }, () => 8_000_000);
+    const lost = (): Map<string, string> => {
+      const written: OutputDoc[] = [];
+      let wallUs = Date.UTC(2026, 11, 1) * 1000;
+      const order = interleave(picks);
+      const half = Math.floor(order.length / 2);
+      let driver = createDriver({ settings: settings(), codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) } });
+      for (const [i, m] of order.entries()) {
+        if (i === half) driver = createDriver({ settings: settings(), codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) } });
+        wallUs += advances[i] ?? 0;
+        driver.tick();
+        driver.handle(m);
+      }
+      for (let k = 0; k < 3; k++) {
+        wallUs += GRACE_US + 1;
+        driver.tick();
+      }
+      return finalDocs(written);
+    };
+    expect(() => { expectSameDocuments(lost(), expected); }).toThrow();
+    expectSameDocuments(runOrder(picks, advances, [Math.floor(total / 2)], 1), expected);
   });
 });
