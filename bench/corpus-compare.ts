@@ -80,7 +80,7 @@ function craftedRuns(): Run[] {
     }
     if (parsed.devices !== undefined) {
       writeFileSync(`${base}.devices.yaml`, parsed.devices);
-      args.push('--config', `${base}.devices.yaml`);
+      args.push('--devices', `${base}.devices.yaml`);
     }
     runs.push({ name: `crafted ${f}`, args });
   }
