@@ -8,10 +8,10 @@
  * type the code is used and the tuple is not reordered (one-way). These maps are Zeek's
  * (ICMP4_counterpart / ICMP6_counterpart) as published in pycommunityid's icmp.py / icmp6.py.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import type { Transport } from '../domain';
-import { parseIp } from './ip';
+import { writeIp } from './ip';
 
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMP6: 58, SCTP: 132 } as const;
 
@@ -48,23 +48,22 @@ function hasPorts(proto: number): boolean {
     || proto === IP_PROTO.ICMP || proto === IP_PROTO.ICMP6;
 }
 
-/** Byte-wise comparison of (addr, port) endpoints: negative when a < b. */
-function compareEndpoints(a: Uint8Array, ap: number, b: Uint8Array, bp: number): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return ap - bp;
-}
+/**
+ * The hash input, written in place: seed:2, the two addresses (4 or 16 bytes each), proto:1, 0:1,
+ * then the ports:4 when the protocol has them. One buffer for every call (decode is
+ * synchronous), hashed through a view of the length each address family and protocol gives.
+ */
+const INPUT = Buffer.alloc(2 + 16 + 16 + 2 + 4);
+const VIEWS: ReadonlyMap<number, Buffer> = new Map([12, 16, 36, 40].map((n) => [n, INPUT.subarray(0, n)]));
 
 /**
  * Community ID v1 of a flow tuple; undefined when the addresses do not parse, are of different
  * families, or a port-carrying protocol lacks its ports (the spec allows reporting no ID then).
  */
 export function communityId(tuple: FlowTuple, options: CommunityIdOptions = {}): string | undefined {
-  const src = parseIp(tuple.srcIp);
-  const dst = parseIp(tuple.dstIp);
-  if (src === undefined || dst === undefined || src.length !== dst.length) return undefined;
+  const input = INPUT;
+  const len = writeIp(tuple.srcIp, input, 2);
+  if (len === 0 || writeIp(tuple.dstIp, input, 2 + len) !== len) return undefined;
   const seed = options.seed ?? 0;
   const withPorts = hasPorts(tuple.proto);
   let sport = tuple.srcPort ?? 0;
@@ -77,27 +76,31 @@ export function communityId(tuple: FlowTuple, options: CommunityIdOptions = {}):
     if (counterpart === undefined) oneWay = true;
     else dport = counterpart;
   }
-  let a = src;
-  let b = dst;
-  if (!oneWay && compareEndpoints(src, sport, dst, dport) > 0) {
-    a = dst;
-    b = src;
-    [sport, dport] = [dport, sport];
+  if (!oneWay) {
+    // Byte-wise comparison of the (addr, port) endpoints; the smaller goes first.
+    let d = 0;
+    for (let i = 2; i < 2 + len && d === 0; i++) d = (input[i] ?? 0) - (input[i + len] ?? 0);
+    if (d > 0 || (d === 0 && sport > dport)) {
+      for (let i = 2; i < 2 + len; i++) {
+        const t = input[i] ?? 0;
+        input[i] = input[i + len] ?? 0;
+        input[i + len] = t;
+      }
+      const p = sport;
+      sport = dport;
+      dport = p;
+    }
   }
-  const input = Buffer.alloc(2 + a.length * 2 + 2 + (withPorts ? 4 : 0));
-  let pos = input.writeUInt16BE(seed, 0);
-  input.set(a, pos);
-  pos += a.length;
-  input.set(b, pos);
-  pos += b.length;
-  pos = input.writeUInt8(tuple.proto, pos);
-  pos = input.writeUInt8(0, pos);
+  input.writeUInt16BE(seed, 0);
+  let pos = 2 + 2 * len;
+  input[pos++] = tuple.proto;
+  input[pos++] = 0;
   if (withPorts) {
-    pos = input.writeUInt16BE(sport, pos);
-    input.writeUInt16BE(dport, pos);
+    input.writeUInt16BE(sport, pos);
+    input.writeUInt16BE(dport, pos + 2);
   }
-  const digest = createHash('sha1').update(input).digest(options.base64 === false ? 'hex' : 'base64');
-  return `1:${digest}`;
+  const view = VIEWS.get(2 + 2 * len + 2 + (withPorts ? 4 : 0)) ?? INPUT;
+  return `1:${hash('sha1', view, options.base64 === false ? 'hex' : 'base64')}`;
 }
 
 /**

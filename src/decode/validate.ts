@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 
 import type { DeadLetter, DeadLetterReason, DeadLetterStage, SourceRef } from '../domain';
-import { parseIp } from './ip';
+import { isIp } from './ip';
 
 /** Decode options shared by all decoders. Every field has a static default: decode is pure. */
 export interface DecodeOptions {
@@ -242,7 +242,7 @@ export class FieldReader {
   private address(name: string, required: boolean): string | undefined {
     const v = this.str(name, required);
     if (v === undefined) return undefined;
-    if (parseIp(v) === undefined) {
+    if (!isIp(v)) {
       this.fail(problem('invalid_ip', `${name} ${show(v)} is not an IPv4 or IPv6 address`));
       return undefined;
     }

@@ -11,7 +11,7 @@
  * because it picks the daily index: late evidence can move `rst.ts` (a RST header arrives), and
  * a moving index would leave the first write behind as a duplicate.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CONN_STATES as CONN_STATE_MESSAGES, type ConnRecord, type Origin, type Phase, type Sender, type Verdict } from '../domain';
 import type { Correlated } from '../correlate/correlator';
 import type { Classification, Evidence } from '../classify/engine';
@@ -91,7 +91,7 @@ export interface EnrichedDoc {
 
 /** Deterministic `_id`: replaying the same conn rewrites the same document (docs/fields.md). base64url(sha1(observer|uid)). */
 export function documentId(observer: string | undefined, uid: string): string {
-  return createHash('sha1').update(`${observer ?? ''}|${uid}`).digest('base64url');
+  return hash('sha1', `${observer ?? ''}|${uid}`, 'base64url');
 }
 
 function sum(a: number | undefined, b: number | undefined): number | undefined {
