@@ -13,6 +13,8 @@ import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText } from
 
 /** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
+/** Raised for a SYN after a RST, but also for the responder's SYN-ACK retransmitted after its own RST. */
+export const SYN_AFTER_RESET_WEIRD = 'SYN_after_reset';
 /** Zeek's checksum weird for TCP. */
 export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']);
 /** Zeek's weird for payload seen after a RST from the same endpoint. */
@@ -207,8 +209,13 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
   const finBeforeRst = rstPresent && before('f');
   const durationS = c.durationUs === undefined ? undefined : c.durationUs / 1e6;
 
+  // REJ is not enough: after a SYN-ACK (`h`) the responder's RST answers something later, not the SYN.
+  const firstRespRst = h.events.find((e) => e.side === 'responder' && e.letter === 'r');
+  const synAckBeforeRespRst = h.events.some((e) => e.side === 'responder' && e.letter === 'h' && (firstRespRst === undefined || e.index < firstRespRst.index));
   const rstAnswersSyn =
-    rstPresent && (c.connState === 'REJ' || (origSyn && !respSynAck && !payload && firstRstBy === 'responder' && !hasLetter(h, 'responder', 'a')));
+    rstPresent &&
+    !synAckBeforeRespRst &&
+    (c.connState === 'REJ' || (origSyn && !respSynAck && !payload && firstRstBy === 'responder' && !hasLetter(h, 'responder', 'a')));
   const onlyLetters = (side: Side, allowed: string): boolean => h.events.every((e) => e.side !== side || allowed.includes(e.letter));
 
   // --- every sampled RST, each judged against its own claimed sender (rst-evidence.ts) -----------
@@ -275,7 +282,14 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
   const badSyn = sided.find(
     (x) => x.side === 'originator' && (x.h.tcpFlags & TCP_FLAGS.SYN) !== 0 && (x.h.tcpFlags & (TCP_FLAGS.FIN | TCP_FLAGS.URG | TCP_FLAGS.RST)) !== 0,
   );
-  const reuseWeird = weirdNames.find((n) => REUSE_WEIRDS.has(n));
+  // SYN_after_reset is also raised by the responder retransmitting its SYN-ACK after its own RST:
+  // it means reuse only with a new SYN from the originator (a second S: Zeek logs S again only for
+  // a new sequence number; or a sampled originator SYN after a sampled RST).
+  const firstRstTs = Math.min(...sided.filter((x) => isRst(x.h)).map((x) => x.h.tsUs));
+  const newSynAfterRst =
+    countLetter(h, 'originator', 's') >= 2 ||
+    sided.some((x) => x.side === 'originator' && (x.h.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN && x.h.tsUs > firstRstTs);
+  const reuseWeird = weirdNames.find((n) => REUSE_WEIRDS.has(n) && (n !== SYN_AFTER_RESET_WEIRD || newSynAfterRst));
   const prev = corr.previousClose;
   const previousCloseAgoS = prev === undefined ? undefined : (c.tsUs - prev.closedTsUs) / 1e6;
   const prevClosed = prev !== undefined && previousEstablishedClosed(prev.connState, prev.history);
@@ -322,7 +336,7 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
     established,
     finBeforeRst,
     rstAnswersSyn,
-    acceptQueueShape: rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'responder' && !payload && !finBeforeRst,
+    acceptQueueShape: rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'responder' && !payload && !finBeforeRst && unsent === undefined,
     halfOpenScanShape: rstPresent && origSyn && respSynAck && firstRstBy === 'originator' && !origAck && !payload && !finBeforeRst,
     connectScanShape:
       rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'originator' && !payload && (durationS ?? 0) <= settings.connectScanMaxDurationS,

@@ -36,9 +36,9 @@ describe('baselines', () => {
     for (const p of [...early, ...late]) inOrder.observe(p);
     for (const p of [...late, ...early].reverse()) shuffled.observe(p);
     for (const store of [inOrder, shuffled]) {
-      expect(store.get('10.0.0.1', 5_000)).toMatchObject({ ttl: 60, lastIpId: 102, samples: 3, ipIdBehaviour: 'increasing' });
-      expect(store.get('10.0.0.1', 20_000)).toMatchObject({ ttl: 120, lastIpId: 9003, samples: 7 });
-      expect(store.get('10.0.0.1', 500)).toBeUndefined();
+      expect(store.get(undefined, '10.0.0.1', 5_000)).toMatchObject({ ttl: 60, lastIpId: 102, samples: 3, ipIdBehaviour: 'increasing' });
+      expect(store.get(undefined, '10.0.0.1', 20_000)).toMatchObject({ ttl: 120, lastIpId: 9003, samples: 7 });
+      expect(store.get(undefined, '10.0.0.1', 500)).toBeUndefined();
     }
   });
 
@@ -48,6 +48,19 @@ describe('baselines', () => {
     store.observe(packet(2_000, 250, 2, 0x04)); // a RST never feeds the baseline
     store.observe(packet(3_000, 61, 3));
     store.observe(packet(4_000, 61, 4));
-    expect(store.get('10.0.0.1', 10_000)).toMatchObject({ ttl: 61, samples: 2, lastIpId: 4 });
+    expect(store.get(undefined, '10.0.0.1', 10_000)).toMatchObject({ ttl: 61, samples: 2, lastIpId: 4 });
+  });
+
+  it('keys host baselines by observer and IP: two sites with the same private range never share one', () => {
+    const store = createHostBaselineStore(10, 16);
+    for (let i = 0; i < 3; i++) store.observe({ ...packet(1_000 + i, 64, 10 + i), sensor: 'site-a' });
+    for (let i = 0; i < 3; i++) store.observe({ ...packet(1_000 + i, 120, 500 + i), sensor: 'site-b' });
+    expect(store.get('site-a', '10.0.0.1', 5_000)).toMatchObject({ ttl: 64, samples: 3 });
+    expect(store.get('site-b', '10.0.0.1', 5_000)).toMatchObject({ ttl: 120, samples: 3 });
+    expect(store.get('site-c', '10.0.0.1', 5_000)).toBeUndefined();
+    // Headers without a sensor serve any observer without samples of its own.
+    store.observe(packet(1_000, 50, 1));
+    expect(store.get('site-c', '10.0.0.1', 5_000)).toMatchObject({ ttl: 50 });
+    expect(store.get('site-a', '10.0.0.1', 5_000)).toMatchObject({ ttl: 64 });
   });
 });

@@ -108,14 +108,17 @@ export interface HostEntry {
 }
 
 export interface HostBaselineStore {
-  /** Learns from one header (RSTs are ignored). Returns 1 when a host had to be evicted, else 0. */
+  /** Learns from one header (RSTs are ignored), under its sensor and source IP. Returns 1 when a host had to be evicted, else 0. */
   observe(h: PacketHeader): number;
   /**
-   * The host's baseline from its most recent samples captured at or before `atUs`. Reading "as of"
+   * The host's baseline as the sensor `observer` saw it, from its most recent samples captured at
+   * or before `atUs`. Keyed by observer AND IP: two sites with the same private ranges never share
+   * a baseline. Headers without a sensor are kept under no observer and serve any observer that
+   * has no samples of its own for the IP (as the join accepts them for any conn). Reading "as of"
    * a capture time, not "whatever has arrived", keeps a verdict independent of arrival order:
    * `classify` (all headers first) and `run` (interleaved topics) see the same baseline.
    */
-  get(ip: string, atUs: number): Baseline | undefined;
+  get(observer: string | undefined, ip: string, atUs: number): Baseline | undefined;
   size(): number;
   /**
    * Hosts updated or evicted since the last call (`samples` null: evicted), least recently
@@ -152,10 +155,12 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
     touched.delete(host);
     touched.add(host);
   };
+  const keyOf = (observer: string | null | undefined, ip: string): string => `${observer ?? ''}|${ip}`;
   return {
     observe(h) {
       if (isRst(h)) return 0;
-      let list = hosts.get(h.srcIp);
+      const key = keyOf(h.sensor, h.srcIp);
+      let list = hosts.get(key);
       let evicted = 0;
       if (list === undefined) {
         list = [];
@@ -168,17 +173,17 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
           }
         }
       } else {
-        hosts.delete(h.srcIp); // re-insert: most recently updated last
+        hosts.delete(key); // re-insert: most recently updated last
       }
-      hosts.set(h.srcIp, list);
-      touch(h.srcIp);
+      hosts.set(key, list);
+      touch(key);
       // Packets mostly arrive in capture order, so this is almost always an append.
       list.splice(upperBound(list, h.tsUs), 0, { tsUs: h.tsUs, ttl: h.ipTtl, ipId: h.ipId });
       if (list.length > samples) list.shift();
       return evicted;
     },
-    get(ip, atUs) {
-      const list = hosts.get(ip);
+    get(observer, ip, atUs) {
+      const list = hosts.get(keyOf(observer, ip)) ?? hosts.get(keyOf(undefined, ip));
       if (list === undefined) return undefined;
       const upTo = list.slice(0, upperBound(list, atUs));
       const ttl = mode(upTo.map((s) => s.ttl));

@@ -311,7 +311,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     weirds: [...ws],
     headers: hs,
     // As of the connection's last packet: its RST is judged against what the host sent before it.
-    hostBaselines: { orig: hosts.get(c.origH, connEndUs(c)), resp: hosts.get(c.respH, connEndUs(c)) },
+    hostBaselines: { orig: hosts.get(c.observer, c.origH, connEndUs(c)), resp: hosts.get(c.observer, c.respH, connEndUs(c)) },
     previousClose: prev,
   });
 
