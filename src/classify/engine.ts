@@ -6,7 +6,10 @@
 import type { Origin, Phase, Sender, Verdict } from '../domain';
 import type { Correlated } from '../correlate/correlator';
 import type { Device } from './devices';
-import { deriveFacts, type FactKey, type Facts } from './facts';
+import { deriveEvidence, type DerivedEvidence, type FactKey, type Facts } from './facts';
+import { reasonText, type RstJudgement } from './rst-evidence';
+import { PROBE_VERDICTS } from './scans';
+import type { RstStage, RstTag, ScannerFingerprint } from './stage';
 import type { Rule } from './rule';
 import { RULES } from './rules';
 import type { ClassifySettings } from './settings';
@@ -39,7 +42,21 @@ export interface Classification {
   readonly evidence: readonly Evidence[];
   readonly explanation?: string;
   readonly device?: DeviceAttribution;
+  /** Where the first RST sits (Cloudflare Radar's passive tampering stages). */
+  readonly stage?: RstStage;
+  /** Shape tags of the resets, plus `zmap` / `masscan` on a scan probe whose SYN carries the scanner's IP ID. */
+  readonly tags: readonly (RstTag | ScannerFingerprint)[];
+  /** Every sampled RST with its own origin, in capture order. */
+  readonly resets: readonly RstJudgement[];
   readonly facts: Facts;
+}
+
+const PROBES: ReadonlySet<Verdict> = new Set(PROBE_VERDICTS);
+
+function resetsPhrase(resets: readonly RstJudgement[]): string {
+  if (resets.length < 2) return '';
+  const parts = resets.map((r) => `${r.side} ${r.origin}${r.signals.length === 0 ? '' : ` (${r.signals.map(reasonText).join(', ')})`}`);
+  return `; sampled RSTs in order: ${parts.join(', ')}`;
 }
 
 function formatValue(v: Facts[FactKey]): string {
@@ -83,11 +100,15 @@ function attributeDevice(f: Facts): DeviceAttribution | undefined {
 }
 
 /** Classifies facts with a rule table (the default table unless a test passes another). */
-export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES): Classification {
-  if (!facts.tcp || !facts.rstPresent) return { present: false, rules: [], evidence: [], facts };
+export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES, extra?: Omit<DerivedEvidence, 'facts'>): Classification {
+  if (!facts.tcp || !facts.rstPresent) return { present: false, rules: [], evidence: [], tags: [], resets: [], facts };
+  const stage = extra?.stage;
+  const resets = extra?.resets ?? [];
   const matched = rules.filter((r) => r.when(facts)).sort((a, b) => b.weight - a.weight);
   const winner = matched[0];
-  if (winner === undefined) return { present: true, rules: [], evidence: [], facts };
+  if (winner === undefined) return { present: true, rules: [], evidence: [], tags: extra?.tags ?? [], resets, ...(stage === undefined ? {} : { stage }), facts };
+  const fingerprint = extra?.fingerprint !== undefined && PROBES.has(winner.verdict) ? [extra.fingerprint] : [];
+  const tags = [...(extra?.tags ?? []), ...fingerprint];
   let confidence = winner.confidence;
   for (const r of matched.slice(1)) {
     if (r.verdict === winner.verdict) confidence += CONFIDENCE_PER_CORROBORATION;
@@ -106,13 +127,17 @@ export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES): Cla
     confidence,
     rules: matched.map((r) => r.id),
     evidence,
-    explanation: `${VERDICT_MEANING[winner.verdict]}: ${first}${originPhrase(facts, device)}.`,
+    explanation: `${VERDICT_MEANING[winner.verdict]}: ${first}${originPhrase(facts, device)}${stage === undefined ? '' : `; stage ${stage} (${tags.join(', ')})`}${resetsPhrase(resets)}.`,
     ...(device === undefined ? {} : { device }),
+    ...(stage === undefined ? {} : { stage }),
+    tags,
+    resets,
     facts,
   };
 }
 
 /** Facts + rules for one correlated connection. */
 export function classifyConnection(corr: Correlated, settings: ClassifySettings, devices: readonly Device[], rules: readonly Rule[] = RULES): Classification {
-  return classifyFacts(deriveFacts(corr, settings, devices), rules);
+  const { facts, ...extra } = deriveEvidence(corr, settings, devices);
+  return classifyFacts(facts, rules, extra);
 }

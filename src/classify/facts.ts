@@ -9,7 +9,8 @@ import type { Correlated } from '../correlate/correlator';
 import { matchDevice, type Device, type DeviceMatch } from './devices';
 import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
 import { idleThresholdFor, type ClassifySettings } from './settings';
-import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText } from './rst-evidence';
+import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText, type RstJudgement } from './rst-evidence';
+import { rstStage, rstTags, scannerFingerprint, type RstStage, type RstTag, type ScannerFingerprint } from './stage';
 
 /** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
@@ -175,7 +176,21 @@ function senderOf(h: ParsedHistory, rstHeaders: readonly { side: Side }[]): Send
   return 'unknown';
 }
 
+/** Facts plus what the document reports beside them: every judged RST, the stage and shape tags of the resets. */
+export interface DerivedEvidence {
+  readonly facts: Facts;
+  /** Every sampled RST, in capture order, each with its own origin evidence. */
+  readonly resets: readonly RstJudgement[];
+  readonly stage: RstStage | undefined;
+  readonly tags: readonly RstTag[];
+  readonly fingerprint: ScannerFingerprint | undefined;
+}
+
 export function deriveFacts(corr: Correlated, settings: ClassifySettings, devices: readonly Device[]): Facts {
+  return deriveEvidence(corr, settings, devices).facts;
+}
+
+export function deriveEvidence(corr: Correlated, settings: ClassifySettings, devices: readonly Device[]): DerivedEvidence {
   const c = corr.conn;
   const h = parseHistory(c.history);
   const sided = corr.headers.flatMap((hd) => {
@@ -305,7 +320,7 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
     : undefined;
   const attributed = match ?? rejectMatch;
 
-  return {
+  const facts: Facts = {
     tcp: c.proto === 'tcp',
     observer: c.observer ?? '',
     history: h.raw,
@@ -397,5 +412,13 @@ export function deriveFacts(corr: Correlated, settings: ClassifySettings, device
     deviceNetwork: attributed?.network,
     deviceExplainsMiddlebox: rstFromMiddlebox && match !== undefined,
     rejectDeviceCoversPath: rejectMatch !== undefined,
+  };
+  const rstCount = Math.max(rstLetters, rstHeaders.length);
+  return {
+    facts,
+    resets: judged,
+    stage: rstPresent ? rstStage(h, sided) : undefined,
+    tags: rstPresent ? rstTags(rstCount, sided) : [],
+    fingerprint: scannerFingerprint(c, sided),
   };
 }
