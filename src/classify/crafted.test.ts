@@ -17,6 +17,8 @@ describe('crafted cases', () => {
       for (const rule of fixture.expect.rules ?? []) expect(doc?.doc.rst.rules).toContain(rule);
       if (fixture.expect.origin !== undefined) expect(doc?.doc.rst.origin).toBe(fixture.expect.origin);
       if (fixture.expect.device !== undefined) expect(doc?.doc.rst.device?.name).toBe(fixture.expect.device);
+      if (fixture.expect.stage !== undefined) expect(doc?.doc.rst.stage).toBe(fixture.expect.stage);
+      if (fixture.expect.tags !== undefined) expect(doc?.doc.rst.tags).toEqual(fixture.expect.tags);
     }
   });
 

@@ -46,6 +46,23 @@ export interface EcsRst {
   readonly headers?: { readonly sampled: boolean };
   /** When the first RST happened (see the module comment); present when a RST is. */
   readonly ts?: string;
+  /** Where the first RST sits: post_syn, post_ack, post_psh, later_in_flow (docs/verdicts.md#stage-and-tags). */
+  readonly stage?: string;
+  /** Shape tags of the resets, and zmap / masscan on a scan probe. */
+  readonly tags?: readonly string[];
+  /** Every sampled RST with its own origin, in capture order. */
+  readonly resets?: readonly EcsReset[];
+}
+
+export interface EcsReset {
+  readonly sender: string;
+  readonly ts: string;
+  readonly ttl: number;
+  readonly hops: number;
+  readonly tcp_flags: number;
+  readonly ack: boolean;
+  readonly origin: string;
+  readonly signals: readonly string[];
 }
 
 /** ECS `network.direction` values zeek-rst writes. */
@@ -178,6 +195,18 @@ function rstOf(corr: Correlated, c: Classification, scanner: boolean): EcsRst {
     scan,
     headers: { sampled: f.rstSampled },
     ts: isoMs(firstRstUs(corr)),
+    ...opt('stage', c.stage),
+    tags: c.tags,
+    resets: c.resets.map((r) => ({
+      sender: r.side,
+      ts: isoMs(r.header.tsUs),
+      ttl: r.ttl,
+      hops: r.hops,
+      tcp_flags: r.header.tcpFlags,
+      ack: r.hasAck,
+      origin: r.origin,
+      signals: r.signals.map((x) => x.kind),
+    })),
   };
 }
 

@@ -114,6 +114,9 @@ export const CONN_MAPPING = {
       scan: obj({ scanner: bool, probe: bool }),
       headers: obj({ sampled: bool }),
       ts: date,
+      stage: keyword,
+      tags: keyword,
+      resets: obj({ sender: keyword, ts: date, ttl: int, hops: int, tcp_flags: int, ack: bool, origin: keyword, signals: keyword }),
     }),
   },
 } as const;

@@ -65,7 +65,15 @@ export interface CraftedFixture {
   readonly weird?: readonly unknown[];
   readonly headers?: readonly unknown[];
   readonly devices?: string;
-  readonly expect: { readonly uid: string; readonly verdict: string; readonly rules?: readonly string[]; readonly origin?: string; readonly device?: string };
+  readonly expect: {
+    readonly uid: string;
+    readonly verdict: string;
+    readonly rules?: readonly string[];
+    readonly origin?: string;
+    readonly device?: string;
+    readonly stage?: string;
+    readonly tags?: readonly string[];
+  };
 }
 
 function isCrafted(x: unknown): x is CraftedFixture {

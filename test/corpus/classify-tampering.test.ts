@@ -79,6 +79,26 @@ describe('tampering corpus', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('places and tags the resets as read from the packets (stage vocabulary)', () => {
+    const rstOf = (c: string, uid: string): OutputDoc['doc']['rst'] | undefined => docOf({ case: c, uid, accept: [], origin: null, why: '' }, true)?.doc.rst;
+    // Three forged RST+ACKs (one ACK number) right after the ClientHello, later the server's own bare RSTs (ACK 0).
+    const tls = rstOf('gfw-tls-rst-centrace', 'CS5j2Yr4DaZfSrned6');
+    expect(tls?.stage).toBe('post_psh');
+    expect(tls?.tags).toEqual(['multiple_rst', 'rst_and_rst_ack', 'ack_zero', 'ack_same']);
+    expect(tls?.resets?.map((r) => `${r.sender} ${r.ack ? 'RST+ACK' : 'RST'} ${r.origin}`)).toEqual([
+      'responder RST+ACK middlebox',
+      'responder RST+ACK middlebox',
+      'responder RST+ACK middlebox',
+      'responder RST endpoint',
+      'responder RST endpoint',
+    ]);
+    // One bare forged RST with tcp_flags 3844 right after the request.
+    const odd = rstOf('isp-blockpage-rst-centrace', 'CSFRVdfxYHLrVMjVW5');
+    expect(odd?.stage).toBe('post_psh');
+    expect(odd?.tags).toEqual(['single_rst', 'rst_only']);
+    expect(odd?.resets?.[0]?.signals).toEqual(['ttl', 'reserved_bits']);
+  });
+
   it('dead-letters no header of the tampering traces', () => {
     // loadCase throws on a header decode would dead-letter (e.g. the forged RST with tcp_flags 3844).
     for (const c of CASES) expect(() => loadCase(c, true, TAMPERING)).not.toThrow();
