@@ -177,7 +177,16 @@ export interface Fields {
 
 /** Own properties of a parsed JSON object as Fields; inherited names (`constructor`, ...) are not fields. */
 export function objectFields(obj: Record<string, unknown>): Fields {
-  return { get: (name) => (Object.hasOwn(obj, name) ? obj[name] : undefined) };
+  return new ObjectFields(obj);
+}
+
+/** A class, not a closure: its method lives on the prototype, not in every record's Fields. */
+class ObjectFields implements Fields {
+  constructor(private readonly obj: Record<string, unknown>) {}
+
+  get(name: string): unknown {
+    return Object.hasOwn(this.obj, name) ? this.obj[name] : undefined;
+  }
 }
 
 /**
@@ -337,11 +346,9 @@ export class FieldReader {
   oneOf<T extends string>(name: string, allowed: ReadonlySet<T>, required: false): T | undefined;
   oneOf<T extends string>(name: string, allowed: ReadonlySet<T>, required: boolean): T | undefined {
     const v = this.str(name, required);
-    const placeholder = required ? allowed.values().next().value : undefined;
-    if (v === undefined) return placeholder;
-    if (isMember(allowed, v)) return v;
-    this.fail(problem('invalid_enum', `${name} ${show(v)} is not one of ${[...allowed].join(', ')}`));
-    return placeholder;
+    if (v !== undefined && isMember(allowed, v)) return v;
+    if (v !== undefined) this.fail(problem('invalid_enum', `${name} ${show(v)} is not one of ${[...allowed].join(', ')}`));
+    return required ? allowed.values().next().value : undefined;
   }
 }
 

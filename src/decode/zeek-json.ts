@@ -12,8 +12,8 @@
  */
 import type { ConnRecord, DeadLetter, Decoded, SourceRef, WeirdRecord } from '../domain';
 import type { RecordContext, ZeekLogRecord, ZeekLogType } from './zeek-record';
-import { buildZeekRecord, isZeekLogType } from './zeek-record';
-import type { DecodeOptions, Fields } from './validate';
+import { buildConn, buildWeird, buildZeekRecord, isZeekLogType } from './zeek-record';
+import type { DecodeOptions, Fields, Problem } from './validate';
 import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, objectFields, isProblem, parseJsonObject, problem, show } from './validate';
 
 /** Nesting deeper than this is not Zeek's and is ignored (kept out of the flat map). */
@@ -43,70 +43,87 @@ function flattenInto(obj: Record<string, unknown>, prefix: string, out: Map<stri
   }
 }
 
-/** The record object and the log type its shape declares (wrapper key or `_path`), if any. */
-interface Unwrapped {
-  readonly body: Record<string, unknown>;
-  readonly declared: string | undefined;
-  readonly wrapped: boolean;
+/** The object's key when it has exactly one (JSON.parse gives own, enumerable keys only); no key array. */
+function onlyKey(obj: Record<string, unknown>): string | undefined {
+  let only: string | undefined;
+  for (const key in obj) {
+    if (only !== undefined) return undefined;
+    only = key;
+  }
+  return only;
 }
 
-function unwrap(obj: Record<string, unknown>): Unwrapped {
-  const keys = Object.keys(obj);
-  const only = keys.length === 1 ? keys[0] : undefined;
-  if (only !== undefined) {
-    const inner = obj[only];
-    if (isPlainObject(inner)) return { body: inner, declared: only, wrapped: true };
-  }
-  const path = obj['_path'];
-  return { body: obj, declared: typeof path === 'string' ? path : undefined, wrapped: false };
+/** A record object and the log type it is decoded as. */
+interface Resolved {
+  readonly type: ZeekLogType;
+  readonly body: Record<string, unknown>;
 }
 
 /**
- * Decodes one Zeek JSON record. `log` is the type the caller knows (a typed topic such as
- * zeek-conn, or a file given as --conn); without it, the wrapper key or `_path` decides, and any
- * other log type is dead-lettered as `unknown_log_type`. A wrapper key, or a `_path` of conn or
- * weird, that contradicts `log` is `unknown_log_type` too; other `_path` values (renamed log
- * streams) are not checked when the caller gives the type.
+ * Parses one record and decides its log type. `log` is the type the caller knows (a typed topic
+ * such as zeek-conn, or a file given as --conn); without it, the wrapper key or `_path` decides,
+ * and any other log type is `unknown_log_type`. A wrapper key, or a `_path` of conn or weird,
+ * that contradicts `log` is `unknown_log_type` too; other `_path` values (renamed log streams)
+ * are not checked when the caller gives the type.
  */
-export function decodeZeekJson(
-  raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, log?: ZeekLogType, index?: number,
-): Decoded<ZeekLogRecord> {
+function resolve(raw: Uint8Array, options: DecodeOptions, log: ZeekLogType | undefined): Resolved | Problem {
   const obj = parseJsonObject(raw, options);
-  if (isProblem(obj)) return deadLetter(obj, raw, source);
-  const { body, declared, wrapped } = unwrap(obj);
-  let type: ZeekLogType;
+  if (isProblem(obj)) return obj;
+  // The log type its shape declares: a wrapper key (one key whose value is an object) or `_path`.
+  let body = obj;
+  let declared: string | undefined;
+  let wrapped = false;
+  const only = onlyKey(obj);
+  const inner = only === undefined ? undefined : obj[only];
+  if (only !== undefined && isPlainObject(inner)) {
+    body = inner;
+    declared = only;
+    wrapped = true;
+  } else {
+    const path = obj['_path'];
+    declared = typeof path === 'string' ? path : undefined;
+  }
   if (wrapped || log === undefined) {
     if (!isZeekLogType(declared)) {
       const why = declared === undefined ? 'no wrapper key or _path names the log type' : `log type ${show(declared)} is not conn or weird`;
-      return deadLetter(problem('unknown_log_type', why, 'decode'), raw, source);
+      return problem('unknown_log_type', why, 'decode');
     }
-    if (log !== undefined && declared !== log) {
-      return deadLetter(problem('unknown_log_type', `expected a ${log} record, the wrapper says ${declared}`, 'decode'), raw, source);
-    }
-    type = declared;
-  } else {
-    if (isZeekLogType(declared) && declared !== log) {
-      return deadLetter(problem('unknown_log_type', `expected a ${log} record, _path says ${declared}`, 'decode'), raw, source);
-    }
-    type = log;
+    if (log !== undefined && declared !== log) return problem('unknown_log_type', `expected a ${log} record, the wrapper says ${declared}`, 'decode');
+    return { type: declared, body };
   }
-  const fields = hasNesting(body) ? flatten(body) : objectFields(body);
-  const ctx: RecordContext = { raw, source, options, ...(index !== undefined && { index }) };
-  return buildZeekRecord(type, fields, ctx);
+  if (isZeekLogType(declared) && declared !== log) return problem('unknown_log_type', `expected a ${log} record, _path says ${declared}`, 'decode');
+  return { type: log, body };
+}
+
+function fieldsOf(body: Record<string, unknown>): Fields {
+  return hasNesting(body) ? flatten(body) : objectFields(body);
+}
+
+function contextOf(raw: Uint8Array, source: SourceRef, options: DecodeOptions, index: number | undefined): RecordContext {
+  return index === undefined ? { raw, source, options } : { raw, source, options, index };
+}
+
+/** Decodes one Zeek JSON record, of the type `log` names or, without it, the record's shape declares (see resolve). */
+export function decodeZeekJson(
+  raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, log?: ZeekLogType, index?: number,
+): Decoded<ZeekLogRecord> {
+  const r = resolve(raw, options, log);
+  if (isProblem(r)) return deadLetter(r, raw, source);
+  return buildZeekRecord(r.type, fieldsOf(r.body), contextOf(raw, source, options, index));
 }
 
 /** Decodes one conn record (typed topic or --conn file). */
 export function decodeConnJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, index?: number): Decoded<ConnRecord> {
-  const d = decodeZeekJson(raw, source, options, 'conn', index);
-  if (!d.ok) return d;
-  return d.value.log === 'conn' ? { ok: true, value: d.value.record } : unreachable(raw, source);
+  const r = resolve(raw, options, 'conn');
+  if (isProblem(r)) return deadLetter(r, raw, source);
+  return r.type === 'conn' ? buildConn(fieldsOf(r.body), contextOf(raw, source, options, index)) : unreachable(raw, source);
 }
 
 /** Decodes one weird record (typed topic or --weird file). */
 export function decodeWeirdJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, index?: number): Decoded<WeirdRecord> {
-  const d = decodeZeekJson(raw, source, options, 'weird', index);
-  if (!d.ok) return d;
-  return d.value.log === 'weird' ? { ok: true, value: d.value.record } : unreachable(raw, source);
+  const r = resolve(raw, options, 'weird');
+  if (isProblem(r)) return deadLetter(r, raw, source);
+  return r.type === 'weird' ? buildWeird(fieldsOf(r.body), contextOf(raw, source, options, index)) : unreachable(raw, source);
 }
 
 function unreachable(raw: Uint8Array, source: SourceRef): { readonly ok: false; readonly dead: DeadLetter } {

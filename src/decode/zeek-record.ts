@@ -26,6 +26,13 @@ export function isZeekLogType(x: unknown): x is ZeekLogType {
 const TRANSPORTS: ReadonlySet<Transport> = new Set<Transport>(['tcp', 'udp', 'icmp', 'unknown_transport']);
 const CONN_STATE_CODES: ReadonlySet<ConnState> = new Set(Object.keys(CONN_STATES).filter((k): k is ConnState => k in CONN_STATES));
 
+/**
+ * A record under construction: its fields are assigned one by one in the order of the type,
+ * optional ones only when present (no key holds undefined), and every required one before it is
+ * used as the record. Cheaper than building it from spreads (npm run bench, decode).
+ */
+type Draft<T> = { -readonly [K in keyof T]?: T[K] };
+
 /** Everything a record builder needs besides the fields. */
 export interface RecordContext {
   readonly raw: Uint8Array;
@@ -102,32 +109,26 @@ export function buildConn(fields: Fields, ctx: RecordContext): Decoded<ConnRecor
     return deadLetter(problem('invalid_ip', `id.orig_h ${origH} and id.resp_h ${respH} are of different address families`), ctx.raw, ctx.source);
   }
   const cid = givenCid ?? computeConnCommunityId(proto, origH, origP, respH, respP, ipProto);
-  const record: ConnRecord = {
-    tsUs: ts.tsUs,
-    uid,
-    origH,
-    origP,
-    respH,
-    respP,
-    proto,
-    ...(service !== undefined && { service }),
-    ...(durationUs !== undefined && { durationUs }),
-    ...(origBytes !== undefined && { origBytes }),
-    ...(respBytes !== undefined && { respBytes }),
-    ...(connState !== undefined && { connState }),
-    ...(localOrig !== undefined && { localOrig }),
-    ...(localResp !== undefined && { localResp }),
-    ...(missedBytes !== undefined && { missedBytes }),
-    ...(history !== undefined && { history }),
-    ...(origPkts !== undefined && { origPkts }),
-    ...(origIpBytes !== undefined && { origIpBytes }),
-    ...(respPkts !== undefined && { respPkts }),
-    ...(respIpBytes !== undefined && { respIpBytes }),
-    communityId: cid,
-    ...(observer !== undefined && { observer }),
-    ...(canonified && { canonified: true as const }),
-    source: ctx.source,
-  };
+  // Field by field in a fixed order, not by spreads: one object per conn, no temporaries.
+  const draft: Draft<ConnRecord> = { tsUs: ts.tsUs, uid, origH, origP, respH, respP, proto };
+  if (service !== undefined) draft.service = service;
+  if (durationUs !== undefined) draft.durationUs = durationUs;
+  if (origBytes !== undefined) draft.origBytes = origBytes;
+  if (respBytes !== undefined) draft.respBytes = respBytes;
+  if (connState !== undefined) draft.connState = connState;
+  if (localOrig !== undefined) draft.localOrig = localOrig;
+  if (localResp !== undefined) draft.localResp = localResp;
+  if (missedBytes !== undefined) draft.missedBytes = missedBytes;
+  if (history !== undefined) draft.history = history;
+  if (origPkts !== undefined) draft.origPkts = origPkts;
+  if (origIpBytes !== undefined) draft.origIpBytes = origIpBytes;
+  if (respPkts !== undefined) draft.respPkts = respPkts;
+  if (respIpBytes !== undefined) draft.respIpBytes = respIpBytes;
+  draft.communityId = cid;
+  if (observer !== undefined) draft.observer = observer;
+  if (canonified) draft.canonified = true;
+  draft.source = ctx.source;
+  const record = draft as ConnRecord;
   const absurd = connBoundsProblem(record);
   if (absurd !== undefined) return deadLetter(absurd, ctx.raw, ctx.source);
   return { ok: true, value: record };
@@ -175,22 +176,21 @@ export function buildWeird(fields: Fields, ctx: RecordContext): Decoded<WeirdRec
   const p = r.problem();
   if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
   if (name === '') return deadLetter(problem('missing_field', 'name is empty'), ctx.raw, ctx.source);
-  const record: WeirdRecord = {
-    tsUs: ts.tsUs,
-    ...(uid !== undefined && { uid }),
-    ...(origH !== undefined && { origH }),
-    ...(origP !== undefined && { origP }),
-    ...(respH !== undefined && { respH }),
-    ...(respP !== undefined && { respP }),
-    name,
-    ...(addl !== undefined && { addl }),
-    ...(notice !== undefined && { notice }),
-    ...(peer !== undefined && { peer }),
-    ...(weirdSource !== undefined && { weirdSource }),
-    ...(observer !== undefined && { observer }),
-    ...(canonified && { canonified: true as const }),
-    source: ctx.source,
-  };
+  const draft: Draft<WeirdRecord> = { tsUs: ts.tsUs };
+  if (uid !== undefined) draft.uid = uid;
+  if (origH !== undefined) draft.origH = origH;
+  if (origP !== undefined) draft.origP = origP;
+  if (respH !== undefined) draft.respH = respH;
+  if (respP !== undefined) draft.respP = respP;
+  draft.name = name;
+  if (addl !== undefined) draft.addl = addl;
+  if (notice !== undefined) draft.notice = notice;
+  if (peer !== undefined) draft.peer = peer;
+  if (weirdSource !== undefined) draft.weirdSource = weirdSource;
+  if (observer !== undefined) draft.observer = observer;
+  if (canonified) draft.canonified = true;
+  draft.source = ctx.source;
+  const record = draft as WeirdRecord;
   return { ok: true, value: record };
 }
 
