@@ -42,15 +42,21 @@ export function esNode(): string {
   return process.env['ZEEK_RST_ES_NODE'] ?? `http://127.0.0.1:${process.env['ZEEK_RST_STACK_ES_PORT'] ?? '19200'}`;
 }
 
-async function freshIndex(es: Client, label: string): Promise<string> {
+/** Settings and mappings of a bench index; default: no replica, dynamic mapping. */
+export interface IndexBody {
+  readonly settings?: Record<string, unknown>;
+  readonly mappings?: Record<string, unknown>;
+}
+
+async function freshIndex(es: Client, label: string, body: IndexBody = { settings: { number_of_replicas: 0 } }): Promise<string> {
   const index = `zeek-rst-bench-${label}-${Date.now().toString(36)}`;
-  await es.indices.create({ index, settings: { number_of_replicas: 0 } });
+  await es.indices.create({ index, ...body });
   return index;
 }
 
-/** Raw client bulk at `concurrency` requests in flight; docs/s. */
-export async function rawBulk(es: Client, docs: readonly BulkDoc[], concurrency: number, chunk = DEFAULT_BULK_MAX_DOCS): Promise<number> {
-  const index = await freshIndex(es, `raw${concurrency}`);
+/** Raw client bulk at `concurrency` requests in flight; docs/s. `body`: the index's settings and mappings. */
+export async function rawBulk(es: Client, docs: readonly BulkDoc[], concurrency: number, chunk = DEFAULT_BULK_MAX_DOCS, body?: IndexBody): Promise<number> {
+  const index = await freshIndex(es, `raw${concurrency}`, body);
   try {
     const bodies: string[][] = [];
     for (let i = 0; i < docs.length; i += chunk) {

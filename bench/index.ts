@@ -150,9 +150,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts). */
+/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts), `npm run bench -- e2e ...` (bench/e2e.ts). */
 const COMMANDS: Readonly<Record<string, () => Promise<{ main: (args: readonly string[]) => Promise<void> }>>> = {
   bulk: () => import('./bulk'),
+  e2e: () => import('./e2e'),
 };
 
 if (require.main === module) {

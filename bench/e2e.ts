@@ -1,0 +1,342 @@
+/**
+ * `npm run bench -- e2e [--conns N] [--json] [--keep] [--ceiling-docs N] [--concurrency 1,2,4,8]`:
+ * the whole pipeline against the local stack (real Kafka and Elasticsearch, started by the
+ * project's stack scripts or reused when they run), at the default configuration:
+ *
+ * 1. the workload of bench/generator.ts (N conns, default 200,000, with their weirds and batched
+ *    headers) is produced into fresh topics (conn: 6 partitions, weird and headers: 1);
+ * 2. the raw kafkajs consume ceiling: a consumer that only counts reads the three topics;
+ * 3. `zeek-rst run` (dist/, bin/zeek-rst, a child process, default configuration) consumes them;
+ *    every second the bench reads the document count, /metrics, the group's committed offsets
+ *    (high watermark minus committed, summed over every partition) and the child's RSS;
+ * 4. once every conn is a document: RSS, lag, SIGTERM, exit code;
+ * 5. the raw Elasticsearch bulk ceiling for the same documents (read back from the index, at most
+ *    --ceiling-docs of them) at each concurrency, into a fresh index with the conn template's
+ *    settings and mapping: the best is the ceiling.
+ *
+ * documents/s is given over the whole run (from the child's start to the last conn document) and
+ * in steady state (from 10 % to 90 % of the documents). `--json` prints one JSON object on the
+ * last line. Topics and indices are deleted afterwards unless --keep.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
+
+import type * as CommittedLag from '../src/source/committed-lag';
+import type * as Templates from '../src/sink/templates';
+import { ensureStackUp } from '../scripts/stack/stack';
+import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
+import { fromDist, ROOT } from './dist';
+import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
+
+const { fetchCommittedLag } = fromDist('source/committed-lag') as typeof CommittedLag;
+const { connTemplateBody } = fromDist('sink/templates') as typeof Templates;
+
+const CONN_PARTITIONS = 6;
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? 0 : Math.round(Number(m[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of every series of a metric in Prometheus text, per label set when `by` is given. */
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+function metricSeries(text: string, name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labels = line.slice(name.length + 1, line.indexOf('}'));
+    out[labels.replace(/^kind="(.*)"$/, '$1')] = Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return out;
+}
+
+interface Produced {
+  conns: number;
+  tcpConns: number;
+  weirds: number;
+  headerRecords: number;
+  headerMessages: number;
+  seconds: number;
+}
+
+async function produceWorkload(producer: Producer, topics: { conn: string; weird: string; headers: string }, conns: number, print: (l: string) => void): Promise<Produced> {
+  const out: Produced = { conns: 0, tcpConns: 0, weirds: 0, headerRecords: 0, headerMessages: 0, seconds: 0 };
+  const started = process.hrtime.bigint();
+  const inFlight = new Set<Promise<unknown>>();
+  const send = async (topic: string, values: readonly Buffer[]): Promise<void> => {
+    for (let i = 0; i < values.length; i += 2000) {
+      const messages: Message[] = values.slice(i, i + 2000).map((value) => ({ value }));
+      while (inFlight.size >= 4) await Promise.race(inFlight);
+      const p = producer.send({ topic, acks: 1, messages });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    }
+  };
+  let nextReport = 0;
+  for (const chunk of generateWorkload({ conns, chunk: 5000 })) {
+    await send(topics.headers, chunk.headerMessages);
+    await send(topics.weird, chunk.weirds);
+    await send(topics.conn, chunk.conns);
+    out.conns += chunk.conns.length;
+    out.tcpConns += chunk.tcpConns;
+    out.weirds += chunk.weirds.length;
+    out.headerRecords += chunk.headerRecords;
+    out.headerMessages += chunk.headerMessages.length;
+    if (out.conns >= nextReport) {
+      print(`  produced ${fmt(out.conns)} conns`);
+      nextReport += Math.max(100_000, Math.floor(conns / 10));
+    }
+  }
+  await Promise.all(inFlight);
+  out.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return out;
+}
+
+/** A kafkajs consumer that only counts: messages/s over the three topics until it has them all. */
+async function consumeCeiling(kafka: Kafka, group: string, topics: readonly string[], total: number): Promise<{ seconds: number; messages: number }> {
+  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  let seen = 0;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => { done = resolve; });
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    const started = process.hrtime.bigint();
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= total) done();
+        return Promise.resolve();
+      },
+    });
+    await finished;
+    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, messages: seen };
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Up to `max` documents of the index, as they are stored. */
+async function readBack(es: Client, index: string, max: number): Promise<BulkDoc[]> {
+  const docs: BulkDoc[] = [];
+  let page = await es.search({ index, scroll: '2m', size: 5000, sort: ['_doc'] });
+  while (page.hits.hits.length > 0 && docs.length < max) {
+    for (const h of page.hits.hits) if (docs.length < max && h._id !== undefined) docs.push({ id: h._id, body: h._source });
+    if (page._scroll_id === undefined) break;
+    page = await es.scroll({ scroll_id: page._scroll_id, scroll: '2m' });
+  }
+  if (page._scroll_id !== undefined) await es.clearScroll({ scroll_id: page._scroll_id }).catch(() => undefined);
+  return docs;
+}
+
+export async function main(args: readonly string[]): Promise<void> {
+  const conns = Number(option(args, '--conns') ?? '200000');
+  const ceilingDocs = Number(option(args, '--ceiling-docs') ?? String(Math.min(conns, 200_000)));
+  const concurrencies = (option(args, '--concurrency') ?? '1,2,4,8').split(',').map(Number);
+  const json = args.includes('--json');
+  const keep = args.includes('--keep');
+  const print = (l: string): void => { console.log(l); };
+
+  const { endpoints } = await ensureStackUp({ root: ROOT, log: (l) => { process.stderr.write(`stack: ${l}\n`); } });
+  const base = `bench-e2e-${Date.now().toString(36)}`;
+  const topics = { conn: `${base}-conn`, weird: `${base}-weird`, headers: `${base}-headers`, dlq: `${base}-dlq` };
+  const group = `${base}-g`;
+  const kafka = new Kafka({ clientId: 'zeek-rst-bench', brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const es = new Client({ node: endpoints.esUrl, maxRetries: 0, requestTimeout: 120_000 });
+  const admin = kafka.admin();
+  await admin.connect();
+  const started = new Date();
+  print(`e2e: ${fmt(conns)} conns (bench/generator.ts: m57 corpus scaled, headers 1 in ${GENERATOR_DEFAULTS.sampleOneIn} + every SYN/SYN-ACK/FIN/RST, ${GENERATOR_DEFAULTS.headersPerMessage} per message) into ${endpoints.kafkaBrokers.join(',')} and ${endpoints.esUrl}`);
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.conn, numPartitions: CONN_PARTITIONS },
+        { topic: topics.weird, numPartitions: 1 },
+        { topic: topics.headers, numPartitions: 1 },
+        { topic: topics.dlq, numPartitions: 1 },
+      ],
+    });
+
+    // 1. The workload.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const produced = await produceWorkload(producer, topics, conns, print).finally(() => producer.disconnect());
+    const messages = produced.conns + produced.weirds + produced.headerMessages;
+    const records = produced.conns + produced.weirds + produced.headerRecords;
+    print(`  workload: ${fmt(produced.conns)} conns (${fmt(produced.tcpConns)} TCP), ${fmt(produced.weirds)} weirds, ${fmt(produced.headerRecords)} headers (${(produced.headerRecords / Math.max(1, produced.tcpConns)).toFixed(1)} per TCP conn) in ${fmt(produced.headerMessages)} messages; produced in ${produced.seconds.toFixed(1)} s`);
+
+    // 2. The raw consume ceiling.
+    const ceiling = await consumeCeiling(kafka, `${base}-ceiling`, [topics.conn, topics.weird, topics.headers], messages);
+    const consumeMsgs = messages / ceiling.seconds;
+    const consumeRecords = records / ceiling.seconds;
+    print(`  raw kafkajs consume: ${fmt(consumeMsgs)} messages/s (${fmt(consumeRecords)} records/s, ${fmt(produced.conns / ceiling.seconds)} conns/s with their evidence)`);
+
+    // 3. zeek-rst run at the default configuration.
+    const env: Record<string, string> = {
+      ...process.env as Record<string, string>,
+      ZEEK_RST_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+      ZEEK_RST_ES_NODE: endpoints.esUrl,
+      ZEEK_RST_KAFKA_GROUP: group,
+      ZEEK_RST_TOPIC_CONN: topics.conn,
+      ZEEK_RST_TOPIC_WEIRD: topics.weird,
+      ZEEK_RST_TOPIC_HEADERS: topics.headers,
+      ZEEK_RST_TOPIC_DEAD_LETTER: topics.dlq,
+      ZEEK_RST_ES_INDEX_PREFIX: base,
+      ZEEK_RST_METRICS_PORT: '0',
+    };
+    const spawnedAt = Date.now();
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/zeek-rst'), 'run'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const pid = child.pid ?? 0;
+    let stderr = '';
+    let port: number | undefined;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-20_000);
+      if (port === undefined) {
+        const m = /"port":(\d+)[^\n]*serving \/metrics/.exec(stderr);
+        if (m !== null) port = Number(m[1]);
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+    let exitCode: number | null | undefined;
+    void exited.then((c) => { exitCode = c; });
+
+    const countDocs = async (): Promise<number> => {
+      try {
+        return (await es.count({ index: `${base}-conn` })).count;
+      } catch {
+        return 0;
+      }
+    };
+    const lagNow = async (): Promise<number> => {
+      try {
+        return (await fetchCommittedLag(admin, group, [topics.conn, topics.weird, topics.headers])).reduce((n, p) => n + p.lag, 0);
+      } catch {
+        return Number.NaN;
+      }
+    };
+    let lagMax = 0;
+    let rssHalf: number | undefined;
+    let rssMax = 0;
+    let t10: number | undefined;
+    let t90: number | undefined;
+    let tDone: number | undefined;
+    let pausedSince: number | undefined;
+    let pausedMax = 0;
+    let lastCount = 0;
+    let lastProgress = Date.now();
+    let metricsText = '';
+    let nextReport = Date.now() + 10_000;
+    for (;;) {
+      await sleep(1000);
+      if (exitCode !== undefined) throw new Error(`zeek-rst run exited with ${String(exitCode)} before the end:\n${stderr}`);
+      const count = await countDocs();
+      const now = Date.now();
+      const lag = await lagNow();
+      if (Number.isFinite(lag)) lagMax = Math.max(lagMax, lag);
+      const rss = rssMb(pid);
+      rssMax = Math.max(rssMax, rss);
+      if (port !== undefined) {
+        try {
+          metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        } catch {
+          // the next second
+        }
+      }
+      const paused = metricSum(metricsText, 'zeek_rst_source_paused') > 0;
+      if (paused) pausedSince ??= now;
+      else pausedSince = undefined;
+      if (pausedSince !== undefined) pausedMax = Math.max(pausedMax, (now - pausedSince) / 1000);
+      if (t10 === undefined && count >= conns * 0.1) t10 = now;
+      if (t90 === undefined && count >= conns * 0.9) t90 = now;
+      if (rssHalf === undefined && count >= conns / 2) rssHalf = rss;
+      if (count > lastCount) {
+        lastCount = count;
+        lastProgress = now;
+      }
+      if (now >= nextReport) {
+        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages, RSS ${rss} MB${paused ? ', paused' : ''}`);
+        nextReport = now + 10_000;
+      }
+      if (count >= conns) {
+        tDone = now;
+        break;
+      }
+      if (now - lastProgress > 180_000) throw new Error(`no document for 180 s (have ${fmt(count)} of ${fmt(conns)}):\n${stderr.slice(-3000)}`);
+    }
+    const rssEnd = rssMb(pid);
+    const lagEnd = await lagNow();
+    const discards = metricSeries(metricsText, 'zeek_rst_correlator_discards_total');
+    const evictions = metricSum(metricsText, 'zeek_rst_correlator_evictions_total');
+    const docsOut = metricSum(metricsText, 'zeek_rst_documents_out_total');
+    const recordsIn = metricSum(metricsText, 'zeek_rst_records_in_total');
+    child.kill('SIGTERM');
+    const stopStarted = Date.now();
+    const code = await exited;
+    const stopSeconds = (Date.now() - stopStarted) / 1000;
+    const runSeconds = (tDone - spawnedAt) / 1000;
+    const docsPerS = conns / runSeconds;
+    const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
+    print(`  run: ${fmt(conns)} conn documents in ${runSeconds.toFixed(1)} s from start: ${fmt(docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(steady)} documents/s`);
+    print(`  run: ${fmt(recordsIn)} messages read, ${fmt(docsOut)} documents acknowledged (updates included), longest pause ${pausedMax.toFixed(0)} s, evictions ${fmt(evictions)}, discards ${JSON.stringify(discards)}`);
+    print(`  committed-offset lag: max ${fmt(lagMax)} messages, at the end ${fmt(lagEnd)} of ${fmt(messages)}`);
+    print(`  RSS: ${rssHalf ?? 0} MB at half, ${rssEnd} MB at the end (max ${rssMax} MB); SIGTERM -> exit ${String(code)} in ${stopSeconds.toFixed(1)} s`);
+
+    // 5. The raw bulk ceiling for the same documents.
+    await es.indices.refresh({ index: `${base}-conn` });
+    const docs = await readBack(es, `${base}-conn`, ceilingDocs);
+    const tpl = connTemplateBody('bench') as { template: { settings: Record<string, unknown>; mappings: Record<string, unknown> } };
+    const raw: BulkFigure[] = [];
+    for (const c of concurrencies) {
+      const r = await rawBulk(es, docs, c, undefined, { settings: tpl.template.settings, mappings: tpl.template.mappings });
+      raw.push({ concurrency: c, docsPerS: Math.round(r) });
+      print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s`);
+    }
+    const top = best(raw);
+    const ratio = steady / top.docsPerS;
+    print(`  => ${fmt(steady)} documents/s = ${ratio.toFixed(2)} x the raw bulk ceiling (${fmt(top.docsPerS)} docs/s at concurrency ${top.concurrency}); raw consume ${fmt(consumeRecords)} records/s`);
+    if (json) {
+      print(JSON.stringify({
+        conns, tcp_conns: produced.tcpConns, weirds: produced.weirds, header_records: produced.headerRecords, header_messages: produced.headerMessages, messages,
+        produce_s: Math.round(produced.seconds * 10) / 10,
+        docs_per_s: Math.round(docsPerS), docs_per_s_steady: Math.round(steady), run_s: Math.round(runSeconds * 10) / 10,
+        bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw, ratio_to_ceiling: Math.round(ratio * 1000) / 1000,
+        consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
+        committed_lag_max: lagMax, committed_lag_end: lagEnd, rss_half_mb: rssHalf ?? 0, rss_end_mb: rssEnd, rss_max_mb: rssMax,
+        paused_max_s: Math.round(pausedMax), evictions, discards, exit_code: code, stop_s: Math.round(stopSeconds * 10) / 10,
+        date: started.toISOString(),
+      }));
+    }
+  } finally {
+    if (!keep) {
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await es.indices.delete({ index: `${base}-*` }).catch(() => undefined);
+      await es.indices.deleteIndexTemplate({ name: `${base}-*` }).catch(() => undefined);
+    }
+    await admin.disconnect();
+    await es.close();
+  }
+}
