@@ -3,7 +3,9 @@ import { parseCidr } from '../classify/ip';
 import { classifyConnection } from '../classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS } from '../classify/settings';
 import type { Correlated } from '../correlate/correlator';
-import { directionOf, documentId, protocolOf, toEcsDocument } from './ecs';
+import fc from 'fast-check';
+
+import { directionOf, documentId, isoMs, protocolOf, toEcsDocument } from './ecs';
 
 function fail(): never {
   throw new Error('bad CIDR in test');
@@ -106,5 +108,22 @@ describe('ECS document', () => {
     expect(documentId('sensor-1', 'CHhAvVGS1DHFjwGM9')).toBe(documentId('sensor-1', 'CHhAvVGS1DHFjwGM9'));
     expect(documentId('sensor-1', 'CHhAvVGS1DHFjwGM9')).not.toBe(documentId('sensor-2', 'CHhAvVGS1DHFjwGM9'));
     expect(documentId(undefined, 'C1')).toMatch(/^[A-Za-z0-9_-]{27}$/);
+  });
+});
+
+describe('isoMs', () => {
+  it('writes what Date#toISOString writes, with the µs below the ms dropped', () => {
+    // Leap days, the ends of centuries and of the fast range, before 1970 (through Date).
+    expect(isoMs(Date.UTC(2000, 1, 29, 23, 59, 59, 999) * 1000 + 999)).toBe('2000-02-29T23:59:59.999Z');
+    expect(isoMs(Date.UTC(2100, 2, 1) * 1000)).toBe('2100-03-01T00:00:00.000Z');
+    expect(isoMs(Date.UTC(9999, 11, 31, 23, 59, 59, 999) * 1000)).toBe('9999-12-31T23:59:59.999Z');
+    expect(isoMs(Date.UTC(10000, 0, 1) * 1000)).toBe('+010000-01-01T00:00:00.000Z');
+    expect(isoMs(-1)).toBe('1969-12-31T23:59:59.999Z');
+    expect(isoMs(0)).toBe('1970-01-01T00:00:00.000Z');
+    // Seconds from 1900 to beyond 9999, plus µs.
+    fc.assert(fc.property(fc.integer({ min: -2_208_988_800, max: 253_402_400_000 }), fc.integer({ min: 0, max: 999_999 }), (s, micro) => {
+      const us = s * 1e6 + micro;
+      expect(isoMs(us)).toBe(new Date(Math.floor(us / 1000)).toISOString());
+    }), { numRuns: 20000 });
   });
 });
