@@ -99,13 +99,29 @@ function attributeDevice(f: Facts): DeviceAttribution | undefined {
   return undefined;
 }
 
+function stepRank(r: Rule): number {
+  return r.step === 'hint' ? 100 : r.step;
+}
+
+/** Decision order: step first, then weight (docs/verdicts.md#decision-order). */
+export function byRank(a: Rule, b: Rule): number {
+  return stepRank(a) - stepRank(b) || b.weight - a.weight;
+}
+
+/** needsHeaders and samplingSafe, enforced here rather than trusted to each predicate. */
+function applicable(r: Rule, f: Facts): boolean {
+  if (r.needsHeaders && f.headersSampled === 0) return false;
+  if (!r.samplingSafe && !f.headersComplete) return false;
+  return true;
+}
+
 /** Classifies facts with a rule table (the default table unless a test passes another). */
 export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES, extra?: Omit<DerivedEvidence, 'facts'>): Classification {
   if (!facts.tcp || !facts.rstPresent) return { present: false, rules: [], evidence: [], tags: [], resets: [], facts };
   const stage = extra?.stage;
   const resets = extra?.resets ?? [];
-  const matched = rules.filter((r) => r.when(facts)).sort((a, b) => b.weight - a.weight);
-  const winner = matched[0];
+  const matched = rules.filter((r) => applicable(r, facts) && r.when(facts)).sort(byRank);
+  const winner = matched.find((r) => r.role !== 'hint');
   if (winner === undefined) return { present: true, rules: [], evidence: [], tags: extra?.tags ?? [], resets, ...(stage === undefined ? {} : { stage }), facts };
   const fingerprint = extra?.fingerprint !== undefined && PROBES.has(winner.verdict) ? [extra.fingerprint] : [];
   const tags = [...(extra?.tags ?? []), ...fingerprint];

@@ -72,6 +72,15 @@ export interface Facts {
   readonly connectScanShape: boolean;
   /** `SaR`: SYN answered by a bare ACK (no SYN-ACK), originator RST, nothing else. */
   readonly challengeAckShape: boolean;
+  /** `Dr` mid-stream: originator data, the responder's RST first, no SYN and no SYN-ACK seen. */
+  readonly midStreamData: boolean;
+  /**
+   * The responder answered as a stack does for a segment of a connection it does not know: a
+   * bare RST whose seq is the ACK of the originator's segment before it (RFC 9293 §3.5.2), or
+   * the previous connection on this 4-tuple was already closed or reset before this one began.
+   */
+  readonly rstForUnknownConnection: boolean;
+  readonly unknownConnectionReason: string;
   /** No SYN from the originator and no payload either way: only resets (and handshake replies). */
   readonly noSynOnlyResets: boolean;
 
@@ -89,6 +98,8 @@ export interface Facts {
   readonly reuseWithin2Msl: boolean;
 
   readonly headersSampled: number;
+  /** Every packet of the conn record (orig_pkts + resp_pkts) has a sampled header: no sampling gap. */
+  readonly headersComplete: boolean;
   /** A header of the (first) RST from the claimed sender was sampled. */
   readonly rstSampled: boolean;
   readonly rstHasAck: boolean | undefined;
@@ -267,6 +278,17 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
   const synRstWithoutAck = rstAnswersSyn && rstHasAck === false;
   const origin: Origin = rst === undefined ? 'unknown' : rstFromMiddlebox || synRstWithoutAck ? 'middlebox' : 'endpoint';
 
+  const lastOrigBeforeRst =
+    rst === undefined ? undefined : sided.filter((x) => x.side === 'originator' && x.h.tsUs <= rst.tsUs && !isRst(x.h) && (x.h.tcpFlags & TCP_FLAGS.ACK) !== 0).pop()?.h;
+  const bareRstForSegment =
+    deciding !== undefined && deciding.side === 'responder' && !deciding.hasAck && lastOrigBeforeRst !== undefined && deciding.header.seq === lastOrigBeforeRst.ack;
+  const prevEndedBefore = corr.previousClose !== undefined && corr.previousClose.closedTsUs <= c.tsUs;
+  const midStreamData = rstPresent && !origSyn && !respSynAck && origData && firstRstBy === 'responder';
+  const unknownConnectionReason = bareRstForSegment
+    ? `a bare RST with seq ${deciding.header.seq}, the ACK of the originator's segment before it`
+    : prevEndedBefore
+      ? `the previous connection on this 4-tuple (${corr.previousClose.connState ?? '-'}) had ended before`
+      : '-';
   const unsent = firstUnsentAck(sided, { originator: c.origIpBytes, responder: c.respIpBytes });
   const missed = c.missedBytes ?? 0;
   const gapIsWholeByteCount =
@@ -356,6 +378,9 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     connectScanShape:
       rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'originator' && !payload && (durationS ?? 0) <= settings.connectScanMaxDurationS,
     challengeAckShape: rstPresent && onlyLetters('originator', 'sr') && origSyn && onlyLetters('responder', 'a') && respAck && firstRstBy === 'originator',
+    midStreamData,
+    rstForUnknownConnection: unknownConnectionReason !== '-',
+    unknownConnectionReason,
     noSynOnlyResets: rstPresent && !origSyn && !payload,
     malformedSynHistory: malformedHistoryLetter !== undefined,
     malformedLetter: malformedHistoryLetter === undefined ? '-' : malformedHistoryLetter.letter.toUpperCase(),
@@ -369,6 +394,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     twoMslS: settings.twoMslS,
     reuseWithin2Msl,
     headersSampled: corr.headers.length,
+    headersComplete: corr.headers.length > 0 && corr.headers.length >= (c.origPkts ?? Infinity) + (c.respPkts ?? Infinity),
     rstSampled: rst !== undefined,
     rstHasAck,
     rstTtl,

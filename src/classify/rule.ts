@@ -21,22 +21,45 @@ export type RuleFixture =
       readonly file: string;
     };
 
+/** Step of docs/verdicts.md#decision-order: the first step that applies decides; hints never decide. */
+export type DecisionStep = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'hint';
+
+/**
+ * `decides`: can make the verdict on its own. `corroborates`: fires only together with a deciding
+ * row of its verdict (rules.test.ts checks it on the fixtures) and raises confidence; it may outrank
+ * that row. `hint`: adds evidence and may lower confidence, never decides.
+ */
+export type RuleRole = 'decides' | 'corroborates' | 'hint';
+
 export interface Rule {
   /** Stable id `RST-<FAMILY>-NNN`; never renumbered or reused. */
   readonly id: string;
   readonly verdict: Verdict;
+  readonly step: DecisionStep;
+  readonly role: RuleRole;
+  /**
+   * The signal holds when headers are a 1-in-N sample (control packets always sampled). A rule
+   * that is not safe fires only when the flow's headers are complete (the engine enforces it).
+   */
+  readonly samplingSafe: boolean;
+  /** What the rule means, one line (README rule table, generated: `npm run rules-table`). */
+  readonly summary: string;
+  /** The signals it reads, one line (README rule table). */
+  readonly signals: string;
+  /** Situations where the rule fires but the verdict is wrong, as Sigma rules list them. */
+  readonly knownFalsePositives: readonly string[];
   readonly phase: Phase;
   /** Who sends the RST this rule is about ('any' when the rule does not care). */
   readonly sender: Sender | 'any';
   /** One short predicate over the facts. */
   readonly when: (f: Facts) => boolean;
-  /** Higher wins; the weights reproduce docs/verdicts.md#decision-order (first match wins). */
+  /** Rank within its step (the engine ranks by step, then weight); negative for hints. */
   readonly weight: number;
   /** Confidence 0..1 when this rule decides the verdict. */
   readonly confidence: number;
   /** Subtracted from the confidence when this rule matches but another verdict wins (hints such as RR without headers). */
   readonly lowersConfidence?: number;
-  /** The rule reads packet headers: it cannot fire without them. */
+  /** The rule reads packet headers: the engine never fires it without them. */
   readonly needsHeaders: boolean;
   /** `{factKey}` placeholders are filled from the facts; `values` lists every fact it quotes. */
   readonly evidence: { readonly template: string; readonly values: readonly FactKey[] };

@@ -1,21 +1,13 @@
 /**
- * The rule table: one row per rule, one readonly array. docs/verdicts.md#decision-order is encoded in
- * the weights (highest wins), in bands:
+ * The rule table: one row per rule, one readonly array, listed in docs/verdicts.md#decision-order.
+ * The engine ranks matches by `step` (1 establishment, 2 middlebox RST mid-session, 3 backscatter,
+ * 4 right after the handshake, 5 teardown, 6 retransmissions, 7 idle, 8 aborts, 9 unclassified,
+ * then hints) and within a step by `weight`; the weights keep their old bands (1000-800, 700-665,
+ * 510-500, 450-440, 400, 350-340, 300-290, 200-195, 1-0, negative for hints).
  *
- *   1000-800  1. establishment: malformed_syn > time_wait_reuse > policy_reject > closed_port > accept_queue_overflow
- *    700-670  2. middlebox RST mid-session (no FIN before it): idle_timeout > policy_reset > injected_reset
- *    510-500  3. no handshake seen, only resets: backscatter
- *    450-440  4. right after the handshake, no payload: half_open_scan > connect_scan
- *        400  5. FIN before the first RST: teardown_reset
- *    350-340  6. retransmissions / bad checksums: retransmission_failure
- *    300-290  7. idle gap before an endpoint RST: idle_timeout
- *        200  8. data exchanged: client_abort / server_abort
- *          0  9. unclassified_reset
- *        < 0  hints: add evidence (and may lower confidence), never decide
- *
- * Within a band, a rule with a higher weight than its sibling of the same verdict is a
- * corroborating row: it raises confidence (engine) without changing the verdict.
- * Adding a rule = a row here, a fixture, and a line in the README's "## Rules" table.
+ * `role: 'corroborates'` rows fire only beside a deciding row of their verdict and raise
+ * confidence; `hint` rows never decide. Adding a rule = a row here (in order), a fixture, and
+ * `npm run rules-table` for the README.
  */
 import type { Rule } from '../rule';
 
@@ -28,6 +20,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 1. establishment -------------------------------------------------------------------
   {
     id: 'RST-SYN-001',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a multi-flag / inconsistent originator packet was reset',
+    signals: 'history `Q` or `I` from the originator before the RST',
+    knownFalsePositives: ['a SYN+FIN from a broken stack that the host would have accepted without the flag (rare)'],
     verdict: 'malformed_syn',
     phase: 'establishment',
     sender: 'any',
@@ -42,6 +40,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-SYN-002',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a SYN with illegal flags was reset',
+    signals: 'a sampled SYN with FIN, URG or RST',
+    knownFalsePositives: ['none known: SYN with FIN/URG/RST is illegal'],
     verdict: 'malformed_syn',
     phase: 'establishment',
     sender: 'any',
@@ -56,6 +60,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-TWR-001',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a SYN on a 4-tuple Zeek still tracked was reset',
+    signals: 'weird `active_connection_reuse`, `SYN_after_close`, `SYN_after_reset` or `SYN_seq_jump`; SYN, no payload',
+    knownFalsePositives: ['Zeek raising a reuse weird for a SYN retransmitted with a new ISN by the same client'],
     verdict: 'time_wait_reuse',
     phase: 'establishment',
     sender: 'any',
@@ -70,6 +80,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-TWR-002',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a SYN on a 4-tuple established and closed < 2 MSL ago was reset',
+    signals: 'previous conn on the same 4-tuple (handshake done, SF/S2/S3/RSTO/RSTR) closed less than 120 s before; a retried SYN after REJ is not reuse',
+    knownFalsePositives: ['a responder refusing the new SYN for another reason (a port closed since), within 2 MSL by chance'],
     verdict: 'time_wait_reuse',
     phase: 'establishment',
     sender: 'any',
@@ -87,6 +103,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-TWR-003',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the responder still held the 4-tuple and challenged the SYN',
+    signals: 'history `SaR`: SYN answered by a bare ACK, originator RST (RFC 5961 §4); low confidence',
+    knownFalsePositives: ['a firewall answering SYNs with an ACK (SYN-cookie style challenge)'],
     verdict: 'time_wait_reuse',
     phase: 'establishment',
     sender: 'originator',
@@ -101,6 +123,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-REJ-002',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a device refused the SYN for the host',
+    signals: 'the RST answering the SYN has no ACK',
+    knownFalsePositives: ['a host stack that omits ACK on its SYN reset (non-conforming embedded stacks)'],
     verdict: 'policy_reject',
     phase: 'establishment',
     sender: 'responder',
@@ -115,6 +143,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-REJ-003',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a device refused the SYN for the host',
+    signals: 'RST TTL differs by >= 2 from the responder\'s baseline',
+    knownFalsePositives: ['a route change of 2 or more hops between the responder\'s packets and its RST'],
     verdict: 'policy_reject',
     phase: 'establishment',
     sender: 'responder',
@@ -132,6 +166,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-REJ-004',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a configured reject firewall refused the SYN',
+    signals: 'REJ and a reject-mode firewall/IPS covers the path (hops match when configured)',
+    knownFalsePositives: ['a reject-mode device on the path while the host itself refused (both send RST; the device\'s claim wins)'],
     verdict: 'policy_reject',
     phase: 'establishment',
     sender: 'responder',
@@ -146,6 +186,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-REJ-005',
+    step: 1,
+    role: 'corroborates',
+    samplingSafe: true,
+    summary: 'corroboration: the host itself refused the SYN',
+    signals: 'RST+ACK with the responder\'s TTL',
+    knownFalsePositives: ['a firewall that copies the host\'s TTL and sets ACK'],
     verdict: 'closed_port',
     phase: 'establishment',
     sender: 'responder',
@@ -160,6 +206,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-REJ-001',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'nothing listens on the port',
+    signals: 'conn_state `REJ` / history `Sr`',
+    knownFalsePositives: ['a firewall refusing in the host\'s name, without header evidence (no headers: policy_reject cannot be seen)'],
     verdict: 'closed_port',
     phase: 'establishment',
     sender: 'responder',
@@ -177,6 +229,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-AQO-001',
+    step: 1,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the server reset right after the handshake (backlog full)',
+    signals: 'history `ShAr`, no payload, no FIN',
+    knownFalsePositives: ['an application that accepts and at once aborts (SO_LINGER 0) without data; a server resetting an unacceptable ACK (forged SYN-ACK) when headers were not sampled'],
     verdict: 'accept_queue_overflow',
     phase: 'establishment',
     sender: 'responder',
@@ -192,6 +250,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 2. middlebox RST mid-session -------------------------------------------------------
   {
     id: 'RST-IDL-001',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a middlebox expired an idle session',
+    signals: 'middlebox RST (TTL/hops >= 2 off, data after RST or spread RSTs), no FIN, gap >= idle threshold (120 s)',
+    knownFalsePositives: ['a sampling gap taken for silence (guarded: only when the flow\'s packet counts rule the artefact out)'],
     verdict: 'idle_timeout',
     phase: 'data_transfer',
     sender: 'any',
@@ -209,6 +273,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-POL-001',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a configured firewall/IPS reset the session',
+    signals: 'middlebox RST, no FIN, a configured device covers sender or target (hops match when given)',
+    knownFalsePositives: ['an unknown injector on a path that a configured device also covers'],
     verdict: 'policy_reset',
     phase: 'any',
     sender: 'any',
@@ -226,6 +296,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-INJ-001',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'forged RST: TTL unlike the claimed sender\'s',
+    signals: 'TTL delta >= 2 vs flow (or host) baseline, no FIN before',
+    knownFalsePositives: ['asymmetric routing or a route change between the sender\'s packets and its RST; a SYN proxy or load balancer that answers the handshake from another distance than the server (handshake_hops)'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -243,6 +319,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-INJ-002',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'forged RST: it raced the real traffic',
+    signals: 'weird `data_after_reset` or headers: data from the claimed sender after its RST, no FIN before',
+    knownFalsePositives: ['a retransmission from the sender that was in flight when it reset'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -257,6 +339,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-INJ-003',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'forged RST: spread sequence numbers',
+    signals: 'second RST from the sender > 2 above the first within 2 s',
+    knownFalsePositives: ['a stack that resets several out-of-window segments with different sequence numbers'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -271,6 +359,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-INJ-004',
+    step: 2,
+    role: 'corroborates',
+    samplingSafe: false,
+    summary: 'corroboration: IP ID out of the sender\'s sequence',
+    signals: 'increasing IP IDs and the RST\'s is not a small step forward (with a middlebox signal)',
+    knownFalsePositives: ['a host whose IP ID counter is shared with much other traffic (large forward steps)'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -285,6 +379,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-INJ-005',
+    step: 2,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'a forged SYN-ACK or injected data reached a side',
+    signals: 'a side acknowledges a sequence number its peer never sent (before its ISN + 1 or beyond all it can have sent), or one side sent two ISNs; no FIN before',
+    knownFalsePositives: ['capture loss of the peer\'s segments when its IP byte count is missing or wrong; a middlebox that rewrites sequence numbers (some load balancers, SYN-cookie proxies)'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -301,6 +401,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 3. no handshake, only resets -------------------------------------------------------
   {
     id: 'RST-BSC-002',
+    step: 3,
+    role: 'corroborates',
+    samplingSafe: true,
+    summary: 'corroboration: the unsolicited RST is genuine',
+    signals: 'no SYN, no payload, RST consistent with its sender',
+    knownFalsePositives: ['a forged unsolicited RST that copies the host\'s TTL'],
     verdict: 'backscatter',
     phase: 'none',
     sender: 'any',
@@ -315,6 +421,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-BSC-001',
+    step: 3,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'unsolicited RST, no SYN seen',
+    signals: 'originator history without `S`, no payload either way (e.g. OTH `R`, RSTRH `^r`)',
+    knownFalsePositives: ['a sensor that started mid-connection (then the RST ends a real session)'],
     verdict: 'backscatter',
     phase: 'none',
     sender: 'any',
@@ -333,6 +445,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 4. right after the handshake -------------------------------------------------------
   {
     id: 'RST-SCN-001',
+    step: 4,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'SYN scan probe',
+    signals: 'history `ShR`: SYN-ACK answered by RST, no ACK, no data',
+    knownFalsePositives: ['a client whose connect() was cancelled right after the SYN-ACK; stateless health checks'],
     verdict: 'half_open_scan',
     phase: 'post_handshake',
     sender: 'originator',
@@ -347,6 +465,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-SCN-002',
+    step: 4,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'connect scan probe',
+    signals: 'history `ShAR` / `ShAFR`, no payload, duration <= 5 s',
+    knownFalsePositives: ['health checks and port-knocking clients that connect and close with RST'],
     verdict: 'connect_scan',
     phase: 'post_handshake',
     sender: 'originator',
@@ -362,6 +486,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 5. teardown ------------------------------------------------------------------------
   {
     id: 'RST-FIN-001',
+    step: 5,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'RST instead of a clean close',
+    signals: '`F`/`f` before the first `R`/`r` (conn_state may be SF)',
+    knownFalsePositives: ['a forged RST after a FIN (the ttl-copy-rst-after-fin corpus): the verdict stays teardown_reset, with origin middlebox'],
     verdict: 'teardown_reset',
     phase: 'teardown',
     sender: 'any',
@@ -380,6 +510,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 6. retransmissions -----------------------------------------------------------------
   {
     id: 'RST-RTX-001',
+    step: 6,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the resetting side gave up after >= 10 retransmissions',
+    signals: 'its `T`/`t` appears at least twice before its RST',
+    knownFalsePositives: ['retransmissions caused by a middlebox that drops the flow (it then looks like a give-up)'],
     verdict: 'retransmission_failure',
     phase: 'data_transfer',
     sender: 'any',
@@ -397,6 +533,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-RTX-002',
+    step: 6,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'corrupted segments preceded the RST',
+    signals: '`C`/`c` before the RST, or weird `bad_TCP_checksum`',
+    knownFalsePositives: ['checksum offload making the sensor see bad checksums on good packets'],
     verdict: 'retransmission_failure',
     phase: 'data_transfer',
     sender: 'any',
@@ -412,6 +554,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 7. idle ----------------------------------------------------------------------------
   {
     id: 'RST-IDL-002',
+    step: 7,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'an endpoint reset after a long silence',
+    signals: 'gap before the RST >= idle threshold (per port configurable)',
+    knownFalsePositives: ['an application reset after a pause that is not an idle timer (user action)'],
     verdict: 'idle_timeout',
     phase: 'data_transfer',
     sender: 'any',
@@ -426,6 +574,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-IDL-003',
+    step: 7,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'probably idle (no headers)',
+    signals: 'duration >= threshold with <= 10 packets per side; low confidence',
+    knownFalsePositives: ['a long, low-rate but active session (a keepalive-driven protocol)'],
     verdict: 'idle_timeout',
     phase: 'data_transfer',
     sender: 'any',
@@ -444,6 +598,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- 8. aborts --------------------------------------------------------------------------
   {
     id: 'RST-ABT-001',
+    step: 8,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the originator aborted an established session',
+    signals: 'data exchanged, first RST from the originator',
+    knownFalsePositives: ['a forged RST that copies the server\'s TTL (unprovable without headers)'],
     verdict: 'client_abort',
     phase: 'data_transfer',
     sender: 'originator',
@@ -461,6 +621,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-ABT-002',
+    step: 8,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the responder aborted an established session',
+    signals: 'data exchanged, first RST from the responder',
+    knownFalsePositives: ['a forged RST that copies the server\'s TTL (unprovable without headers)'],
     verdict: 'server_abort',
     phase: 'data_transfer',
     sender: 'responder',
@@ -473,9 +639,60 @@ export const RULES: readonly Rule[] = Object.freeze([
     refs: ['RFC 9293 §3.10.5 (ABORT)', ZEEK_HISTORY],
     fixtures: [{ kind: 'crafted', file: 'server-abort' }],
   },
+  {
+    id: 'RST-ABT-003',
+    step: 8,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'the responder aborted a session the sensor joined mid-stream',
+    signals: 'history `Dr` (originator data, no SYN, no SYN-ACK, responder RST), unless the responder answered as for an unknown connection; low confidence',
+    knownFalsePositives: ['a responder that lost its state (reboot, expired session) but answers with RST+ACK'],
+    verdict: 'server_abort',
+    phase: 'data_transfer',
+    sender: 'responder',
+    when: (f) => f.midStreamData && !f.rstForUnknownConnection,
+    weight: 195,
+    confidence: 0.45,
+    needsHeaders: false,
+    evidence: { template: 'mid-stream: originator data with no handshake seen, then a responder RST: history {history}', values: ['history', 'origBytes'] },
+    rationale:
+      'A data segment is only sent on an established connection, so a sensor that saw data but no handshake joined a session already under way (started late, or the session outlived Zeek\'s state); the responder\'s RST then aborts it. Lower confidence than a seen handshake.',
+    refs: ['RFC 9293 §3.10.7.4 (segment arrives in ESTABLISHED)', ZEEK_HISTORY],
+    fixtures: [{ kind: 'crafted', file: 'midstream-server-abort' }],
+  },
   // ---- 9. fallback ------------------------------------------------------------------------
   {
+    id: 'RST-UNC-002',
+    step: 9,
+    role: 'corroborates',
+    samplingSafe: true,
+    summary: 'evidence only: mid-stream data answered as for an unknown connection',
+    signals: '`Dr` and a bare RST whose seq is the segment\'s ACK, or the previous connection on the 4-tuple had ended: the responder had no session (stays `unclassified_reset`)',
+    knownFalsePositives: ['none known'],
+    verdict: 'unclassified_reset',
+    phase: 'any',
+    sender: 'responder',
+    when: (f) => f.midStreamData && f.rstForUnknownConnection,
+    weight: 1,
+    confidence: 0.3,
+    needsHeaders: false,
+    evidence: { template: 'mid-stream data answered as for a connection the responder does not know: {unknownConnectionReason}; history {history}', values: ['unknownConnectionReason', 'history'] },
+    rationale:
+      'A responder that has no state for a segment answers it with a bare RST whose seq is the segment\'s ACK (RFC 9293 §3.5.2); that is no abort of a session (the responder had none) and no backscatter (the segment was seen). No verdict names it, so it stays unclassified, with this evidence.',
+    refs: ['RFC 9293 §3.5.2 (reset generation, no connection)', ZEEK_HISTORY],
+    fixtures: [
+      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true },
+      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: false },
+    ],
+  },
+  {
     id: 'RST-UNC-001',
+    step: 9,
+    role: 'decides',
+    samplingSafe: true,
+    summary: 'no rule explains the RST',
+    signals: 'any RST; keeps its evidence',
+    knownFalsePositives: ['none: the fallback'],
     verdict: 'unclassified_reset',
     phase: 'any',
     sender: 'any',
@@ -491,6 +708,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   // ---- hints ------------------------------------------------------------------------------
   {
     id: 'RST-HNT-001',
+    step: 'hint',
+    role: 'hint',
+    samplingSafe: true,
+    summary: 'hint only, never decides: one side reset twice',
+    signals: 'history `RR`/`rr` without header confirmation; lowers confidence by 0.15',
+    knownFalsePositives: ['a stack that resets twice with different sequence numbers'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',
@@ -506,6 +729,12 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   {
     id: 'RST-HNT-002',
+    step: 'hint',
+    role: 'hint',
+    samplingSafe: true,
+    summary: 'hint only, never decides: bytes inferred across a content gap',
+    signals: 'history `g`/`G` with `missed_bytes` equal to a byte count (an ACK of data never seen: forged segment or capture loss); lowers confidence by 0.1',
+    knownFalsePositives: ['capture loss on the sensor\'s link'],
     verdict: 'injected_reset',
     phase: 'any',
     sender: 'any',

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VERDICTS } from '../../domain';
 import { RULES } from '.';
+import { byRank, renderEvidence } from '../engine';
+import { withRulesTable } from './table';
 import type { RuleFixture } from '../rule';
 import { loadCase, loadCrafted, runPipeline } from '../../../test/corpus/classify-corpus';
 import type { OutputDoc } from '../../pipeline';
@@ -48,38 +50,16 @@ describe('rule table', () => {
     }
   });
 
-  it('orders the weights as docs/verdicts.md#decision-order (first match wins)', () => {
-    // Steps in order, by rule id; every rule of a step must outweigh every rule of a later step.
-    const steps: readonly (readonly string[])[] = [
-      ['RST-SYN-001', 'RST-SYN-002'],
-      ['RST-TWR-001', 'RST-TWR-002', 'RST-TWR-003'],
-      ['RST-REJ-002', 'RST-REJ-003', 'RST-REJ-004'],
-      ['RST-REJ-005', 'RST-REJ-001'],
-      ['RST-AQO-001'],
-      ['RST-IDL-001'],
-      ['RST-POL-001'],
-      ['RST-INJ-001', 'RST-INJ-002', 'RST-INJ-003', 'RST-INJ-004', 'RST-INJ-005'],
-      ['RST-BSC-001', 'RST-BSC-002'],
-      ['RST-SCN-001'],
-      ['RST-SCN-002'],
-      ['RST-FIN-001'],
-      ['RST-RTX-001', 'RST-RTX-002'],
-      ['RST-IDL-002', 'RST-IDL-003'],
-      ['RST-ABT-001', 'RST-ABT-002'],
-      ['RST-UNC-001'],
-      ['RST-HNT-001', 'RST-HNT-002'],
-    ];
-    const weight = (id: string): number => {
-      const r = RULES.find((x) => x.id === id);
-      if (r === undefined) throw new Error(`no rule ${id}`);
-      return r.weight;
-    };
-    expect(steps.flat().sort()).toEqual(RULES.map((r) => r.id).sort());
-    for (let i = 1; i < steps.length; i++) {
-      const earlier = Math.min(...(steps[i - 1] ?? []).map(weight));
-      const later = Math.max(...(steps[i] ?? []).map(weight));
-      expect({ step: i, earlierBeatsLater: earlier > later }).toEqual({ step: i, earlierBeatsLater: true });
-    }
+  it('lists the rows in decision order (step, then weight): the table is the order', () => {
+    expect([...RULES].sort(byRank).map((r) => r.id)).toEqual(RULES.map((r) => r.id));
+    // Steps as docs/verdicts.md#decision-order numbers them; hints last and negative.
+    const steps = RULES.flatMap((r) => (r.step === 'hint' ? [] : [r.step]));
+    expect(steps).toEqual([...steps].sort((x, y) => x - y));
+    for (const r of RULES) expect({ id: r.id, hint: r.role === 'hint' }).toEqual({ id: r.id, hint: r.step === 'hint' && r.weight < 0 });
+  });
+
+  it('names known false positives on every row', () => {
+    for (const r of RULES) expect({ id: r.id, fps: r.knownFalsePositives.length > 0 && r.summary !== '' && r.signals !== '' }).toEqual({ id: r.id, fps: true });
   });
 
   describe.each(RULES.map((r) => [r.id, r] as const))('%s', (id, rule) => {
@@ -90,14 +70,31 @@ describe('rule table', () => {
         const doc = docs.find((d) => d.doc.zeek.session_id === uid);
         expect(doc?.classification.rules).toContain(id);
         if (rule.needsHeaders) expect(doc?.classification.facts.headersSampled).toBeGreaterThan(0);
+        // Its evidence is rendered with every placeholder filled.
+        const ev = doc?.classification.evidence.find((e) => e.rule === id);
+        expect(ev?.text).toBe(doc === undefined ? undefined : renderEvidence(rule, doc.classification.facts).text);
+        expect(ev?.text).not.toMatch(/\{\w+\}/);
+        // A corroborating row never fires without a deciding row of its verdict.
+        if (rule.role === 'corroborates') {
+          const deciding = RULES.filter((r) => r.role === 'decides' && r.verdict === rule.verdict).map((r) => r.id);
+          expect(doc?.classification.rules.some((r) => deciding.includes(r))).toBe(true);
+        }
       },
     );
   });
 
-  it('matches the README "## Rules" table (ids and verdicts)', () => {
+  it('matches the README rule table, generated from the rows (npm run rules-table)', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
-    const section = readme.split(/^## Rules$/m)[1]?.split(/^## /m)[0] ?? '';
-    const rows = [...section.matchAll(/^\|\s*`(RST-[A-Z]{3}-\d{3})`\s*\|\s*`(\w+)`\s*\|/gm)].map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`);
-    expect(rows.sort()).toEqual(RULES.map((r) => `${r.id} ${r.verdict}`).sort());
+    expect(withRulesTable(readme, RULES)).toBe(readme);
+  });
+
+  it('decides each deciding row\'s verdict on at least one of its fixtures', () => {
+    for (const r of RULES.filter((x) => x.role === 'decides')) {
+      const verdicts = r.fixtures.map((f) => {
+        const { docs, uid } = docsOf(f);
+        return docs.find((d) => d.doc.zeek.session_id === uid)?.doc.rst.verdict;
+      });
+      expect({ id: r.id, decides: verdicts.includes(r.verdict) }).toEqual({ id: r.id, decides: true });
+    }
   });
 });
