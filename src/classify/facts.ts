@@ -130,6 +130,9 @@ export interface Facts {
   /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */
   readonly synRstWithoutAck: boolean;
   readonly origin: Origin;
+  /** A sampled RST has reserved bits (0x200-0x800) of the 12-bit flags field set. */
+  readonly reservedBitsRst: boolean;
+  readonly reservedBitsFlags: number | undefined;
   /** Headers show a side acknowledging a sequence number its peer never sent, or two ISNs from one side (a forged SYN-ACK or injected data). */
   readonly unsentAck: boolean;
   readonly unsentAckDetail: string;
@@ -289,6 +292,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     : prevEndedBefore
       ? `the previous connection on this 4-tuple (${corr.previousClose.connState ?? '-'}) had ended before`
       : '-';
+  const reservedRst = judged.find((j) => j.signals.some((x) => x.kind === 'reserved_bits'));
   const unsent = firstUnsentAck(sided, { originator: c.origIpBytes, responder: c.respIpBytes });
   const missed = c.missedBytes ?? 0;
   const gapIsWholeByteCount =
@@ -418,6 +422,8 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     middleboxReason: reasons.length === 0 ? '-' : reasons.join('; '),
     synRstWithoutAck,
     origin,
+    reservedBitsRst: reservedRst !== undefined,
+    reservedBitsFlags: reservedRst?.header.tcpFlags,
     unsentAck: unsent !== undefined,
     unsentAckDetail: unsent === undefined ? '-' : unsentAckText(unsent),
     gapIsWholeByteCount,
