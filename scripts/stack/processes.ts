@@ -136,6 +136,17 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Sends `signal` to every process of the group that `record` leads, if its leader is still ours:
+ * SIGSTOP freezes a service (its sockets stay open and accept, nothing answers), SIGCONT resumes
+ * it. Returns false when the service is not running.
+ */
+export function signalOurGroup(record: PidRecord, signal: 'SIGSTOP' | 'SIGCONT'): boolean {
+  if (!isOurs(record)) return false;
+  signalGroup(record.pid, signal);
+  return true;
+}
+
+/**
  * Stops the group that `record` leads: SIGTERM, then SIGKILL when it is still there after the
  * deadline. Only a group whose leader is still ours is signalled.
  */

@@ -13,7 +13,7 @@ import { kafkaAnswers, kafkaCommand, prepareKafka } from './kafka';
 import { listenersOf, type Listener } from './listeners';
 import { ensureArtifacts } from './maven';
 import {
-  groupMembers, isOurs, readPidFile, removePidFile, spawnDetached, stopGroup, tailOfFile, writePidFile, type PidRecord,
+  groupMembers, isOurs, readPidFile, removePidFile, signalOurGroup, spawnDetached, stopGroup, tailOfFile, writePidFile, type PidRecord,
 } from './processes';
 import {
   ensureSecureMaterial, prepareSecureElasticsearchConf, provisionSecureStack, secureElasticsearchAnswers, secureFiles, secureKafkaAnswers, type SecureCredentials,
@@ -283,6 +283,17 @@ export async function stopStack(
 ): Promise<void> {
   const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   await withLock(config, config.stopTimeoutMs * 3, () => stopServices(config, options.log ?? (() => undefined), options.only));
+}
+
+/**
+ * Freezes (SIGSTOP) or resumes (SIGCONT) one running service of ours, every process of its group:
+ * the outage tests' way to make a node hang rather than refuse (test/outage/). Throws when the
+ * service is not running.
+ */
+export function signalService(service: ServiceName, signal: 'SIGSTOP' | 'SIGCONT', options: { readonly root?: string; readonly profile?: StackProfile } = {}): void {
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
+  const record = runningRecord(facts(config, service));
+  if (record === undefined || !signalOurGroup(record, signal)) throw new StackError(`${service} is not running: nothing to ${signal === 'SIGSTOP' ? 'freeze' : 'resume'}`);
 }
 
 /** Stops the stack and deletes its data: the next `up` starts with no topics and no indices. */
