@@ -31,6 +31,8 @@ export interface HandleResult {
 export interface DriverStats {
   readonly pendingConns: number;
   readonly emittedConns: number;
+  /** Late-evidence updates the next ticks will write (counted against the sink's bound). */
+  readonly pendingUpdates: number;
   readonly weirdUids: number;
   readonly headers: number;
   readonly evicted: number;
@@ -106,7 +108,7 @@ export function createDriver(options: DriverOptions): Driver {
     endOfFile: (path) => { decoder.endOfFile(path); },
     stats() {
       const s = pipeline.stats();
-      return { pendingConns: s.pendingConns, emittedConns: s.emittedConns, weirdUids: s.weirdUids, headers: s.headers, evicted, discards: s.discards };
+      return { pendingConns: s.pendingConns, emittedConns: s.emittedConns, pendingUpdates: s.pendingUpdates, weirdUids: s.weirdUids, headers: s.headers, evicted, discards: s.discards };
     },
   };
 }

@@ -11,8 +11,7 @@ import { deliveryHealth, type Health, type Metrics } from '../metrics';
 
 export interface DeliveryParts {
   readonly sink: { pendingCount(): number; msSinceProgress(): number; healthy(): boolean };
-  /** `pendingUpdates`: the correlator's late-evidence updates not yet written, where it reports them. */
-  readonly driver: { stats(): { readonly pendingConns: number; readonly pendingUpdates?: number } };
+  readonly driver: { stats(): { readonly pendingConns: number; readonly pendingUpdates: number } };
   readonly deadLetters: { inFlight(): number };
   readonly metrics: Metrics;
   readonly maxPendingDocs: number;
@@ -43,7 +42,7 @@ export const pendingTotal = (p: PendingParts): number => p.sink + p.conn + p.upd
 export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
   const pending = (): PendingParts => {
     const s = d.driver.stats();
-    return { sink: d.sink.pendingCount(), conn: s.pendingConns, update: s.pendingUpdates ?? 0, deadLetter: d.deadLetters.inFlight() };
+    return { sink: d.sink.pendingCount(), conn: s.pendingConns, update: s.pendingUpdates, deadLetter: d.deadLetters.inFlight() };
   };
   return {
     pending,

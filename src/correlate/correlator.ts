@@ -112,6 +112,8 @@ export const NO_DISCARDS: Readonly<DiscardCounters> = Object.freeze({ duplicateC
 export interface CorrelatorStats {
   readonly pendingConns: number;
   readonly emittedConns: number;
+  /** Emitted conns with late evidence whose update the tick writes one grace later (backpressure counts them). */
+  readonly pendingUpdates: number;
   readonly weirdUids: number;
   readonly headers: number;
   readonly hosts: number;
@@ -647,6 +649,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       return {
         pendingConns: pending.size,
         emittedConns: emitted.size,
+        pendingUpdates: dirty.size,
         weirdUids: weirds.size,
         headers: headerCount,
         hosts: hosts.size(),
