@@ -141,7 +141,10 @@ export interface Facts {
 
   readonly idleBeforeS: number | undefined;
   readonly idleThresholdS: number;
+  /** The gap before the RST is >= the idle threshold and cannot be a sampling artefact (odds <= IDLE_ARTEFACT_MAX_ODDS). */
   readonly idleGapExceeded: boolean;
+  /** Odds that the gap is only unsampled packets: 0 with complete headers (see samplingGapOdds). */
+  readonly idleGapArtefactOdds: number | undefined;
   /** No header gap known; duration >= threshold with few packets per side (weak idle signal). */
   readonly longQuietDuration: boolean;
   readonly idleMaxPacketsPerSide: number;
@@ -198,6 +201,29 @@ export interface DerivedEvidence {
   readonly stage: RstStage | undefined;
   readonly tags: readonly RstTag[];
   readonly fingerprint: ScannerFingerprint | undefined;
+}
+
+/** A header gap is taken for silence only when the odds that it hides unsampled packets are at most this. */
+export const IDLE_ARTEFACT_MAX_ODDS = 0.001;
+
+/**
+ * Odds that a gap of `gapS` between sampled headers is a sampling artefact: the flow kept sending
+ * at its own rate and none of those packets was sampled. Control packets (SYN, FIN, RST) are
+ * always sampled by the producer, so the unseen packets are data or pure ACKs, sampled with
+ * p = sampled non-control / (all packets - control). At the flow's rate outside the gap
+ * ((duration - gap) / packets per packet), the gap would hold k packets, all unsampled with odds
+ * (1 - p)^k.
+ */
+export function samplingGapOdds(headers: readonly { readonly tcpFlags: number }[], totalPkts: number, durationS: number | undefined, gapS: number): number {
+  const control = headers.filter((x) => (x.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST)) !== 0).length;
+  const others = totalPkts - control;
+  if (others <= 0) return 0;
+  const p = Math.min(1, (headers.length - control) / others);
+  if (p >= 1) return 0;
+  if (durationS === undefined || totalPkts <= 0) return 1;
+  const spacingS = Math.max(durationS - gapS, 0) / totalPkts;
+  if (spacingS <= 0) return 0;
+  return (1 - p) ** (gapS / spacingS);
 }
 
 export function deriveFacts(corr: Correlated, settings: ClassifySettings, devices: readonly Device[]): Facts {
@@ -306,6 +332,10 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     if (last !== undefined) idleBeforeS = (rst.tsUs - last.tsUs) / 1e6;
   }
   const idleThresholdS = idleThresholdFor(settings, c.respP);
+  const totalPkts = (c.origPkts ?? 0) + (c.respPkts ?? 0);
+  const headersComplete = corr.headers.length > 0 && c.origPkts !== undefined && c.respPkts !== undefined && corr.headers.length >= totalPkts;
+  const idleGapArtefactOdds =
+    idleBeforeS === undefined || headersComplete ? (idleBeforeS === undefined ? undefined : 0) : samplingGapOdds(corr.headers, totalPkts, durationS, idleBeforeS);
   const longQuietDuration =
     idleBeforeS === undefined &&
     durationS !== undefined &&
@@ -398,7 +428,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     twoMslS: settings.twoMslS,
     reuseWithin2Msl,
     headersSampled: corr.headers.length,
-    headersComplete: corr.headers.length > 0 && corr.headers.length >= (c.origPkts ?? Infinity) + (c.respPkts ?? Infinity),
+    headersComplete,
     rstSampled: rst !== undefined,
     rstHasAck,
     rstTtl,
@@ -429,7 +459,8 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     gapIsWholeByteCount,
     idleBeforeS,
     idleThresholdS,
-    idleGapExceeded: idleBeforeS !== undefined && idleBeforeS >= idleThresholdS,
+    idleGapExceeded: idleBeforeS !== undefined && idleBeforeS >= idleThresholdS && idleGapArtefactOdds !== undefined && idleGapArtefactOdds <= IDLE_ARTEFACT_MAX_ODDS,
+    idleGapArtefactOdds,
     longQuietDuration,
     idleMaxPacketsPerSide: settings.idleMaxPacketsPerSide,
     senderRetransmitLetters: senderT,

@@ -1,0 +1,62 @@
+/**
+ * Sampled gaps are not silence (issue 16, point 7): idle_timeout is decided from a header gap only
+ * when the gap cannot be a sampling artefact. The same traces, thinned as a 1-in-N sampler with
+ * control packets always kept would thin them.
+ */
+import { TCP_FLAGS, type PacketHeader } from '../../src/domain';
+import { samplingGapOdds } from '../../src/classify/facts';
+import { loadCase, runPipeline, type CaseInput } from './classify-corpus';
+
+const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;
+
+/** Keeps every control packet and every n-th other packet. */
+function thin(headers: readonly PacketHeader[], n: number): PacketHeader[] {
+  let i = 0;
+  return headers.filter((h) => (h.tcpFlags & CONTROL) !== 0 || i++ % n === 0);
+}
+
+function verdictOf(input: CaseInput, uid: string): string | undefined {
+  return runPipeline(input).find((d) => d.doc.zeek.session_id === uid)?.doc.rst.verdict;
+}
+
+describe('idle gaps under sampling', () => {
+  it('keeps the real idle timeout of ldap-idle-client-rst when its headers are thinned (181 s of real silence)', () => {
+    const full = loadCase('ldap-idle-client-rst', true);
+    expect(verdictOf(full, 'CHhAvVGS1DHFjwGM9')).toBe('idle_timeout');
+    for (const n of [2, 3, 9]) expect({ n, verdict: verdictOf({ ...full, headers: thin(full.headers, n) }, 'CHhAvVGS1DHFjwGM9') }).toEqual({ n, verdict: 'idle_timeout' });
+  });
+
+  it('does not take a sampling gap of a busy flow for silence', () => {
+    // The ldap conn made busy: 1000 packets over 600 s, sampled 1 in ~140 (7 data headers), the
+    // last data sample 150 s before the client's RST (threshold 120 s).
+    const real = loadCase('ldap-idle-client-rst', true);
+    const conn = real.conns.find((c) => c.uid === 'CHhAvVGS1DHFjwGM9');
+    if (conn === undefined) throw new Error('no ldap conn');
+    const t0 = conn.tsUs;
+    const [syn, synAck, ack] = real.headers;
+    const data = real.headers.find((h) => h.payloadLen > 0 && h.srcIp === conn.origH);
+    const rst = real.headers.find((h) => (h.tcpFlags & TCP_FLAGS.RST) !== 0);
+    if (syn === undefined || synAck === undefined || ack === undefined || data === undefined || rst === undefined) throw new Error('ldap headers changed');
+    const samples = [0, 1, 2, 3, 4, 5, 6].map((i) => ({ ...data, tsUs: t0 + 1e6 + i * 74e6 }));
+    const busy: CaseInput = {
+      conns: [{ ...conn, durationUs: 600e6, origPkts: 600, respPkts: 400 }],
+      weirds: [],
+      headers: [syn, synAck, ack, ...samples, { ...rst, tsUs: t0 + 600e6 }],
+    };
+    const doc = runPipeline(busy).find((d) => d.doc.zeek.session_id === conn.uid);
+    expect(doc?.classification.facts.idleBeforeS).toBeGreaterThan(120);
+    expect(doc?.classification.facts.idleGapArtefactOdds).toBeGreaterThan(0.01);
+    expect(doc?.doc.rst.verdict).not.toBe('idle_timeout');
+  });
+
+  it('computes the odds from the flow\'s own rate and the sampling ratio', () => {
+    const h = (tcpFlags: number): { tcpFlags: number } => ({ tcpFlags });
+    // Complete headers: no artefact.
+    expect(samplingGapOdds([h(2), h(18), h(16), h(4)], 4, 200, 150)).toBe(0);
+    // No non-control packet sampled: the gap says nothing.
+    expect(samplingGapOdds([h(2), h(18), h(4)], 100, 200, 150)).toBe(1);
+    // 11 packets (3 control), 4 of the 8 others sampled (p = 1/2), one per 50/11 s outside a 150 s
+    // gap: the gap would hold 33 packets, all unsampled with odds 2^-33.
+    expect(samplingGapOdds([h(2), h(18), h(4), h(16), h(16), h(16), h(16)], 11, 200, 150)).toBeCloseTo(0.5 ** 33, 14);
+  });
+});
