@@ -4,10 +4,11 @@
  * decoding of the same bytes (the ceiling: `Type.fromBuffer` of each body; for a batch, avsc's
  * `Type.decode` walking the records), and the header path of `run`: batched decode + correlate
  * (`header_rps`). Input: bench/inputs.ts (~10 headers per m57 TCP conn, Community ID set).
- * Record boundaries inside a batch are known from building it, as a batch decoder finds them.
+ * A batch is decoded by decodeHeaderMessage, which finds the record boundaries itself, as in `run`.
  */
 import type * as Correlator from '../src/correlate/correlator';
 import type * as CorrelateSettings from '../src/correlate/settings';
+import type * as HeaderMessage from '../src/decode/header-message';
 import type * as PacketHeaderModule from '../src/decode/packet-header';
 import type { PacketHeader } from '../src/domain';
 import { fromDist } from './dist';
@@ -15,6 +16,7 @@ import { defineBench } from './index';
 import { benchSource, headerCount, tcpFlows } from './inputs';
 
 const { createHeaderCodec } = fromDist('decode/packet-header') as typeof PacketHeaderModule;
+const { decodeHeaderMessage } = fromDist('decode/header-message') as typeof HeaderMessage;
 const { createCorrelator, createRecordClock } = fromDist('correlate/correlator') as typeof Correlator;
 const { DEFAULT_CORRELATE_SETTINGS } = fromDist('correlate/settings') as typeof CorrelateSettings;
 
@@ -24,18 +26,9 @@ const codec = createHeaderCodec();
 const headers: PacketHeader[] = tcpFlows.flatMap((f) => [...f.headers]).sort((a, b) => a.tsUs - b.tsUs);
 const messages: Buffer[] = headers.map((h) => codec.encodeSingleObject(h));
 
-interface Batch {
-  readonly bytes: Buffer;
-  /** Start of each record, and the end of the last. */
-  readonly bounds: readonly number[];
-}
-const batches: Batch[] = [];
-for (let i = 0; i < messages.length; i += PER_MESSAGE) {
-  const part = messages.slice(i, i + PER_MESSAGE);
-  const bounds = [0];
-  for (const m of part) bounds.push((bounds[bounds.length - 1] ?? 0) + m.length);
-  batches.push({ bytes: Buffer.concat(part), bounds });
-}
+/** Messages of PER_MESSAGE single-object records back to back, as a batching sensor sends them. */
+const batches: Buffer[] = [];
+for (let i = 0; i < messages.length; i += PER_MESSAGE) batches.push(Buffer.concat(messages.slice(i, i + PER_MESSAGE)));
 
 function single(): number {
   let ok = 0;
@@ -54,8 +47,8 @@ function avscBatched(): number {
   let n = 0;
   for (const b of batches) {
     let pos = 0;
-    while (pos < b.bytes.length) {
-      const r = codec.type.decode(b.bytes, pos + PREFIX_BYTES);
+    while (pos < b.length) {
+      const r = codec.type.decode(b, pos + PREFIX_BYTES);
       if (r.value !== null) n++;
       pos = r.offset;
     }
@@ -63,11 +56,11 @@ function avscBatched(): number {
   return n;
 }
 
+/** Each batch through decodeHeaderMessage, as `run` decodes a message of the headers topic. */
 function batched(each?: (h: PacketHeader) => void): number {
   let ok = 0;
   for (const b of batches) {
-    for (let i = 0; i + 1 < b.bounds.length; i++) {
-      const d = codec.decode(b.bytes.subarray(b.bounds[i], b.bounds[i + 1]), benchSource);
+    for (const d of decodeHeaderMessage(b, benchSource, codec)) {
       if (!d.ok) throw new Error(`bench header does not decode: ${d.dead.detail}`);
       ok++;
       each?.(d.value);
