@@ -23,7 +23,7 @@ import { communityId, IP_PROTO } from './community-id';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
 import type { DecodeOptions, Fields, Problem } from './validate';
 import {
-  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, parseJsonObject, problem, show, timeToUs,
+  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, objectFields, parseJsonObject, problem, show, timeToUs,
 } from './validate';
 
 export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
@@ -106,7 +106,8 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
       throw new ZeekRstError('ZRST_SCHEMA_INVALID', `${what} cannot be read as zeek_rst.PacketHeader: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   };
-  const byFingerprint = new Map<string, Writer>([[readerFp.toString('hex'), { type: reader, resolver: undefined }]]);
+  const readerWriter: Writer = { type: reader, resolver: undefined };
+  const byFingerprint = new Map<string, Writer>([[readerFp.toString('hex'), readerWriter]]);
   (config.writerSchemas ?? []).forEach((s, i) => {
     const t = parseSchema(s, `writer schema #${i}`);
     byFingerprint.set(fingerprintBytes(t).toString('hex'), resolverFor(t, `writer schema #${i}`));
@@ -121,20 +122,25 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
   // Resolvers for container-file writer schemas, built on first use and kept per Type object.
   const fileResolvers = new WeakMap<Type, Writer | Problem>();
 
-  /** Decodes the body at `offset`; `end` is undefined when avsc could not delimit it. */
-  const bodyAt = (buf: Buffer, offset: number, w: Writer, raw: (end: number | undefined) => Uint8Array, source: SourceRef, options: DecodeOptions): FramedRecord => {
+  /**
+   * Decodes the body at `offset`; `end` is undefined when avsc could not delimit it. A dead
+   * letter's bytes are `whole` when given, else the record's, from `recordStart` to its end (or
+   * to the end of the buffer); they are sliced only for a dead letter.
+   */
+  const bodyAt = (buf: Buffer, offset: number, w: Writer, recordStart: number, whole: Uint8Array | undefined, source: SourceRef, options: DecodeOptions): FramedRecord => {
     let decoded: { value: unknown; offset: number };
     try {
       decoded = reader.decode(buf, offset, w.resolver);
     } catch (err) {
-      return { result: deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), raw(undefined), source), end: undefined };
+      return { result: deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), whole ?? buf.subarray(recordStart), source), end: undefined };
     }
-    if (decoded.offset === -1) return { result: deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), raw(undefined), source), end: undefined };
-    return { result: fromAvroValue(decoded.value, raw(decoded.offset), source, options), end: decoded.offset };
+    if (decoded.offset === -1) return { result: deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), whole ?? buf.subarray(recordStart), source), end: undefined };
+    const h = headerFromAvro(decoded.value, source, options);
+    return { result: isProblem(h) ? deadLetter(h, whole ?? buf.subarray(recordStart, decoded.offset), source) : { ok: true, value: h }, end: decoded.offset };
   };
 
   const body = (buf: Buffer, offset: number, w: Writer, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> => {
-    const r = bodyAt(buf, offset, w, () => raw, source, options);
+    const r = bodyAt(buf, offset, w, 0, raw, source, options);
     if (r.end !== undefined && r.end !== buf.length) {
       return deadLetter(problem('invalid_avro', `${buf.length - r.end} trailing bytes after the Avro record`, 'decode'), raw, source);
     }
@@ -146,6 +152,8 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
     const n = buf.length - offset;
     if (buf[offset] === SINGLE_OBJECT_MAGIC[0] && (n < 2 || buf[offset + 1] === SINGLE_OBJECT_MAGIC[1])) {
       if (n < 10) return problem('truncated_avro', `single-object header needs 10 bytes, got ${n}`, 'decode');
+      // The reader's own fingerprint first, by its bytes: no hex string per record.
+      if (buf.compare(readerFp, 0, 8, offset + 2, offset + 10) === 0) return { w: readerWriter, start: offset + 10 };
       const fp = buf.subarray(offset + 2, offset + 10).toString('hex');
       const w = byFingerprint.get(fp);
       if (w === undefined) return problem('unknown_schema', `no configured schema has fingerprint ${fp} (little-endian)`, 'decode');
@@ -181,16 +189,18 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
     decodeAt(buf, offset, source, options = {}) {
       const f = framing(buf, offset);
       if (isProblem(f)) return { result: deadLetter(f, buf.subarray(offset), source), end: undefined };
-      return bodyAt(buf, f.start, f.w, (end) => buf.subarray(offset, end ?? buf.length), source, options);
+      return bodyAt(buf, f.start, f.w, offset, undefined, source, options);
     },
     decodeValue(value, source, options = {}) {
+      const h = headerFromAvro(value, source, options);
+      if (!isProblem(h)) return { ok: true, value: h };
       let raw: Uint8Array;
       try {
         raw = reader.toBuffer(value);
       } catch {
         raw = new Uint8Array(0);
       }
-      return fromAvroValue(value, raw, source, options);
+      return deadLetter(h, raw, source);
     },
     decodeRecord(buf, writer, source, options = {}) {
       let w = fileResolvers.get(writer);
@@ -226,27 +236,29 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
 export function decodeHeaderJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}): Decoded<PacketHeader> {
   const parsed = parseJsonObject(raw, options);
   if (isProblem(parsed)) return deadLetter(parsed, raw, source);
-  const fields = new Map(Object.entries(parsed));
+  const fields = objectFields(parsed);
   const ts = fields.get('ts');
   if (ts === undefined || ts === null) return deadLetter(problem('missing_field', 'ts is missing'), raw, source);
   const tsUs = timeToUs('ts', ts, options);
   if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
-  return buildHeader(fields, tsUs, raw, source);
+  const h = headerOf(fields, tsUs, source);
+  return isProblem(h) ? deadLetter(h, raw, source) : { ok: true, value: h };
 }
 
-/** Validates a record avsc decoded (reader schema) into a PacketHeader. */
-function fromAvroValue(value: unknown, raw: Uint8Array, source: SourceRef, options: DecodeOptions): Decoded<PacketHeader> {
-  if (!isPlainObject(value)) return deadLetter(problem('invalid_avro', 'Avro body is not a record', 'decode'), raw, source);
-  const fields = new Map(Object.entries(value));
+/** Validates a record avsc decoded (reader schema) into a PacketHeader, or the problem that refuses it. */
+function headerFromAvro(value: unknown, source: SourceRef, options: DecodeOptions): PacketHeader | Problem {
+  if (!isPlainObject(value)) return problem('invalid_avro', 'Avro body is not a record', 'decode');
+  // avsc's record: the schema's fields are its own properties (no Map of its entries per record).
+  const fields = objectFields(value);
   const ts = fields.get('ts');
-  if (typeof ts !== 'number') return deadLetter(problem('wrong_type', `ts must be a long, got ${show(ts)}`), raw, source);
+  if (typeof ts !== 'number') return problem('wrong_type', `ts must be a long, got ${show(ts)}`);
   const tsUs = checkTsRange('ts', ts, options);
-  if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
-  return buildHeader(fields, tsUs, raw, source);
+  if (isProblem(tsUs)) return tsUs;
+  return headerOf(fields, tsUs, source);
 }
 
-/** Validates header fields (snake_case, as in the schema) into a PacketHeader. */
-function buildHeader(fields: Fields, tsUs: number, raw: Uint8Array, source: SourceRef): Decoded<PacketHeader> {
+/** Validates header fields (snake_case, as in the schema) into a PacketHeader, or the problem that refuses them. */
+function headerOf(fields: Fields, tsUs: number, source: SourceRef): PacketHeader | Problem {
   const r = new FieldReader(fields);
   const sensor = r.optString('sensor') ?? null;
   const srcIp = r.addr('src_ip');
@@ -264,16 +276,13 @@ function buildHeader(fields: Fields, tsUs: number, raw: Uint8Array, source: Sour
   const payloadLen = r.count('payload_len') ?? 0;
   const givenCid = r.optString('community_id');
   const p = r.problem();
-  if (p !== undefined) return deadLetter(p, raw, source);
+  if (p !== undefined) return p;
   const isV6 = srcIp.includes(':');
-  if (isV6 !== dstIp.includes(':')) return deadLetter(problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`), raw, source);
+  if (isV6 !== dstIp.includes(':')) return problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`);
   const ipVersion = isV6 ? 6 : 4;
   if (version !== undefined && version !== ipVersion) {
-    return deadLetter(problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`), raw, source);
+    return problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`);
   }
   const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
-  const header: PacketHeader = {
-    tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid, source,
-  };
-  return { ok: true, value: header };
+  return { tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid, source };
 }
