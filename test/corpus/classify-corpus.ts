@@ -15,6 +15,8 @@ export const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 export const CRAFTED = path.resolve(__dirname, '../fixtures/classify/crafted');
 /** Real captures of tampered connections with modelled conn records (test/fixtures/corpus-tampering/README.md). */
 export const TAMPERING = path.resolve(__dirname, '../fixtures/corpus-tampering');
+/** Hand-written tampering cases in the same layout (test/fixtures/tampering-synthetic/README.md). */
+export const TAMPERING_SYNTHETIC = path.resolve(__dirname, '../fixtures/tampering-synthetic');
 
 export interface CaseInput {
   readonly conns: readonly ConnRecord[];

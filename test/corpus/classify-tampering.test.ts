@@ -7,10 +7,12 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadCase, runPipeline, TAMPERING } from './classify-corpus';
+import { loadCase, runPipeline, TAMPERING, TAMPERING_SYNTHETIC } from './classify-corpus';
 import type { OutputDoc } from '../../src/pipeline';
 
 interface TamperLabel {
+  /** Folder root: the real captures or the hand-written cases. */
+  readonly root: string;
   readonly case: string;
   readonly uid: string;
   readonly accept: readonly string[];
@@ -22,32 +24,38 @@ function isLabel(x: unknown): x is Omit<TamperLabel, 'case'> {
   return typeof x === 'object' && x !== null && 'uid' in x && 'accept' in x && Array.isArray(x.accept) && 'why' in x;
 }
 
-const CASES = readdirSync(TAMPERING).filter((d) => statSync(path.join(TAMPERING, d)).isDirectory());
+const casesOf = (root: string): string[] => readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
+const CASES = casesOf(TAMPERING);
 
-const LABELS: readonly TamperLabel[] = CASES.flatMap((c) =>
-  readFileSync(path.join(TAMPERING, c, 'labels.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const parsed: unknown = JSON.parse(l);
-      if (!isLabel(parsed)) throw new Error(`${c}/labels.jsonl: not a label: ${l}`);
-      return { case: c, uid: parsed.uid, accept: parsed.accept, origin: parsed.origin, why: parsed.why };
-    }),
-);
+function labelsOf(root: string): TamperLabel[] {
+  return casesOf(root).flatMap((c) =>
+    readFileSync(path.join(root, c, 'labels.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const parsed: unknown = JSON.parse(l);
+        if (!isLabel(parsed)) throw new Error(`${c}/labels.jsonl: not a label: ${l}`);
+        return { root, case: c, uid: parsed.uid, accept: parsed.accept, origin: parsed.origin, why: parsed.why };
+      }),
+  );
+}
+
+const LABELS: readonly TamperLabel[] = labelsOf(TAMPERING);
+const SYNTHETIC: readonly TamperLabel[] = labelsOf(TAMPERING_SYNTHETIC);
 
 const runs = new Map<string, OutputDoc[]>();
-function docs(caseName: string, headers: boolean): OutputDoc[] {
-  const key = `${caseName}|${headers}`;
+function docs(caseName: string, headers: boolean, root: string = TAMPERING): OutputDoc[] {
+  const key = `${root}|${caseName}|${headers}`;
   let d = runs.get(key);
   if (d === undefined) {
-    d = runPipeline(loadCase(caseName, headers, TAMPERING));
+    d = runPipeline(loadCase(caseName, headers, root));
     runs.set(key, d);
   }
   return d;
 }
 
 function docOf(label: TamperLabel, headers: boolean): OutputDoc | undefined {
-  return docs(label.case, headers).find((d) => d.doc.zeek.session_id === label.uid);
+  return docs(label.case, headers, label.root).find((d) => d.doc.zeek.session_id === label.uid);
 }
 
 describe('tampering corpus', () => {
@@ -56,9 +64,13 @@ describe('tampering corpus', () => {
     expect(LABELS.filter((l) => l.accept.length > 0).length).toBeGreaterThanOrEqual(30);
   });
 
-  it('gives every labelled connection an accepted verdict and the labelled origin (with headers)', () => {
+  it.each([
+    ['real captures', LABELS],
+    ['hand-written cases', SYNTHETIC],
+  ] as const)('gives every labelled connection an accepted verdict and the labelled origin (with headers): %s', (_name, labels) => {
+    expect(labels.length).toBeGreaterThan(0);
     const wrong: string[] = [];
-    for (const label of LABELS) {
+    for (const label of labels) {
       const doc = docOf(label, true);
       if (doc === undefined) {
         wrong.push(`${label.case} ${label.uid}: no document`);
@@ -80,7 +92,7 @@ describe('tampering corpus', () => {
   });
 
   it('places and tags the resets as read from the packets (stage vocabulary)', () => {
-    const rstOf = (c: string, uid: string): OutputDoc['doc']['rst'] | undefined => docOf({ case: c, uid, accept: [], origin: null, why: '' }, true)?.doc.rst;
+    const rstOf = (c: string, uid: string): OutputDoc['doc']['rst'] | undefined => docOf({ root: TAMPERING, case: c, uid, accept: [], origin: null, why: '' }, true)?.doc.rst;
     // Three forged RST+ACKs (one ACK number) right after the ClientHello, later the server's own bare RSTs (ACK 0).
     const tls = rstOf('gfw-tls-rst-centrace', 'CS5j2Yr4DaZfSrned6');
     expect(tls?.stage).toBe('post_psh');
@@ -104,18 +116,18 @@ describe('tampering corpus', () => {
     for (const c of CASES) expect(() => loadCase(c, true, TAMPERING)).not.toThrow();
   });
 
-  it('reports precision and recall per verdict for the tampering cases', () => {
+  function report(labels: readonly TamperLabel[]): { correctWithHeaders: number; total: number } {
     const stats = new Map<string, { tp: number; fp: number; fn: number }>();
     const get = (v: string): { tp: number; fp: number; fn: number } => {
-      let s = stats.get(v);
-      if (s === undefined) {
-        s = { tp: 0, fp: 0, fn: 0 };
-        stats.set(v, s);
+      let st = stats.get(v);
+      if (st === undefined) {
+        st = { tp: 0, fp: 0, fn: 0 };
+        stats.set(v, st);
       }
-      return s;
+      return st;
     };
     for (const headers of [true, false]) {
-      for (const label of LABELS.filter((l) => l.accept.length > 0)) {
+      for (const label of labels.filter((l) => l.accept.length > 0)) {
         const got = docOf(label, headers)?.doc.rst.verdict ?? 'none';
         // An accepted verdict counts for itself; a miss counts against the first accepted one.
         if (label.accept.includes(got)) get(`${got} (headers: ${headers})`).tp++;
@@ -125,16 +137,25 @@ describe('tampering corpus', () => {
         }
       }
     }
-    const table = [...stats].map(([verdict, s]) => ({
-      verdict,
-      support: s.tp + s.fn,
-      precision: s.tp + s.fp === 0 ? 1 : s.tp / (s.tp + s.fp),
-      recall: s.tp + s.fn === 0 ? 1 : s.tp / (s.tp + s.fn),
-    }));
-    console.table(table);
-    const withHeaders = [...stats].filter(([k]) => k.endsWith('(headers: true)'));
-    const correct = withHeaders.reduce((a, [, s]) => a + s.tp, 0);
-    const total = LABELS.filter((l) => l.accept.length > 0).length;
-    expect(correct).toBe(total);
+    console.table(
+      [...stats].map(([verdict, st]) => ({
+        verdict,
+        support: st.tp + st.fn,
+        precision: st.tp + st.fp === 0 ? 1 : st.tp / (st.tp + st.fp),
+        recall: st.tp + st.fn === 0 ? 1 : st.tp / (st.tp + st.fn),
+      })),
+    );
+    const correctWithHeaders = [...stats].filter(([k]) => k.endsWith('(headers: true)')).reduce((acc, [, st]) => acc + st.tp, 0);
+    return { correctWithHeaders, total: labels.filter((l) => l.accept.length > 0).length };
+  }
+
+  it('reports precision and recall per verdict for the real tampering captures', () => {
+    const r = report(LABELS);
+    expect(r.correctWithHeaders).toBe(r.total);
+  });
+
+  it('reports precision and recall per verdict for the hand-written tampering cases', () => {
+    const r = report(SYNTHETIC);
+    expect(r.correctWithHeaders).toBe(r.total);
   });
 });
