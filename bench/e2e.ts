@@ -20,6 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
@@ -48,6 +49,17 @@ function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? 0 : Math.round(Number(m[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }
@@ -288,6 +300,7 @@ export async function main(args: readonly string[]): Promise<void> {
       if (now - lastProgress > 180_000) throw new Error(`no document for 180 s (have ${fmt(count)} of ${fmt(conns)}):\n${stderr.slice(-3000)}`);
     }
     const rssEnd = rssMb(pid);
+    const cpuEnd = cpuSeconds(pid);
     const lagEnd = await lagNow();
     const discards = metricSeries(metricsText, 'zeek_rst_correlator_discards_total');
     const evictions = metricSum(metricsText, 'zeek_rst_correlator_evictions_total');
@@ -303,6 +316,7 @@ export async function main(args: readonly string[]): Promise<void> {
     print(`  run: ${fmt(conns)} conn documents in ${runSeconds.toFixed(1)} s from start: ${fmt(docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(steady)} documents/s`);
     print(`  run: ${fmt(recordsIn)} messages read, ${fmt(docsOut)} documents acknowledged (updates included), longest pause ${pausedMax.toFixed(0)} s, evictions ${fmt(evictions)}, discards ${JSON.stringify(discards)}`);
     print(`  committed-offset lag: max ${fmt(lagMax)} messages, at the end ${fmt(lagEnd)} of ${fmt(messages)}`);
+    print(`  CPU of run: ${cpuEnd.toFixed(0)} s over ${runSeconds.toFixed(0)} s (${(cpuEnd / runSeconds).toFixed(2)} cores on average; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
     print(`  RSS: ${rssHalf ?? 0} MB at half, ${rssEnd} MB at the end (max ${rssMax} MB); SIGTERM -> exit ${String(code)} in ${stopSeconds.toFixed(1)} s`);
 
     // 5. The raw bulk ceiling for the same documents.
@@ -325,7 +339,7 @@ export async function main(args: readonly string[]): Promise<void> {
         docs_per_s: Math.round(docsPerS), docs_per_s_steady: Math.round(steady), run_s: Math.round(runSeconds * 10) / 10,
         bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw, ratio_to_ceiling: Math.round(ratio * 1000) / 1000,
         consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
-        committed_lag_max: lagMax, committed_lag_end: lagEnd, rss_half_mb: rssHalf ?? 0, rss_end_mb: rssEnd, rss_max_mb: rssMax,
+        committed_lag_max: lagMax, committed_lag_end: lagEnd, rss_half_mb: rssHalf ?? 0, rss_end_mb: rssEnd, rss_max_mb: rssMax, run_cpu_s: Math.round(cpuEnd), load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
         paused_max_s: Math.round(pausedMax), evictions, discards, exit_code: code, stop_s: Math.round(stopSeconds * 10) / 10,
         date: started.toISOString(),
       }));
