@@ -8,12 +8,11 @@ import type { Correlated } from '../correlate/correlator';
 import type { Device } from './devices';
 import { deriveEvidence, type DerivedEvidence, type FactKey, type Facts } from './facts';
 import { reasonText, type RstJudgement } from './rst-evidence';
-import { PROBE_VERDICTS } from './scans';
 import type { RstStage, RstTag, ScannerFingerprint } from './stage';
 import type { Rule } from './rule';
 import { RULES } from './rules';
 import type { ClassifySettings } from './settings';
-import { VERDICT_MEANING } from './verdicts';
+import { VERDICT_MEANING, verdictsWhere } from './verdicts';
 
 export type FactValue = string | number | boolean | null;
 
@@ -51,7 +50,7 @@ export interface Classification {
   readonly facts: Facts;
 }
 
-const PROBES: ReadonlySet<Verdict> = new Set(PROBE_VERDICTS);
+const PROBES: ReadonlySet<Verdict> = new Set(verdictsWhere('scanProbe'));
 
 function resetsPhrase(resets: readonly RstJudgement[]): string {
   if (resets.length < 2) return '';

@@ -1,5 +1,6 @@
 import type { ConnRecord } from '../domain';
-import { DEFAULT_SCAN_SETTINGS, SCAN_RULES, alignToWindows, isScanProbe, judgeScan, windowStartMs, type ScanCounts } from './scans';
+import { DEFAULT_SCAN_SETTINGS, PROBE_VERDICTS, SCAN_RULES, alignToWindows, isScanProbe, judgeScan, windowStartMs, type ScanCounts } from './scans';
+import { verdictsWhere } from './verdicts';
 
 const none: ScanCounts = { probes: 0, distinctHosts: 0, distinctPorts: 0, portsOnOneHost: 0, backscatter: 0, backscatterPeers: 0, sourcePorts: 0 };
 const s = DEFAULT_SCAN_SETTINGS;
@@ -68,5 +69,11 @@ describe('windows', () => {
     });
     const t = Date.parse('2024-03-21T15:00:00Z');
     expect(alignToWindows(t, t, 300)).toEqual({ fromMs: t, toMs: t + 300_000 });
+  });
+});
+
+describe('probe verdicts', () => {
+  it('are the scan probes of the verdict table (one place for what a verdict is)', () => {
+    expect([...PROBE_VERDICTS].sort()).toEqual(verdictsWhere('scanProbe').sort());
   });
 });

@@ -24,6 +24,7 @@
  * `rst.evidence.values` holds each rule's raw values, whose keys differ per rule: it is
  * `flattened` (core in Elasticsearch 8: aggregatable keyword leaves, no mapping explosion).
  */
+import { verdictsWhere } from '../classify/verdicts';
 
 export interface IndexNames {
   readonly connTemplate: string;
@@ -160,7 +161,7 @@ const INDEX_SETTINGS = { number_of_shards: 1, auto_expand_replicas: '0-1', refre
 export function firewallFilter(): Readonly<Record<string, unknown>> {
   return {
     bool: {
-      should: [{ term: { 'rst.origin': 'middlebox' } }, { terms: { 'rst.verdict': ['policy_reject', 'policy_reset'] } }],
+      should: [{ term: { 'rst.origin': 'middlebox' } }, { terms: { 'rst.verdict': verdictsWhere('policyAction') } }],
       minimum_should_match: 1,
     },
   };
