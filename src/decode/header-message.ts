@@ -22,8 +22,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, problem } from './validate';
 /** Bytes of a single-object prefix: `C3 01` + 8-byte fingerprint. */
 const SINGLE_OBJECT_PREFIX_BYTES = 10;
 
+/** The message's source with the record's position; field by field, not a spread (one per header of a batch). */
 function withIndex(source: SourceRef, index: number): SourceRef {
-  return source.kind === 'kafka' ? { ...source, index } : source;
+  return source.kind === 'kafka' ? { kind: 'kafka', topic: source.topic, partition: source.partition, offset: source.offset, index } : source;
 }
 
 function withSource(d: Decoded<PacketHeader>, source: SourceRef): Decoded<PacketHeader> {
