@@ -28,8 +28,6 @@ export interface Facts {
   readonly tcp: boolean;
   readonly observer: string;
   readonly history: string;
-  readonly historyOrig: string;
-  readonly historyResp: string;
   readonly flipped: boolean;
   readonly connState: string;
   readonly durationS: number | undefined;
@@ -43,8 +41,6 @@ export interface Facts {
   readonly rstSender: Sender;
   /** Who sent the first RST (history first, headers when the history has none). */
   readonly firstRstBy: Side | 'unknown';
-  readonly senderIp: string;
-  readonly targetIp: string;
   /** `R` + `r` letters: each is a RST with a new sequence number. */
   readonly rstLettersHistory: number;
   /** `RR` or `rr`: one side reset twice with different sequence numbers (a hint only without headers). */
@@ -53,9 +49,6 @@ export interface Facts {
   readonly rstCount: number;
 
   readonly origSyn: boolean;
-  readonly respSynAck: boolean;
-  readonly origAck: boolean;
-  readonly respAck: boolean;
   readonly origData: boolean;
   readonly respData: boolean;
   readonly payloadEitherWay: boolean;
@@ -80,20 +73,20 @@ export interface Facts {
    * the previous connection on this 4-tuple was already closed or reset before this one began.
    */
   readonly rstForUnknownConnection: boolean;
-  readonly unknownConnectionReason: string;
+  readonly unknownConnectionReason: string | undefined;
   /** No SYN from the originator and no payload either way: only resets (and handshake replies). */
   readonly noSynOnlyResets: boolean;
 
   readonly malformedSynHistory: boolean;
-  readonly malformedLetter: string;
+  /** The history letter of the malformed originator packet. */
+  readonly malformedLetter: 'Q' | 'I' | undefined;
   readonly malformedSynHeader: boolean;
-  readonly malformedSynFlags: string;
+  readonly malformedSynFlags: string | undefined;
 
-  readonly reuseWeird: string;
+  readonly reuseWeird: string | undefined;
   readonly previousUid: string | undefined;
   readonly previousState: string | undefined;
   readonly previousCloseAgoS: number | undefined;
-  readonly previousEstablishedClosed: boolean;
   readonly twoMslS: number;
   readonly reuseWithin2Msl: boolean;
 
@@ -108,9 +101,7 @@ export interface Facts {
   readonly ttlDelta: number | undefined;
   readonly rstHops: number | undefined;
   readonly expectedHops: number | undefined;
-  readonly hopsDelta: number | undefined;
   readonly baselineSource: 'flow' | 'host' | 'none';
-  readonly baselineSamples: number;
   readonly ipIdBehaviour: string;
   /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
   readonly ipIdDelta: number | undefined;
@@ -120,13 +111,13 @@ export interface Facts {
   /** TTL differs from the claimed sender's baseline by >= the threshold (2). */
   readonly ttlMismatch: boolean;
   readonly dataAfterRst: boolean;
-  readonly dataAfterRstSource: string;
+  readonly dataAfterRstSource: 'headers' | 'weird' | undefined;
   /** Two RSTs from the sender, the second > rstSeqSpread above the first within the spread window. */
   readonly rstSeqSpread: boolean;
   readonly rstSeqGap: number | undefined;
   /** docs/verdicts.md#decision-order step 2 middlebox test: TTL mismatch, data after the RST, or spread RSTs. */
   readonly rstFromMiddlebox: boolean;
-  readonly middleboxReason: string;
+  readonly middleboxReason: string | undefined;
   /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */
   readonly synRstWithoutAck: boolean;
   readonly origin: Origin;
@@ -135,7 +126,7 @@ export interface Facts {
   readonly reservedBitsFlags: number | undefined;
   /** Headers show a side acknowledging a sequence number its peer never sent, or two ISNs from one side (a forged SYN-ACK or injected data). */
   readonly unsentAck: boolean;
-  readonly unsentAckDetail: string;
+  readonly unsentAckDetail: string | undefined;
   /** Without headers: a content gap (g/G) whose missed bytes equal a side's byte count, i.e. the bytes were inferred from an ACK, not seen. */
   readonly gapIsWholeByteCount: boolean;
 
@@ -154,9 +145,9 @@ export interface Facts {
   readonly senderRetransmissionsAtLeast: number;
   readonly retransmitsRepeatedly: boolean;
   readonly checksumSignal: boolean;
-  readonly checksumSource: string;
+  readonly checksumSource: 'history C/c' | 'weird bad_TCP_checksum' | undefined;
 
-  readonly weirdNames: string;
+  readonly weirdNames: string | undefined;
 
   readonly deviceName: string | undefined;
   readonly deviceKind: string | undefined;
@@ -287,7 +278,6 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
   const rstTtl = deciding?.ttl;
   const ttlDelta = deciding?.ttlDelta;
   const rstHops = deciding?.hops;
-  const hopsDelta = deciding?.hopsDelta;
   const ttlMismatch = judged.some((j) => j.signals.some((s) => s.kind === 'ttl' || s.kind === 'handshake_hops'));
   const ipIdDelta = deciding?.ipIdDelta;
   const ipIdOutOfSequence = deciding?.ipIdOutOfSequence ?? false;
@@ -317,7 +307,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     ? `a bare RST with seq ${deciding.header.seq}, the ACK of the originator's segment before it`
     : prevEndedBefore
       ? `the previous connection on this 4-tuple (${corr.previousClose.connState ?? '-'}) had ended before`
-      : '-';
+      : undefined;
   const reservedRst = judged.find((j) => j.signals.some((x) => x.kind === 'reserved_bits'));
   const unsent = firstUnsentAck(sided, { originator: c.origIpBytes, responder: c.respIpBytes });
   const missed = c.missedBytes ?? 0;
@@ -367,8 +357,10 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
   const reuseWithin2Msl = prevClosed && previousCloseAgoS !== undefined && previousCloseAgoS < settings.twoMslS;
 
   // --- devices ---------------------------------------------------------------------------------
-  const senderIp = sender === undefined ? c.respH : sideIp(c, sender);
-  const targetIp = sender === 'responder' ? c.origH : sender === 'originator' ? c.respH : c.origH;
+  // The device is matched against the deciding RST's claimed sender (a forged RST may claim the other side).
+  const claimed = decidingSide ?? sender;
+  const senderIp = claimed === undefined ? c.respH : sideIp(c, claimed);
+  const targetIp = claimed === 'responder' ? c.origH : claimed === 'originator' ? c.respH : c.origH;
   let match: DeviceMatch | undefined;
   if (rstFromMiddlebox || synRstWithoutAck) match = matchDevice(devices, senderIp, targetIp, rstHops);
   const rejectMatch = rstAnswersSyn
@@ -380,8 +372,6 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     tcp: c.proto === 'tcp',
     observer: c.observer ?? '',
     history: h.raw,
-    historyOrig: h.orig,
-    historyResp: h.resp,
     flipped: h.flipped,
     connState: c.connState ?? '-',
     durationS,
@@ -392,15 +382,10 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     rstPresent,
     rstSender: senderOf(h, rstHeaders),
     firstRstBy,
-    senderIp,
-    targetIp,
     rstLettersHistory: rstLetters,
     repeatedRstHistory: countLetter(h, 'originator', 'r') >= 2 || countLetter(h, 'responder', 'r') >= 2,
     rstCount: Math.max(rstLetters, rstHeaders.length),
     origSyn,
-    respSynAck,
-    origAck,
-    respAck,
     origData,
     respData,
     payloadEitherWay: payload,
@@ -413,18 +398,17 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
       rstPresent && origSyn && respSynAck && origAck && firstRstBy === 'originator' && !payload && (durationS ?? 0) <= settings.connectScanMaxDurationS,
     challengeAckShape: rstPresent && onlyLetters('originator', 'sr') && origSyn && onlyLetters('responder', 'a') && respAck && firstRstBy === 'originator',
     midStreamData,
-    rstForUnknownConnection: unknownConnectionReason !== '-',
+    rstForUnknownConnection: unknownConnectionReason !== undefined,
     unknownConnectionReason,
     noSynOnlyResets: rstPresent && !origSyn && !payload,
     malformedSynHistory: malformedHistoryLetter !== undefined,
-    malformedLetter: malformedHistoryLetter === undefined ? '-' : malformedHistoryLetter.letter.toUpperCase(),
+    malformedLetter: malformedHistoryLetter === undefined ? undefined : malformedHistoryLetter.letter === 'q' ? 'Q' : 'I',
     malformedSynHeader: badSyn !== undefined,
-    malformedSynFlags: badSyn === undefined ? '-' : flagNames(badSyn.h.tcpFlags),
-    reuseWeird: reuseWeird ?? '-',
+    malformedSynFlags: badSyn === undefined ? undefined : flagNames(badSyn.h.tcpFlags),
+    reuseWeird,
     previousUid: prev?.uid,
     previousState: prev?.connState,
     previousCloseAgoS,
-    previousEstablishedClosed: prevClosed,
     twoMslS: settings.twoMslS,
     reuseWithin2Msl,
     headersSampled: corr.headers.length,
@@ -436,26 +420,24 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     ttlDelta,
     rstHops,
     expectedHops: baseline?.hops,
-    hopsDelta,
     baselineSource: baseline?.source ?? 'none',
-    baselineSamples: baseline?.samples ?? 0,
     ipIdBehaviour: baseline?.ipIdBehaviour ?? 'unknown',
     ipIdDelta,
     ipIdOutOfSequence,
     ttlDeltaThreshold: settings.ttlDeltaThreshold,
     ttlMismatch,
     dataAfterRst,
-    dataAfterRstSource: dataAfterRstHeaders ? 'headers' : dataAfterRstWeird ? 'weird' : '-',
+    dataAfterRstSource: dataAfterRstHeaders ? 'headers' : dataAfterRstWeird ? 'weird' : undefined,
     rstSeqSpread,
     rstSeqGap,
     rstFromMiddlebox,
-    middleboxReason: reasons.length === 0 ? '-' : reasons.join('; '),
+    middleboxReason: reasons.length === 0 ? undefined : reasons.join('; '),
     synRstWithoutAck,
     origin,
     reservedBitsRst: reservedRst !== undefined,
     reservedBitsFlags: reservedRst?.header.tcpFlags,
     unsentAck: unsent !== undefined,
-    unsentAckDetail: unsent === undefined ? '-' : unsentAckText(unsent),
+    unsentAckDetail: unsent === undefined ? undefined : unsentAckText(unsent),
     gapIsWholeByteCount,
     idleBeforeS,
     idleThresholdS,
@@ -467,8 +449,8 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     senderRetransmissionsAtLeast: logarithmicLowerBound(senderT),
     retransmitsRepeatedly: senderT >= 2,
     checksumSignal: checksumHistory || checksumWeird,
-    checksumSource: checksumHistory ? 'history C/c' : checksumWeird ? 'weird bad_TCP_checksum' : '-',
-    weirdNames: weirdNames.length === 0 ? '-' : weirdNames.join(','),
+    checksumSource: checksumHistory ? 'history C/c' : checksumWeird ? 'weird bad_TCP_checksum' : undefined,
+    weirdNames: weirdNames.length === 0 ? undefined : weirdNames.join(','),
     deviceName: attributed?.device.name,
     deviceKind: attributed?.device.kind,
     deviceMode: attributed?.device.mode,

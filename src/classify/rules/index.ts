@@ -69,7 +69,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     verdict: 'time_wait_reuse',
     phase: 'establishment',
     sender: 'any',
-    when: (f) => f.reuseWeird !== '-' && f.origSyn && !f.payloadEitherWay,
+    when: (f) => f.reuseWeird !== undefined && f.origSyn && !f.payloadEitherWay,
     weight: 950,
     confidence: 0.8,
     needsHeaders: false,
