@@ -256,9 +256,11 @@ export async function main(args: readonly string[]): Promise<void> {
     let t10: number | undefined;
     let t90: number | undefined;
     let tDone: number | undefined;
+    let tDocs: number | undefined;
     let pausedSince: number | undefined;
     let pausedMax = 0;
     let lastCount = 0;
+    let lastMoved = 0;
     let lastProgress = Date.now();
     let metricsText = '';
     let nextReport = Date.now() + 10_000;
@@ -285,15 +287,22 @@ export async function main(args: readonly string[]): Promise<void> {
       if (t10 === undefined && count >= conns * 0.1) t10 = now;
       if (t90 === undefined && count >= conns * 0.9) t90 = now;
       if (rssHalf === undefined && count >= conns / 2) rssHalf = rss;
-      if (count > lastCount) {
+      // Progress: documents acknowledged (updates too) or messages read.
+      const moved = metricSum(metricsText, 'zeek_rst_documents_out_total') + metricSum(metricsText, 'zeek_rst_records_in_total');
+      if (count > lastCount || moved > lastMoved) {
         lastCount = count;
+        lastMoved = moved;
         lastProgress = now;
       }
       if (now >= nextReport) {
         print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages, RSS ${rss} MB${paused ? ', paused' : ''}`);
         nextReport = now + 10_000;
       }
-      if (count >= conns) {
+      // Done: every conn is a document, every message was read, and nothing waits to be written
+      // (late evidence read after its conn's first write has been written as an update too).
+      const settled = metricSum(metricsText, 'zeek_rst_records_in_total') >= messages && metricSum(metricsText, 'zeek_rst_backpressure_pending') === 0;
+      if (count >= conns && tDocs === undefined) tDocs = now;
+      if (count >= conns && settled) {
         tDone = now;
         break;
       }
@@ -310,11 +319,12 @@ export async function main(args: readonly string[]): Promise<void> {
     const stopStarted = Date.now();
     const code = await exited;
     const stopSeconds = (Date.now() - stopStarted) / 1000;
-    const runSeconds = (tDone - spawnedAt) / 1000;
+    const runSeconds = ((tDocs ?? tDone) - spawnedAt) / 1000;
+    const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
     const docsPerS = conns / runSeconds;
     const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
     print(`  run: ${fmt(conns)} conn documents in ${runSeconds.toFixed(1)} s from start: ${fmt(docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(steady)} documents/s`);
-    print(`  run: ${fmt(recordsIn)} messages read, ${fmt(docsOut)} documents acknowledged (updates included), longest pause ${pausedMax.toFixed(0)} s, evictions ${fmt(evictions)}, discards ${JSON.stringify(discards)}`);
+    print(`  run: every message read and every update written ${settleSeconds.toFixed(0)} s after the last conn document; ${fmt(recordsIn)} messages read, ${fmt(docsOut)} documents acknowledged (updates included), longest pause ${pausedMax.toFixed(0)} s, evictions ${fmt(evictions)}, discards ${JSON.stringify(discards)}`);
     print(`  committed-offset lag: max ${fmt(lagMax)} messages, at the end ${fmt(lagEnd)} of ${fmt(messages)}`);
     print(`  CPU of run: ${cpuEnd.toFixed(0)} s over ${runSeconds.toFixed(0)} s (${(cpuEnd / runSeconds).toFixed(2)} cores on average; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
     print(`  RSS: ${rssHalf ?? 0} MB at half, ${rssEnd} MB at the end (max ${rssMax} MB); SIGTERM -> exit ${String(code)} in ${stopSeconds.toFixed(1)} s`);
@@ -336,7 +346,7 @@ export async function main(args: readonly string[]): Promise<void> {
       print(JSON.stringify({
         conns, tcp_conns: produced.tcpConns, weirds: produced.weirds, header_records: produced.headerRecords, header_messages: produced.headerMessages, messages,
         produce_s: Math.round(produced.seconds * 10) / 10,
-        docs_per_s: Math.round(docsPerS), docs_per_s_steady: Math.round(steady), run_s: Math.round(runSeconds * 10) / 10,
+        docs_per_s: Math.round(docsPerS), docs_per_s_steady: Math.round(steady), run_s: Math.round(runSeconds * 10) / 10, settle_s: Math.round(settleSeconds * 10) / 10,
         bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw, ratio_to_ceiling: Math.round(ratio * 1000) / 1000,
         consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
         committed_lag_max: lagMax, committed_lag_end: lagEnd, rss_half_mb: rssHalf ?? 0, rss_end_mb: rssEnd, rss_max_mb: rssMax, run_cpu_s: Math.round(cpuEnd), load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
