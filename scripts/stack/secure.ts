@@ -415,14 +415,21 @@ export async function secureKafkaAnswers(config: StackConfig, timeoutMs = 3000):
  */
 export function pipelineAcls(user: string, names: PipelineNames): AclEntry[] {
   const principal = `User:${user}`;
-  const allow = (resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes): AclEntry => ({
-    resourceType, resourceName, resourcePatternType: ResourcePatternTypes.LITERAL, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW,
+  const allow = (resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes, pattern = ResourcePatternTypes.LITERAL): AclEntry => ({
+    resourceType, resourceName, resourcePatternType: pattern, principal, host: '*', operation, permissionType: AclPermissionTypes.ALLOW,
   });
+  // The correlator's changelog (default name from the group): created by run, read at start, written in transactions.
+  const changelog = `${names.group}-correlator-changelog`;
   return [
     ...[...new Set([names.conn, names.weird, names.headers])].flatMap((t) => [allow(AclResourceTypes.TOPIC, t, AclOperationTypes.READ), allow(AclResourceTypes.TOPIC, t, AclOperationTypes.DESCRIBE)]),
     allow(AclResourceTypes.TOPIC, names.deadLetter, AclOperationTypes.WRITE),
     allow(AclResourceTypes.TOPIC, names.deadLetter, AclOperationTypes.DESCRIBE),
     allow(AclResourceTypes.GROUP, names.group, AclOperationTypes.READ),
+    ...[AclOperationTypes.CREATE, AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((op) => allow(AclResourceTypes.TOPIC, changelog, op)),
+    // Transactional ids <group>-<hostname>, and the restore reader's throwaway groups <group>.restore.*.
+    allow(AclResourceTypes.TRANSACTIONAL_ID, `${names.group}-`, AclOperationTypes.WRITE, ResourcePatternTypes.PREFIXED),
+    allow(AclResourceTypes.TRANSACTIONAL_ID, `${names.group}-`, AclOperationTypes.DESCRIBE, ResourcePatternTypes.PREFIXED),
+    allow(AclResourceTypes.GROUP, `${names.group}.restore.`, AclOperationTypes.READ, ResourcePatternTypes.PREFIXED),
   ];
 }
 

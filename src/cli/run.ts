@@ -1,15 +1,17 @@
 /**
  * `zeek-rst run`: Kafka -> decode -> correlate -> classify -> ECS -> Elasticsearch (docs/delivery.md, docs/cli.md).
  *
- * Delivery rule (README "Operations"): a Kafka message's offset is committed only when
- * - every dead letter it produced is acknowledged by the dead-letter topic, and
- * - every record it produced is out of the correlator's reach (its retention, late window +
- *   2 × grace, has passed) and every document enqueued up to that moment is acknowledged by
- *   Elasticsearch or dead-lettered (source/release-queue.ts).
- * So after a kill -9 a restart re-reads at most one retention of input, rewrites the same `_id`s
- * and re-applies late evidence: nothing lost, nothing doubled. SIGTERM/SIGINT stop fetching,
- * flush the correlator, drain the sink, release and commit everything, and exit 0.
+ * Delivery (docs/delivery.md): the correlator's state lives in a compacted changelog topic
+ * (state/changelog.ts). Every `state.checkpointIntervalMs` a checkpoint cuts the stream; once the
+ * documents and dead letters issued before the cut are acknowledged, the changed state and the
+ * input positions go to the changelog in one transaction, and only then are the messages before
+ * the cut released for the offset commit (state/checkpoint.ts). So offsets trail the consumer by
+ * about one checkpoint, not by the late window. After a kill -9 a restart fences its predecessor,
+ * restores the changelog, skips re-delivered messages the state already holds and rewrites the
+ * same `_id`s: nothing lost, nothing doubled. SIGTERM/SIGINT stop fetching, flush the correlator,
+ * drain the sink, checkpoint, commit, and exit 0.
  */
+import { hostname } from 'node:os';
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadDevicesFile } from '../config/devices';
 import { loadHeaderCodec } from '../config/header-schemas';
@@ -28,7 +30,9 @@ import { applyRetention } from '../sink/retention';
 import { connIndexFor } from '../sink/templates';
 import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
-import { createReleaseQueue } from '../source/release-queue';
+import { createCheckpoints, mergeCuts, type Cut } from '../state/checkpoint';
+import type { StateChange } from '../correlate/state';
+import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../state/changelog';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
 import { scanSettingsOf } from './scans';
@@ -66,6 +70,10 @@ export interface RunStatus {
   readonly incomplete: number;
   readonly documentsEnqueued: number;
   readonly fatal: string | undefined;
+  /** Re-delivered messages skipped because the restored state holds them already. */
+  readonly skippedRestored: number;
+  /** Changelog entries loaded at start. */
+  readonly restoredEntries: number;
 }
 
 export interface RunningPipeline {
@@ -91,10 +99,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
   const codec = await loadHeaderCodec(config.decode.confluentSchemas);
   const settings = stageSettingsOf(config, devices);
-  const correlate = settings.pipeline.correlate;
-  const retentionUs = correlate.lateWindowUs + 2 * correlate.graceUs + TICK_MS * 1000;
   const tracker = createOffsetTracker();
-  const releases = createReleaseQueue(retentionUs);
   const prefix = config.elasticsearch.indexPrefix;
   const topics = config.topics;
   const inputOf = (topic: string): InputKind => {
@@ -198,7 +203,32 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const scanTimer = config.classify.scanSummaryIntervalMs > 0 ? setInterval(() => void runScanPass(), config.classify.scanSummaryIntervalMs) : undefined;
 
   // The same driver as `classify`; only the clock (wall time, for the grace) and the sink differ.
-  const driver = createDriver({ settings, codec, clock: { now: nowUs }, sink: documents });
+  const driver = createDriver({ settings, codec, clock: { now: nowUs }, sink: documents, trackState: true });
+
+  // The correlator state lives in the changelog (state/changelog.ts): fence a killed predecessor
+  // (same transactional id), then load what it checkpointed, before consuming anything.
+  const changelogSettings = changelogSettingsOf(config);
+  const changelog = createChangelogWriter(kafka, changelogSettings, log.correlate);
+  let restored: Awaited<ReturnType<typeof restoreChangelog>>;
+  try {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      if (await ensureChangelogTopic(admin, changelogSettings)) log.correlate.info({ topic: changelogSettings.topic, partitions: changelogSettings.partitions }, 'changelog topic created');
+    } finally {
+      await admin.disconnect();
+    }
+    await changelog.connect();
+    restored = await restoreChangelog(kafka, changelogSettings, log.correlate, { timeoutMs: config.state.restoreTimeoutMs });
+  } catch (err: unknown) {
+    await changelog.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await es.close().catch(() => undefined);
+    throw asKafkaError(err, `restoring the correlator state from ${changelogSettings.topic}`);
+  }
+  driver.pipeline.restore(restored.values);
+  const checkpoints = createCheckpoints(restored.positions);
+  let skipped = 0;
   let lastEvicted = 0;
   const lastDiscards: DiscardCounters = { ...NO_DISCARDS };
   const countDiscards = (): void => {
@@ -221,12 +251,16 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
 
   const onMessage = (m: SourceMessage): void => {
     const ref: MessageRef = { topic: m.topic, partition: m.partition, offset: m.offset };
+    if (checkpoints.restored(ref)) {
+      // Its records are in the restored state, its documents and dead letters were acknowledged.
+      skipped++;
+      release(ref);
+      return;
+    }
     const source: SourceRef = { kind: 'kafka', ...ref };
     const r = driver.handle({ value: m.value ?? Buffer.alloc(0), source, input: inputOf(m.topic) });
-    if (r.accepted > 0) {
-      tracker.acquire(ref);
-      releases.hold(ref, nowUs());
-    }
+    if (r.accepted > 0) tracker.acquire(ref);
+    checkpoints.handled(ref, r.accepted > 0);
     const deads = r.dead;
     if (deads.length > 0) {
       tracker.acquire(ref);
@@ -275,9 +309,45 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
 
   const ticker = setInterval(() => {
     driver.tick();
-    for (const ref of releases.due(nowUs(), sink.lastEnqueued(), sink.completedThrough())) release(ref);
     updateGauges();
   }, TICK_MS);
+
+  // Checkpoints (state/checkpoint.ts): cut, wait until Elasticsearch and the dead-letter topic
+  // acknowledged what was issued before the cut, write the changed state and the positions in one
+  // transaction, then release the messages before the cut. A failed write is retried with the next.
+  let unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[] } | undefined;
+  let checkpointing: Promise<void> | undefined;
+  const checkpoint = (): Promise<void> => {
+    if (checkpointing !== undefined) return checkpointing;
+    // Older changes first: the changelog keeps the last value of a key.
+    const cut = unwritten === undefined ? checkpoints.cut() : mergeCuts(unwritten.cut, checkpoints.cut());
+    const changes = [...(unwritten?.changes ?? []), ...driver.pipeline.drainChanges()];
+    unwritten = { cut, changes };
+    const barrier = sink.lastEnqueued();
+    const deadLettersBefore = [...pendingWrites];
+    const started = Date.now();
+    checkpointing = (async (): Promise<void> => {
+      while (sink.completedThrough() < barrier && fatal === undefined) await new Promise((r) => setTimeout(r, 20));
+      await Promise.all(deadLettersBefore);
+      if (fatal !== undefined) return;
+      let written: { messages: number; bytes: number; oversized: number };
+      try {
+        written = await changelog.write({ changes, positions: cut.positions });
+      } catch (err: unknown) {
+        // `unwritten` keeps the cut and its changes (gone from the correlator's dirty set) for the next attempt.
+        metrics.errors.inc({ stage: 'correlate', kind: 'changelog_write' });
+        log.correlate.warn({ error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
+        return;
+      }
+      unwritten = undefined;
+      for (const ref of cut.refs) release(ref);
+      log.correlate.debug({ messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
+    })().finally(() => {
+      checkpointing = undefined;
+    });
+    return checkpointing;
+  };
+  const checkpointTimer = setInterval(() => void checkpoint(), config.state.checkpointIntervalMs);
 
   let ops: OpsServer | undefined;
   if (config.metrics.enabled) {
@@ -296,6 +366,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       try {
         await source.stopFetching();
         clearInterval(ticker);
+        clearInterval(checkpointTimer);
         if (scanTimer !== undefined) clearInterval(scanTimer);
         if (fatal === undefined) {
           driver.flush();
@@ -311,7 +382,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
             await runScanPass(); // the windows of the last documents
           }
           await Promise.all([...pendingWrites]);
-          for (const ref of releases.releaseAll(sink.lastEnqueued(), sink.completedThrough())) release(ref);
+          await checkpointing;
+          await checkpoint();
           await source.commit();
         }
       } catch (err: unknown) {
@@ -323,6 +395,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       await committedLag.stop();
       await source.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
+      await changelog.disconnect().catch(() => undefined);
       await es.close().catch(() => undefined);
       if (ops !== undefined) await ops.close();
       root.info({ exitCode: fatal === undefined ? exit : 1 }, 'stopped');
@@ -361,11 +434,25 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         incomplete: tracker.incompleteCount(),
         documentsEnqueued: sink.lastEnqueued(),
         fatal: fatal?.message,
+        skippedRestored: skipped,
+        restoredEntries: restored.values.length,
       };
     },
     stop: () => stopPipeline(0),
     stopped,
     metricsPort: ops?.port,
+  };
+}
+
+/** The changelog's names from the configuration (defaults derived from the consumer group). */
+export function changelogSettingsOf(config: Config): ChangelogSettings {
+  const group = config.kafka.group;
+  return {
+    topic: config.state.changelogTopic ?? `${group}-correlator-changelog`,
+    partitions: config.state.changelogPartitions,
+    replicationFactor: config.state.changelogReplicationFactor,
+    transactionalId: config.state.transactionalId ?? `${group}-${hostname()}`,
+    group,
   };
 }
 

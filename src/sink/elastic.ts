@@ -9,7 +9,7 @@
  * included), so two writes of the same `_id` (first classification, then a re-classification)
  * reach Elasticsearch in the order they were made. Sequence numbers are global: lanes complete
  * out of order, and `completedThrough()` is the highest number below which every document is
- * done, which is what the offset release logic (source/release-queue.ts) waits for.
+ * done, which is what the checkpoint (state/checkpoint.ts) waits for.
  */
 import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';

@@ -4,7 +4,7 @@
  *
  * - Messages are handed to `onMessage` one by one after `tracker.track`; offsets are never
  *   auto-committed. A commit loop sends the tracker's contiguous completed positions
- *   (sink-acknowledged, dead-lettered or released; see release-queue.ts) every `commitEveryMs`.
+ *   (sink-acknowledged, dead-lettered or released; see state/checkpoint.ts) every `commitEveryMs`.
  * - Backpressure: while `hasCapacity()` is false (sink queue or tracked messages full),
  *   eachBatch waits inside the batch, heartbeating so the group does not evict this member;
  *   kafkajs does not fetch for a partition whose batch has not returned, so fetching pauses.

@@ -1,0 +1,242 @@
+/**
+ * The correlator's changelog in Kafka (docs/delivery.md, "State in Kafka"): a compacted topic
+ * that holds, per key, the latest value of each state entry (correlate/state.ts) and, per input
+ * partition, the position the state reflects (`o|<topic>|<partition>`: the offset after the last
+ * message whose records are in it).
+ *
+ * - A checkpoint writes the entries that changed and the positions in ONE Kafka transaction, so
+ *   a reader (read_committed) sees either all of a checkpoint or none of it.
+ * - Entries are partitioned by Community ID (flows) or by their own key, with Kafka's default
+ *   (murmur2) partitioner: the layout a topic re-keyed by Community ID has.
+ * - `restoreChangelog` reads the topic from the beginning to the end it had when it started and
+ *   returns the latest value of every key: what a new process loads before it consumes.
+ *
+ * Transactions fence: the producer's transactional id belongs to one instance; a restarted
+ * instance with the same id aborts whatever its killed predecessor left open.
+ */
+import { Partitioners, type Admin, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+import { partitionKeyOf, type StateChange, type StateValue } from '../correlate/state';
+import type { Logger } from '../log';
+import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
+
+export interface ChangelogSettings {
+  readonly topic: string;
+  /** Partitions when `run` creates the topic (the repartition topic's count, when there is one). */
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly transactionalId: string;
+  /** The consumer group of `run`: the restore reader's group is derived from it. */
+  readonly group: string;
+}
+
+/** Largest changelog message; the topic is created with this `max.message.bytes`. */
+export const MAX_ENTRY_BYTES = 8 * 1048576;
+/** Bytes per produce call inside a checkpoint's transaction (the broker's request limit is 100 MB). */
+const SEND_CHUNK_BYTES = 4 * 1048576;
+
+const POSITION_PREFIX = 'o|';
+const positionKey = (p: PartitionKey): string => `${POSITION_PREFIX}${p.topic}|${p.partition}`;
+
+/** Topic configuration of the changelog: compacted, segments small enough that compaction keeps up. */
+export const CHANGELOG_TOPIC_CONFIG: readonly { readonly name: string; readonly value: string }[] = Object.freeze([
+  { name: 'cleanup.policy', value: 'compact' },
+  { name: 'segment.ms', value: String(60_000) },
+  { name: 'segment.bytes', value: String(64 * 1048576) },
+  { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+  { name: 'delete.retention.ms', value: String(3_600_000) },
+  { name: 'max.message.bytes', value: String(MAX_ENTRY_BYTES + 65536) },
+]);
+
+/** Creates the changelog topic when it does not exist; returns true when it created it. */
+export async function ensureChangelogTopic(admin: Admin, s: ChangelogSettings): Promise<boolean> {
+  const existing = await admin.listTopics();
+  if (existing.includes(s.topic)) return false;
+  return admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: [...CHANGELOG_TOPIC_CONFIG] }],
+  });
+}
+
+export interface CheckpointWrite {
+  readonly changes: readonly StateChange[];
+  readonly positions: readonly CommitPosition[];
+}
+
+export interface CheckpointReport {
+  readonly messages: number;
+  readonly bytes: number;
+  /** Entries too large for one message: not written (counted; their flow is not crash-safe). */
+  readonly oversized: number;
+}
+
+export interface ChangelogWriter {
+  /** Connects the transactional producer (aborting what a killed predecessor left open). */
+  connect(): Promise<void>;
+  /** One checkpoint, atomically. */
+  write(w: CheckpointWrite): Promise<CheckpointReport>;
+  disconnect(): Promise<void>;
+}
+
+interface Encoded {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+/**
+ * Kafka's default partitioner (murmur2 of the key, as the Java client computes it), applied to the
+ * entry's Community ID instead of its key: a flow lands where a topic keyed by Community ID puts it.
+ */
+export const byCommunityId: ICustomPartitioner = () => {
+  const byKey = Partitioners.DefaultPartitioner();
+  return ({ topic, partitionMetadata, message }) => {
+    const key = message.key === null || message.key === undefined ? null : partitionKeyOf(message.key.toString());
+    return byKey({ topic, partitionMetadata, message: { ...message, key } });
+  };
+};
+
+export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: Logger): ChangelogWriter {
+  const producer: Producer = kafka.producer({ transactionalId: s.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: byCommunityId });
+  return {
+    connect: () => producer.connect(),
+    async write(w) {
+      const encoded: Encoded[] = [];
+      let bytes = 0;
+      let oversized = 0;
+      for (const c of w.changes) {
+        const value = c.value === null ? null : Buffer.from(JSON.stringify(c.value));
+        if (value !== null && value.length > MAX_ENTRY_BYTES) {
+          oversized++;
+          log.warn({ key: c.key, bytes: value.length, max: MAX_ENTRY_BYTES }, 'changelog entry too large; not written (this flow would not survive a crash)');
+          continue;
+        }
+        bytes += (value?.length ?? 0) + c.key.length;
+        encoded.push({ key: c.key, value });
+      }
+      for (const p of w.positions) {
+        const value = Buffer.from(JSON.stringify({ t: 'position', offset: p.offset }));
+        encoded.push({ key: positionKey(p), value });
+        bytes += value.length;
+      }
+      if (encoded.length === 0) return { messages: 0, bytes: 0, oversized };
+      const tx = await producer.transaction();
+      try {
+        let chunk: Encoded[] = [];
+        let chunkBytes = 0;
+        const send = async (): Promise<void> => {
+          if (chunk.length === 0) return;
+          await tx.send({ topic: s.topic, messages: chunk });
+          chunk = [];
+          chunkBytes = 0;
+        };
+        for (const e of encoded) {
+          // Partitioned by Community ID (byCommunityId); the message key stays the entry's own (compaction is by key).
+          chunk.push(e);
+          chunkBytes += (e.value?.length ?? 0) + e.key.length;
+          if (chunkBytes >= SEND_CHUNK_BYTES) await send();
+        }
+        await send();
+        await tx.commit();
+      } catch (err: unknown) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+      return { messages: encoded.length, bytes, oversized };
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+export interface RestoredState {
+  readonly values: readonly StateValue[];
+  /** Per `topic/partition` of the inputs: the offset the state reflects (skip below it). */
+  readonly positions: ReadonlyMap<string, bigint>;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+/** Reads the changelog from the beginning to its end at the time of the call (read_committed). */
+export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: Logger, options: { readonly timeoutMs: number; readonly maxBytesPerPartition?: number }): Promise<RestoredState> {
+  const started = Date.now();
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(s.topic);
+    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high) - 1n]));
+  } finally {
+    await admin.disconnect();
+  }
+  const latest = new Map<string, Buffer | null>();
+  let messages = 0;
+  let bytes = 0;
+  if (ends.size > 0) {
+    // A group of its own, never committed: every restore reads from the beginning.
+    const consumer = kafka.consumer({
+      groupId: `${s.group}.restore.${process.pid}.${Date.now()}`,
+      readUncommitted: false,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? MAX_ENTRY_BYTES * 2,
+      maxWaitTimeInMs: 200,
+    });
+    const remaining = new Set(ends.keys());
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const reached = (partition: number, offset: string): void => {
+      const end = ends.get(partition);
+      if (end !== undefined && BigInt(offset) >= end) remaining.delete(partition);
+      if (remaining.size === 0) finish();
+    };
+    // Control records (transaction markers) end most partitions: only the batch events see them.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      if (e.payload.topic === s.topic) reached(e.payload.partition, e.payload.lastOffset);
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: s.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          for (const m of batch.messages) {
+            if (m.key === null) continue;
+            const key = m.key.toString();
+            latest.set(key, m.value);
+            messages++;
+            bytes += m.value?.length ?? 0;
+          }
+          await payload.heartbeat();
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`restoring the changelog ${s.topic} took longer than ${options.timeoutMs} ms (${messages} messages read, partitions ${[...remaining].join(',')} not at their end)`));
+        }, options.timeoutMs);
+      });
+      try {
+        await Promise.race([done, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+  }
+  const values: StateValue[] = [];
+  const positions = new Map<string, bigint>();
+  for (const [key, value] of latest) {
+    if (value === null) continue;
+    const parsed = JSON.parse(value.toString()) as StateValue | { t: 'position'; offset: string };
+    if (parsed.t === 'position') {
+      const [, topic, partition] = key.split('|');
+      if (topic !== undefined && partition !== undefined) positions.set(`${topic}/${partition}`, BigInt(parsed.offset));
+    } else {
+      values.push(parsed);
+    }
+  }
+  const ms = Date.now() - started;
+  log.info({ topic: s.topic, messages, bytes, entries: values.length, positions: positions.size, ms }, 'correlator state restored from the changelog');
+  return { values, positions, messages, bytes, ms };
+}
