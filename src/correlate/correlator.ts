@@ -211,6 +211,9 @@ function describeConn(c: ConnRecord): string {
 export function createCorrelator(settings: CorrelateSettings, clock: Clock, options: CorrelatorOptions = {}): Correlator {
   const pending = new Map<string, PendingConn>();
   const emitted = new Map<string, EmittedConn>();
+  // How many emitted conns of each flow hold headers (only those can own a new conn's packets,
+  // see addConn): a flow of many header-less conns (mDNS, NetBIOS) is then not walked per conn.
+  const headedByCid = new Map<string, number>();
   const dirty = new Map<string, number>(); // key -> processing time it became dirty
   const weirds = new Map<string, WaitingWeirds>();
   const headersByCid = new Map<string, StoredHeader[]>();
@@ -266,6 +269,23 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   const hasPendingConn = (cid: string): boolean => {
     for (const k of connsByCid.get(cid) ?? []) if (pending.has(k)) return true;
     return false;
+  };
+
+  const countHeaded = (cid: string, d: number): void => {
+    const n = (headedByCid.get(cid) ?? 0) + d;
+    if (n === 0) headedByCid.delete(cid);
+    else headedByCid.set(cid, n);
+  };
+  const setEmitted = (key: string, e: EmittedConn): void => {
+    const old = emitted.get(key);
+    if (old !== undefined && old.headers.length > 0) countHeaded(old.conn.communityId, -1);
+    emitted.set(key, e);
+    if (e.headers.length > 0) countHeaded(e.conn.communityId, 1);
+  };
+  /** Removes `e`, the entry at `key`. */
+  const deleteEmitted = (key: string, e: EmittedConn): void => {
+    emitted.delete(key);
+    if (e.headers.length > 0) countHeaded(e.conn.communityId, -1);
   };
 
   const knownConn = (key: string): ConnRecord | undefined => pending.get(key)?.conn ?? emitted.get(key)?.conn;
@@ -380,14 +400,14 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       const oldest = emitted.entries().next();
       if (oldest.done !== true) {
         const [k, e] = oldest.value;
-        emitted.delete(k);
+        deleteEmitted(k, e);
         dirty.delete(k);
         unindexConn(e.conn.communityId, k);
         evictions.emittedConns++;
         evicted++;
       }
     }
-    emitted.set(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev, seq: nextSeq() });
+    setEmitted(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev, seq: nextSeq() });
     out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev) });
     evicted += rememberClose(p.conn, t);
     return evicted;
@@ -402,7 +422,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const storedNow = new Set((headersByCid.get(e.conn.communityId) ?? []).map((x) => x.h));
     const siblings = siblingsOf(key, e.conn);
     for (const h of e.headers) if (!seen.has(h) && !storedNow.has(h) && belongs(e.conn, siblings, h)) fresh.push(h);
+    const had = e.headers.length > 0;
     e.headers = sortByTs(fresh);
+    if (had !== e.headers.length > 0) countHeaded(e.conn.communityId, had ? -1 : 1);
     touchFlow(e.conn.communityId);
     out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
   };
@@ -449,7 +471,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     for (const [k, e] of emitted) {
       if (connEndUs(e.conn) >= streamOf(e.conn.observer) - late) break;
       if (dirty.has(k)) continue; // emitted by the dirty pass first
-      emitted.delete(k);
+      deleteEmitted(k, e);
       unindexConn(e.conn.communityId, k);
     }
     const closeMemory = Math.max(late, settings.closeMemoryUs);
@@ -529,9 +551,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs, seq: nextSeq() });
       indexConn(conn.communityId, key);
       // A retry on the same 4-tuple classified earlier may hold this conn's packets: re-open it.
-      for (const k of connsByCid.get(conn.communityId) ?? []) {
-        const e = emitted.get(k);
-        if (e !== undefined && e.conn.observer === conn.observer && e.headers.some((h) => coreHolds(conn, h.tsUs) && !coreHolds(e.conn, h.tsUs))) markDirty(k, t);
+      if (headedByCid.has(conn.communityId)) {
+        for (const k of connsByCid.get(conn.communityId) ?? []) {
+          const e = emitted.get(k);
+          if (e !== undefined && e.conn.observer === conn.observer && e.headers.some((h) => coreHolds(conn, h.tsUs) && !coreHolds(e.conn, h.tsUs))) markDirty(k, t);
+        }
       }
       return step(out, evicted);
     },
@@ -743,7 +767,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
       for (const { key, c } of emit.sort((a, b) => a.c.seq - b.c.seq)) {
         const hs = (c.headers ?? []).map((h) => (typeof h === 'number' ? restoredHeader.get(h) : h)).filter((h): h is PacketHeader => h !== undefined);
-        emitted.set(key, { conn: c.conn, weirds: [...c.weirds], headers: hs, previousClose: c.previousClose, seq: c.seq });
+        setEmitted(key, { conn: c.conn, weirds: [...c.weirds], headers: hs, previousClose: c.previousClose, seq: c.seq });
         indexConn(c.conn.communityId, key);
         if (c.dirty === true) dirty.set(key, t);
       }
