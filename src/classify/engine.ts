@@ -102,6 +102,26 @@ function stepRank(r: Rule): number {
   return r.step === 'hint' ? 100 : r.step;
 }
 
+/**
+ * rst.phase from where the first RST sits, not from the rule that decided: after a FIN it is
+ * `teardown`; otherwise by the stage (post_syn: establishment, post_ack: post_handshake, post_psh
+ * and later_in_flow: data_transfer); `none` when nothing but resets was seen.
+ */
+export function phaseOf(f: Facts, stage: RstStage | undefined): Phase {
+  if (f.finBeforeRst) return 'teardown';
+  switch (stage) {
+    case 'post_syn':
+      return 'establishment';
+    case 'post_ack':
+      return 'post_handshake';
+    case 'post_psh':
+    case 'later_in_flow':
+      return 'data_transfer';
+    case undefined:
+      return 'none';
+  }
+}
+
 /** Decision order: step first, then weight (docs/verdicts.md#decision-order). */
 export function byRank(a: Rule, b: Rule): number {
   return stepRank(a) - stepRank(b) || b.weight - a.weight;
@@ -136,7 +156,7 @@ export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES, extr
   return {
     present: true,
     verdict: winner.verdict,
-    phase: winner.phase,
+    phase: phaseOf(facts, stage),
     sender: facts.rstSender,
     origin: facts.origin,
     confidence,

@@ -48,6 +48,7 @@ export interface Rule {
   readonly signals: string;
   /** Situations where the rule fires but the verdict is wrong, as Sigma rules list them. */
   readonly knownFalsePositives: readonly string[];
+  /** The phase the rule is written for (documentation: rst.phase comes from where the RST sits, engine.ts phaseOf). */
   readonly phase: Phase;
   /** Who sends the RST this rule is about ('any' when the rule does not care). */
   readonly sender: Sender | 'any';

@@ -96,6 +96,9 @@ describe('tampering corpus', () => {
     // Three forged RST+ACKs (one ACK number) right after the ClientHello, later the server's own bare RSTs (ACK 0).
     const tls = rstOf('gfw-tls-rst-centrace', 'CS5j2Yr4DaZfSrned6');
     expect(tls?.stage).toBe('post_psh');
+    // rst.phase from where the RST sits, not from the deciding rule (RST-INJ-001 is written for any phase).
+    expect(tls?.phase).toBe('data_transfer');
+    expect(rstOf('ttl-copy-rst-after-fin-centrace', 'CSQX0owAGpYLCA8RG3')?.phase).toBe('teardown');
     expect(tls?.tags).toEqual(['multiple_rst', 'rst_and_rst_ack', 'ack_zero', 'ack_same']);
     expect(tls?.resets?.map((r) => `${r.sender} ${r.ack ? 'RST+ACK' : 'RST'} ${r.origin}`)).toEqual([
       'responder RST+ACK middlebox',
