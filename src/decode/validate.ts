@@ -68,13 +68,22 @@ const BLANK = /^\s*$/;
  * A message of only whitespace counts as empty.
  */
 export function messageText(raw: Uint8Array, options: DecodeOptions): string | Problem {
+  const text = utf8Text(raw, options);
+  if (isProblem(text) || !BLANK.test(text)) return text;
+  return blankProblem(raw);
+}
+
+/** messageText without the blank check: size, UTF-8, text. */
+function utf8Text(raw: Uint8Array, options: DecodeOptions): string | Problem {
   const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (raw.length > max) return problem('oversized_message', `message is ${raw.length} bytes, limit ${max}`, 'decode');
   // isUtf8 + toString measured faster than a fatal TextDecoder (npm run bench, decode).
   if (!isUtf8(raw)) return problem('invalid_utf8', 'message is not valid UTF-8', 'decode');
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  if (BLANK.test(text)) return problem('empty_message', raw.length === 0 ? 'message has no bytes' : 'message is only whitespace', 'decode');
-  return text;
+  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
+}
+
+function blankProblem(raw: Uint8Array): Problem {
+  return problem('empty_message', raw.length === 0 ? 'message has no bytes' : 'message is only whitespace', 'decode');
 }
 
 export function isProblem(x: unknown): x is Problem {
@@ -92,12 +101,14 @@ const CANONIFIED = /^X+(?:\.X+)?$/;
  * UTF-8, empty, not JSON, not an object). Shared by Zeek JSON and header JSON lines.
  */
 export function parseJsonObject(raw: Uint8Array, options: DecodeOptions): Record<string, unknown> | Problem {
-  const text = messageText(raw, options);
+  const text = utf8Text(raw, options);
   if (isProblem(text)) return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
+    // Blank text never parses: checked only then, not on every record (same verdict as messageText).
+    if (BLANK.test(text)) return blankProblem(raw);
     return problem('malformed_json', `not JSON: ${err instanceof Error ? err.message : 'unparseable'}`, 'decode');
   }
   return isPlainObject(parsed) ? parsed : problem('not_an_object', `expected a JSON object, got ${show(parsed)}`, 'decode');
