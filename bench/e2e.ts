@@ -16,7 +16,7 @@
  *
  * documents/s is given over the whole run (from the child's start to the last conn document) and
  * in steady state (from 10 % to 90 % of the documents). `--json` prints one JSON object on the
- * last line. Topics and indices are deleted afterwards unless --keep.
+ * last line. Topics (the changelog `run` creates too) and indices are deleted afterwards unless --keep.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -356,7 +356,9 @@ export async function main(args: readonly string[]): Promise<void> {
     }
   } finally {
     if (!keep) {
-      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      // Its own topics and those run made for it (the correlator's changelog).
+      const mine = await admin.listTopics().then((all) => all.filter((t) => t.startsWith(base)), () => Object.values(topics));
+      await admin.deleteTopics({ topics: mine }).catch(() => undefined);
       await es.indices.delete({ index: `${base}-*` }).catch(() => undefined);
       await es.indices.deleteIndexTemplate({ name: `${base}-*` }).catch(() => undefined);
     }
