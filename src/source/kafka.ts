@@ -67,6 +67,9 @@ function errorChain(err: unknown): Record<string, unknown>[] {
   while (typeof current === 'object' && current !== null && chain.length < 8) {
     const e = current as Record<string, unknown>;
     chain.push(e);
+    // An aggregate (createTopics' "Topic creation errors") carries the broker's answers in `errors`.
+    const inner = e['errors'];
+    if (Array.isArray(inner)) for (const x of inner.slice(0, 4)) if (typeof x === 'object' && x !== null) chain.push(x as Record<string, unknown>);
     current = e['cause'] ?? e['originalError'] ?? e['retriableError'];
   }
   return chain;

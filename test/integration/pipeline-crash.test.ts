@@ -90,6 +90,8 @@ const ENV = {
   ZEEK_RST_SINK_BULK_MAX_DOCS: '2000',
   // Scan summaries rewrite documents from Elasticsearch; this test compares documents with classify.
   ZEEK_RST_CLASSIFY_SCAN_SUMMARY_INTERVAL_MS: '0',
+  // Restores, joins and refusals in the child's stderr, which a failed wait prints.
+  ZEEK_RST_LOG_LEVEL: 'info',
   // The group rebalances once the killed member's session expires: that wait is Kafka's, not
   // the restore's, and is part of the 30 s measured from the restart.
   ZEEK_RST_KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),

@@ -116,7 +116,11 @@ describe('secure stack: refused credentials', () => {
     type Case = { readonly name: string; readonly env: Record<string, string>; readonly code: string };
     const asProcess: readonly Case[] = [
       { name: 'Kafka: wrong password (from a 0644 file)', code: 'ZRST_KAFKA_AUTH_FAILED', env: { ...goodEs, ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: k.pipeline.username, ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: looseFile } },
-      { name: 'Kafka: consumer group without its ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: { ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_GROUP: `${n.group}-no-acl` } },
+      { name: 'Kafka: consumer group without its ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: {
+          ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_GROUP: `${n.group}-no-acl`,
+          // The changelog and the transactional id keep their granted names: only the group's ACL is missing.
+          ZEEK_RST_STATE_CHANGELOG_TOPIC: `${n.group}-correlator-changelog`, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${n.group}-no-acl-writer`,
+        } },
       { name: 'Elasticsearch: wrong password', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esAuthEnv({ username: e.pipeline.username, password: 'not-the-password' }) } },
     ];
     const inProcess: readonly Case[] = [
