@@ -205,6 +205,11 @@ describe('shapes zeek-rst accepts', () => {
     }
   });
 
+  it('takes a record with fields named reason, stage and detail for a record, not for a decode failure', () => {
+    const d = decodeZeekJson(weird({ _path: 'weird', reason: 'x', stage: 'y', detail: 'z' }), SRC);
+    expect(d.ok && d.value.log).toBe('weird');
+  });
+
   it('takes the log type from _path and the observer from _system_name, ignoring _write_ts and unknown fields', () => {
     const d = decodeZeekJson(weird({ _path: 'weird', _system_name: 'sensor-7', _write_ts: '2024-10-01T00:00:00Z', brand_new_field: [1] }), SRC);
     expect(d.ok && d.value.log === 'weird' && d.value.record.observer).toBe('sensor-7');

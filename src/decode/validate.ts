@@ -38,8 +38,21 @@ export interface Problem {
   readonly detail: string;
 }
 
+/**
+ * Problems are instances of one class, so that telling a problem from a parsed record never looks
+ * at the record's keys: an input object that happens to have `reason`, `stage` and `detail` fields
+ * is a record, not a failure.
+ */
+class ProblemValue implements Problem {
+  constructor(
+    readonly reason: DeadLetterReason,
+    readonly detail: string,
+    readonly stage: DeadLetterStage,
+  ) {}
+}
+
 export function problem(reason: DeadLetterReason, detail: string, stage: DeadLetterStage = 'validate'): Problem {
-  return { reason, stage, detail };
+  return new ProblemValue(reason, detail, stage);
 }
 
 export function deadLetter(p: Problem, raw: Uint8Array, source: SourceRef): { readonly ok: false; readonly dead: DeadLetter } {
@@ -87,7 +100,7 @@ function blankProblem(raw: Uint8Array): Problem {
 }
 
 export function isProblem(x: unknown): x is Problem {
-  return typeof x === 'object' && x !== null && 'reason' in x && 'stage' in x && 'detail' in x;
+  return x instanceof ProblemValue;
 }
 
 export function isPlainObject(x: unknown): x is Record<string, unknown> {
