@@ -222,8 +222,11 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     restored = await restoreChangelog(kafka, changelogSettings, log.correlate, { timeoutMs: config.state.restoreTimeoutMs });
   } catch (err: unknown) {
     await changelog.disconnect().catch(() => undefined);
+    await sink.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await es.close().catch(() => undefined);
+    if (scanTimer !== undefined) clearInterval(scanTimer);
+    if (retentionTimer !== undefined) clearInterval(retentionTimer);
     throw asKafkaError(err, `restoring the correlator state from ${changelogSettings.topic}`);
   }
   driver.pipeline.restore(restored.values);
@@ -315,6 +318,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   // Checkpoints (state/checkpoint.ts): cut, wait until Elasticsearch and the dead-letter topic
   // acknowledged what was issued before the cut, write the changed state and the positions in one
   // transaction, then release the messages before the cut. A failed write is retried with the next.
+  let closed = false;
   let unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[] } | undefined;
   let checkpointing: Promise<void> | undefined;
   const checkpoint = (): Promise<void> => {
@@ -327,9 +331,10 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     const deadLettersBefore = [...pendingWrites];
     const started = Date.now();
     checkpointing = (async (): Promise<void> => {
-      while (sink.completedThrough() < barrier && fatal === undefined) await new Promise((r) => setTimeout(r, 20));
+      // Stopped (or failed) meanwhile: the documents will not be acknowledged by this process.
+      while (sink.completedThrough() < barrier && fatal === undefined && !closed) await new Promise((r) => setTimeout(r, 20));
       await Promise.all(deadLettersBefore);
-      if (fatal !== undefined) return;
+      if (fatal !== undefined || closed || sink.completedThrough() < barrier) return;
       let written: { messages: number; bytes: number; oversized: number };
       try {
         written = await changelog.write({ changes, positions: cut.positions });
@@ -382,8 +387,10 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
             await runScanPass(); // the windows of the last documents
           }
           await Promise.all([...pendingWrites]);
+          // Documents Elasticsearch did not take: no checkpoint may cover them (their messages stay uncommitted).
+          if (!drained) closed = true;
           await checkpointing;
-          await checkpoint();
+          if (drained) await checkpoint();
           await source.commit();
         }
       } catch (err: unknown) {
@@ -391,6 +398,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         exit = 1;
       }
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
+      closed = true;
       await sink.close();
       await committedLag.stop();
       await source.disconnect().catch(() => undefined);
