@@ -266,6 +266,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     if (set.size === 0) connsByCid.delete(cid);
   };
 
+  const hasDirtySibling = (cid: string, key: string): boolean => {
+    for (const k of connsByCid.get(cid) ?? []) if (k !== key && dirty.has(k)) return true;
+    return false;
+  };
+
   const hasPendingConn = (cid: string): boolean => {
     for (const k of connsByCid.get(cid) ?? []) if (pending.has(k)) return true;
     return false;
@@ -471,6 +476,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     for (const [k, e] of emitted) {
       if (connEndUs(e.conn) >= streamOf(e.conn.observer) - late) break;
       if (dirty.has(k)) continue; // emitted by the dirty pass first
+      // A sibling on the flow still has an update to write: it needs this conn to tell its own
+      // headers from this one's (classify, which expires nothing, knows every sibling).
+      if (hasDirtySibling(e.conn.communityId, k)) continue;
       deleteEmitted(k, e);
       unindexConn(e.conn.communityId, k);
     }
