@@ -7,8 +7,10 @@
  * Only the constructs our dashboards use are understood. Anything else throws, so that a panel
  * edited in Kibana with a construct the tests cannot check fails the tests instead of passing
  * unchecked:
- * - Lens (formBased datasource) columns: count, date_histogram, terms (with Kibana's missing
- *   bucket for string fields), unique_count, sum, range (explicit ranges);
+ * - Lens (formBased datasource) columns: count (also with a KQL filter, as a formula's parts
+ *   are), date_histogram, terms (with Kibana's missing bucket for string fields), unique_count,
+ *   sum, range (explicit ranges), and formulas: the `formula` column, its `math` column
+ *   (add, subtract, multiply, divide of columns and numbers) and the parts it references;
  * - KQL: `field : value`, `field : (v1 or v2 ...)`, `field : *` (exists), joined by `and` / `or`
  *   (and binds tighter), values quoted or bare; no `not`, other wildcards, ranges or parenthesised clauses.
  */
@@ -83,8 +85,13 @@ export function readSavedObjects(file: string): SavedObject[] {
 // ---------------------------------------------------------------------------------------------
 // Lens
 
+/** A formula's arithmetic as Lens stores it (`params.tinymathAst`): a column id, a number, or a function of those. */
+export type MathAst = string | number | { readonly name: 'add' | 'subtract' | 'multiply' | 'divide'; readonly args: readonly MathAst[] };
+
 export type LensColumn =
-  | { readonly kind: 'count' }
+  | { readonly kind: 'count'; /** KQL of a filtered count (a formula's `count(kql='...')`). */ readonly filter?: string }
+  | { readonly kind: 'math'; readonly ast: MathAst; readonly references: readonly string[] }
+  | { readonly kind: 'formula'; readonly formula: string; readonly references: readonly string[] }
   | { readonly kind: 'date_histogram'; readonly field: string; readonly interval: string; readonly includeEmptyRows: boolean }
   | {
       readonly kind: 'terms';
@@ -128,17 +135,42 @@ function num(o: Readonly<Record<string, unknown>>, key: string, where: string): 
   return v;
 }
 
+function parseMathAst(v: unknown, where: string): MathAst {
+  if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) return v;
+  if (!isRecord(v) || v['type'] !== 'function') throw new Error(`${where}: tinymathAst node ${JSON.stringify(v)} is not translated`);
+  const name = v['name'];
+  if (name !== 'add' && name !== 'subtract' && name !== 'multiply' && name !== 'divide') throw new Error(`${where}: tinymath function ${String(name)} is not translated`);
+  return { name, args: arr(v, 'args', where).map((a) => parseMathAst(a, where)) };
+}
+
+function stringList(o: Readonly<Record<string, unknown>>, key: string, where: string): readonly string[] {
+  return arr(o, key, where).map((r) => {
+    if (typeof r !== 'string') throw new Error(`${where}: ${key} holds a non-string`);
+    return r;
+  });
+}
+
 function parseColumn(c: unknown, where: string): LensColumn {
   if (!isRecord(c)) throw new Error(`${where}: column is not an object`);
-  if (c['filter'] !== undefined || c['timeShift'] !== undefined || c['reducedTimeRange'] !== undefined) {
-    throw new Error(`${where}: column filters, time shifts and reduced time ranges are not translated`);
+  if (c['timeShift'] !== undefined || c['reducedTimeRange'] !== undefined) {
+    throw new Error(`${where}: time shifts and reduced time ranges are not translated`);
   }
   const op = str(c, 'operationType', where);
+  if (c['filter'] !== undefined && op !== 'count') throw new Error(`${where}: a filter on a ${op} column is not translated`);
   const params = isRecord(c['params']) ? c['params'] : {};
   switch (op) {
-    case 'count':
+    case 'count': {
       if (c['sourceField'] !== RECORDS_FIELD) throw new Error(`${where}: count of a field is not translated`);
-      return { kind: 'count' };
+      if (c['filter'] === undefined) return { kind: 'count' };
+      const filter = rec(c, 'filter', where);
+      if (filter['language'] !== 'kuery') throw new Error(`${where}: filter language ${String(filter['language'])} is not translated`);
+      return { kind: 'count', filter: str(filter, 'query', where) };
+    }
+    case 'math':
+      return { kind: 'math', ast: parseMathAst(params['tinymathAst'], where), references: stringList(c, 'references', where) };
+    case 'formula':
+      if (params['isFormulaBroken'] === true) throw new Error(`${where}: the formula is marked broken`);
+      return { kind: 'formula', formula: str(params, 'formula', where), references: stringList(c, 'references', where) };
     case 'date_histogram':
       return { kind: 'date_histogram', field: str(c, 'sourceField', where), interval: str(params, 'interval', where), includeEmptyRows: params['includeEmptyRows'] === true };
     case 'terms': {
@@ -201,6 +233,12 @@ export function parseLens(o: SavedObject): LensPanel {
       return id;
     });
     if (columnOrder.length !== columns.size) throw new Error(`${lw}: columnOrder does not list every column`);
+    for (const [id, col] of columns) {
+      if (col.kind !== 'math' && col.kind !== 'formula') continue;
+      const unknown = col.references.filter((r) => !columns.has(r));
+      if (unknown.length > 0) throw new Error(`${lw}: column ${id} references unknown columns ${unknown.join(', ')}`);
+      if (col.kind === 'formula' && (col.references.length !== 1 || columns.get(col.references[0] ?? '')?.kind !== 'math')) throw new Error(`${lw}: formula ${id} must reference its one math column`);
+    }
     const isBucket = (id: string): boolean => ['terms', 'date_histogram', 'range'].includes(columns.get(id)?.kind ?? '');
     if (columnOrder.some((id, i) => i > 0 && isBucket(id) && !isBucket(columnOrder[i - 1] ?? ''))) throw new Error(`${lw}: a bucket column follows a metric column`);
     return { layerId, dataViewId: ref.id, columns, columnOrder };
@@ -215,9 +253,36 @@ export function parseLens(o: SavedObject): LensPanel {
   };
 }
 
-/** Fields a column reads (none for a count of records). */
+/** Fields a column reads (none for a count of records or a computed column). */
 export function columnField(c: LensColumn): string | undefined {
-  return c.kind === 'count' ? undefined : c.field;
+  return c.kind === 'count' || c.kind === 'math' || c.kind === 'formula' ? undefined : c.field;
+}
+
+/** Column ids a math AST reads. */
+export function mathColumns(ast: MathAst): string[] {
+  if (typeof ast === 'string') return [ast];
+  if (typeof ast === 'number') return [];
+  return ast.args.flatMap(mathColumns);
+}
+
+function evalMath(ast: MathAst, value: (id: string) => number | null): number | null {
+  if (typeof ast === 'number') return ast;
+  if (typeof ast === 'string') return value(ast);
+  const args = ast.args.map((a) => evalMath(a, value));
+  if (args.some((a) => a === null) || args.length === 0) return null;
+  const nums = args as number[];
+  const [first = 0, ...rest] = nums;
+  switch (ast.name) {
+    case 'add':
+      return nums.reduce((a, b) => a + b, 0);
+    case 'multiply':
+      return nums.reduce((a, b) => a * b, 1);
+    case 'subtract':
+      return rest.reduce((a, b) => a - b, first);
+    case 'divide':
+      // Lens shows an empty value for a division by zero.
+      return rest.some((b) => b === 0) ? null : rest.reduce((a, b) => a / b, first);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,6 +431,8 @@ export interface TimeRange {
 }
 
 function metricAgg(c: LensColumn): Record<string, unknown> | undefined {
+  // A filtered count is a filter aggregation; its doc_count is the value (Kibana's filtered_metric of a count).
+  if (c.kind === 'count' && c.filter !== undefined) return { filter: kqlToEs(parseKql(c.filter)) };
   if (c.kind === 'unique_count') return { cardinality: { field: c.field } };
   if (c.kind === 'sum') return { sum: { field: c.field } };
   return undefined;
@@ -452,7 +519,9 @@ function cellOf(v: unknown): Cell {
 
 /**
  * Kibana's tabify: one row per innermost bucket, with every bucket column's key and every metric
- * (count = the innermost bucket's doc_count). A bucket whose nested buckets are empty gives no row.
+ * (count = the innermost bucket's doc_count, a filtered count its filter's doc_count). A bucket
+ * whose nested buckets are empty gives no row. Math and formula columns are then computed per
+ * row from the columns they reference, as Lens's math expression does.
  */
 export function tabify(layer: LensLayer, aggregations: unknown, totalHits?: number): Row[] {
   const rows: Row[] = [];
@@ -460,12 +529,17 @@ export function tabify(layer: LensLayer, aggregations: unknown, totalHits?: numb
   const walk = (level: Record<string, unknown>, idx: number, row: Record<string, Cell>, docCount: number | undefined): void => {
     const id = order[idx];
     if (id === undefined) {
-      rows.push(row);
+      rows.push(computeColumns(layer, row));
       return;
     }
     const c = layer.columns.get(id);
     if (c === undefined) throw new Error(`unknown column ${id}`);
-    if (c.kind === 'count') {
+    if (c.kind === 'math' || c.kind === 'formula') {
+      walk(level, idx + 1, row, docCount);
+    } else if (c.kind === 'count' && c.filter !== undefined) {
+      const m = level[id];
+      walk(level, idx + 1, { ...row, [id]: isRecord(m) ? cellOf(m['doc_count']) : null }, docCount);
+    } else if (c.kind === 'count') {
       walk(level, idx + 1, { ...row, [id]: docCount ?? null }, docCount);
     } else if (c.kind === 'unique_count' || c.kind === 'sum') {
       const m = level[id];
@@ -484,6 +558,30 @@ export function tabify(layer: LensLayer, aggregations: unknown, totalHits?: numb
   if (!isRecord(top)) throw new Error('response has no aggregations');
   walk(top, 0, {}, totalHits);
   return rows;
+}
+
+/** The math and formula columns of a row, from the columns they reference (a formula is its math column's value). */
+function computeColumns(layer: LensLayer, row: Record<string, Cell>): Record<string, Cell> {
+  const out: Record<string, Cell> = { ...row };
+  const resolving = new Set<string>();
+  const value = (id: string): number | null => {
+    if (id in out) {
+      const v = out[id];
+      return typeof v === 'number' ? v : null;
+    }
+    const c = layer.columns.get(id);
+    if (c === undefined) throw new Error(`math references unknown column ${id}`);
+    if (resolving.has(id)) throw new Error(`column ${id} references itself`);
+    resolving.add(id);
+    let v: number | null;
+    if (c.kind === 'math') v = evalMath(c.ast, value);
+    else if (c.kind === 'formula') v = value(c.references[0] ?? '');
+    else v = null;
+    out[id] = v;
+    return v;
+  };
+  for (const [id, c] of layer.columns) if (c.kind === 'math' || c.kind === 'formula') value(id);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import { connIndexFor, indexNames } from '../../src/sink/templates';
 import { readHeaderFile, readZeekLogFile } from '../../src/source/files';
 import { readdirSync, existsSync } from 'node:fs';
 import { uniqueName } from '../helpers/names';
-import { layerSearchBody, parseLens, readSavedObjects, tabify, type Cell, type LensPanel, type Row, type TimeRange } from '../helpers/kibana-saved-objects';
+import { isRecord, kqlToEs, layerSearchBody, parseKql, parseLens, readSavedObjects, tabify, type Cell, type LensPanel, type Row, type TimeRange } from '../helpers/kibana-saved-objects';
 import { esClient } from './pipeline-harness';
 import { DEFAULT_SCAN_SETTINGS } from '../../src/classify/scans';
 import { computeScanSummaries, type ScanPassReport } from '../../src/sink/scans-store';
@@ -323,6 +323,69 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
     expect(rows.filter((r) => r['observer'] === 'teredo-orphan-rst' && r['sampled'] === 1).map((r) => r['count'])[0]).toBeGreaterThanOrEqual(3);
   });
 
+  it('KPI share injected: (injected_reset + policy_reset) / resets = (3 + 3) / 32, as the injected tile, the firewall view and the resets tile say', () => {
+    const policy = sumBy(rowsOf('zeek-rst-policy-verdicts'), 'verdict', 'count');
+    const injected = rowsOf('zeek-rst-kpi-injected')[0]?.['m'];
+    const resets = rowsOf('zeek-rst-kpi-resets')[0]?.['m'];
+    expect(only(rowsOf('zeek-rst-kpi-share-injected'), ['m'])).toEqual([{ m: 6 / 32 }]);
+    expect(typeof injected === 'number' && typeof resets === 'number' ? (injected + (policy['policy_reset'] ?? 0)) / resets : undefined).toBe(6 / 32);
+  });
+
+  // --- Flows by Community ID, and the drilldown to every connection of a flow ------------------
+  // Teredo.pcap's three TCP 5-tuples of 192.168.2.16 with the forged RSTs (conn.json): Zeek split
+  // each into several uids, which share the Community ID:
+  // - port 1576 to 75.126.130.163:80: ClEkJM2 `^fA` (no RST), CwjjYJ2 `R` (backscatter), CykQaM3 `^r` (forged);
+  // - port 1577 to 75.126.203.78:80: C4J4Th3 `^fA`, C37jN32 `Fa` (no RST), C7fIlMZ `^r` (forged);
+  // - port 1578 to 75.126.203.78:80: C3eiCBG `ShADadR` (client abort), C1Xkzz2 `^r` (forged).
+  // Each is indexed under two sensors (teredo-orphan-rst, teredo+tap-ips).
+  const TEREDO_FLOWS = [
+    { port: 1576, uids: ['ClEkJM2Vm5giqnMf4h', 'CwjjYJ2WqgTbAqiHl6', 'CykQaM33ztNt0csB9a'], resetUids: 2 },
+    { port: 1577, uids: ['C4J4Th3PJpwUYZZ6gc', 'C37jN32gN3y3AZzyf6', 'C7fIlMZDuRiqjpYbb'], resetUids: 1 },
+    { port: 1578, uids: ['C3eiCBGOLw3VtHfOj', 'C1Xkzz2MaGtLrc1Tla'], resetUids: 2 },
+  ] as const;
+
+  /** The Community ID indexed for a uid (the key to look rows up by; the counts come from the trace). */
+  async function communityIdOf(uid: string): Promise<string> {
+    const res = await es.search<{ network?: { community_id?: string } }>({ index: names.connAlias, size: 1, query: { term: { 'zeek.session_id': uid } } });
+    const cid = res.hits.hits[0]?._source?.network?.community_id;
+    if (cid === undefined) throw new Error(`no document for uid ${uid}`);
+    return cid;
+  }
+
+  it('reset flows by Community ID: a flow is every uid and sensor of one 5-tuple, and the rows add up to the 32 resets', async () => {
+    const rows = rowsOf('zeek-rst-overview-flows');
+    for (const f of TEREDO_FLOWS) {
+      const cid = await communityIdOf(f.uids[0]);
+      expect(await Promise.all(f.uids.map(communityIdOf))).toEqual(f.uids.map(() => cid));
+      // Resets: the flow's uids with a RST, each under both sensors.
+      expect({ port: f.port, row: only(rows.filter((r) => r['cid'] === cid), ['uids', 'sensors', 'count']) }).toEqual({ port: f.port, row: [{ uids: f.resetUids, sensors: 2, count: 2 * f.resetUids }] });
+    }
+    expect(rows.length).toBeLessThanOrEqual(20); // within the terms size: no flow is cut off
+    expect(rows.reduce((a, r) => a + (typeof r['count'] === 'number' ? r['count'] : 0), 0)).toBe(32);
+  });
+
+  it('the Community ID drilldown opens every connection of the flow, with and without a RST, from every sensor', async () => {
+    const overview = objects.find((o) => o.type === 'dashboard' && o.id === 'zeek-rst-overview');
+    const panels: unknown = JSON.parse(String(overview?.attributes['panelsJSON']));
+    const flowPanel = (Array.isArray(panels) ? panels : []).filter(isRecord).find((p) => p['panelIndex'] === 'x9');
+    const cfg = flowPanel?.['embeddableConfig'];
+    const events: unknown = isRecord(cfg) && isRecord(cfg['enhancements']) && isRecord(cfg['enhancements']['dynamicActions']) ? cfg['enhancements']['dynamicActions']['events'] : undefined;
+    const url = (Array.isArray(events) ? events : []).filter(isRecord).map((e) => e['action']).filter(isRecord).find((a) => a['factoryId'] === 'URL_DRILLDOWN');
+    const template = isRecord(url) && isRecord(url['config']) && isRecord(url['config']['url']) ? String(url['config']['url']['template']) : '';
+    const dataViewId = /_a=\(index:'([a-z0-9-]+)'/.exec(template)?.[1] ?? '';
+    const kql = /query:\(language:kuery,query:'([^']*)'\)/.exec(template)?.[1] ?? '';
+    const title = String(dataViews.get(dataViewId)?.['title']);
+    expect({ dataViewId, title }).toEqual({ dataViewId: 'zeek-rst-conn', title: 'zeek-rst-conn' });
+    for (const f of TEREDO_FLOWS) {
+      const cid = await communityIdOf(f.uids[0]);
+      // As Kibana fills the template on a click on that Community ID cell (the time range left out: the corpus is from 2008).
+      const query = kqlToEs(parseKql(kql.replace('{{event.value}}', cid)));
+      const res = await es.search<{ zeek: { session_id: string }; observer: { name: string } }>({ index: `${prefix}-${title.slice('zeek-rst-'.length)}`, size: 100, query });
+      const seen = res.hits.hits.map((h) => `${h._source?.observer.name ?? ''}/${h._source?.zeek.session_id ?? ''}`).sort();
+      expect({ port: f.port, seen }).toEqual({ port: f.port, seen: ['teredo+tap-ips', 'teredo-orphan-rst'].flatMap((o) => f.uids.map((u) => `${o}/${u}`)).sort() });
+    }
+  });
+
   // --- Forged / injected -----------------------------------------------------------------------
   // Teredo: RST-ACKs from 75.126.203.78 (to ports 1577, 1578) and 75.126.130.163 (to 1576) with
   // TTL 255, where those servers' packets arrive with TTL 53: delta 202; hops 0 (255 - 255) against
@@ -355,4 +418,5 @@ const EXPECTED_PANELS = [
   'zeek-rst-forged-over-time', 'zeek-rst-forged-ttl-delta', 'zeek-rst-forged-hops', 'zeek-rst-forged-targets',
   'zeek-rst-kpi-resets', 'zeek-rst-kpi-injected', 'zeek-rst-kpi-policy', 'zeek-rst-kpi-scanners',
   'zeek-rst-overview-confidence', 'zeek-rst-overview-header-coverage', 'zeek-rst-scans-summaries', 'zeek-rst-scans-backscatter',
+  'zeek-rst-kpi-share-injected', 'zeek-rst-overview-flows',
 ] as const;

@@ -6,11 +6,19 @@
  *   of the 5 scanners' windows;
  * - a replay from offset 0 (a new consumer group over the same topics) changes none of them;
  * - two `run` instances in one group, into another index prefix, give the same summaries as one;
+ * - the workload produced in reverse order (another prefix) gives the same summaries and marks:
+ *   rst.scan.scanner does not depend on arrival order;
+ * - `zeek-rst classify` offline writes the same documents as `run` indexed, but for
+ *   rst.scan.scanner, which it leaves false (docs/scans.md: only the summary pass over the index sets it);
  * - `zeek-rst scans` recomputes the same, and rebuilds a deleted summary.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { documentId } from '../../src/sink/ecs';
 import { scanSummaryId } from '../../src/sink/scan-summaries';
 import { waitFor } from '../helpers/wait';
 import { T0_S, WINDOW_S, scanWorkload } from '../helpers/scan-workload';
@@ -136,6 +144,52 @@ describe('scan summaries from the indexed documents', () => {
     await runUntilIndexed(es, n2, 2, {});
     expect(await summaries(es, n2.prefix)).toEqual(first);
     expect((await markedSources(es, n2.prefix)).count).toBe(MARKED);
+  });
+
+  it('the workload in reverse arrival order gives the same summaries and marks the same conns', async () => {
+    const n3: Names = { ...testNames('scans-rev'), group: `${n.group}-rev` };
+    await createTopics(kafka, n3, { conn: 3 });
+    await produceValues(kafka, n3.conn, [...scanWorkload()].reverse());
+    await runUntilIndexed(es, n3, 1, {});
+    expect(await summaries(es, n3.prefix)).toEqual(first);
+    const marked = await markedSources(es, n3.prefix);
+    expect(marked).toEqual(await markedSources(es, n.prefix));
+    expect(marked.count).toBe(MARKED);
+  });
+
+  it('classify offline writes the documents run indexed, with rst.scan.scanner left false', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zrst-scans-'));
+    try {
+      const file = path.join(dir, 'conn.json');
+      writeFileSync(file, scanWorkload().map((b) => b.toString('utf8')).join('\n') + '\n');
+      const child = spawnCli(['classify', '--conn', file], testEnv(n));
+      const { code } = await child.exited;
+      expect({ code }).toEqual({ code: 0 });
+      // One line per conn (no late evidence here: no headers, no weirds, one record per uid).
+      const offline = child.stdout().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(offline).toHaveLength(TOTAL);
+      await es.indices.refresh({ index: `${n.prefix}-conn` });
+      const indexed = new Map<string, unknown>();
+      for (let from = 0; from < TOTAL; from += 200) {
+        const res = await es.search<Record<string, unknown>>({ index: `${n.prefix}-conn`, from, size: 200, sort: [{ 'zeek.session_id': 'asc' }] });
+        for (const h of res.hits.hits) indexed.set(h._id ?? '', h._source);
+      }
+      expect(indexed.size).toBe(TOTAL);
+      let scanners = 0;
+      for (const doc of offline) {
+        const rst = doc['rst'] as { scan: { scanner: boolean } };
+        expect(rst.scan.scanner).toBe(false);
+        const zeek = doc['zeek'] as { session_id: string };
+        const observer = doc['observer'] as { name: string } | undefined; // none configured here
+        const stored = indexed.get(documentId(observer?.name, zeek.session_id)) as { rst: { scan: { scanner: boolean } } } | undefined;
+        if (stored?.rst.scan.scanner === true) scanners++;
+        // The same document but for the mark, which the summary pass set in the index.
+        expect(stored).toEqual({ ...doc, rst: { ...rst, scan: { ...rst.scan, scanner: stored?.rst.scan.scanner } } });
+      }
+      expect(scanners).toBe(MARKED);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('zeek-rst scans recomputes the same summaries and rebuilds a deleted one', async () => {

@@ -16,6 +16,7 @@ import {
   kqlFields,
   lensDataTypeOf,
   mappingFieldTypes,
+  mathColumns,
   parseKql,
   parseLens,
   readSavedObjects,
@@ -68,13 +69,46 @@ function panelFields(p: LensPanel): { field: string; where: string; dataType?: s
     }),
   );
   const fromQuery = kqlFields(parseKql(p.query)).map((field) => ({ field, where: `${p.id} query`, view: p.layers[0]?.dataViewId ?? '' }));
-  return [...fromColumns, ...fromQuery];
+  // A formula's filtered counts (count(kql='...')) read the fields of their KQL.
+  const fromFilters = p.layers.flatMap((l) =>
+    [...l.columns.entries()].flatMap(([id, c]) => (c.kind === 'count' && c.filter !== undefined ? kqlFields(parseKql(c.filter)).map((field) => ({ field, where: `${p.id} column ${id} filter`, view: l.dataViewId })) : [])),
+  );
+  return [...fromColumns, ...fromQuery, ...fromFilters];
 }
 
 /** Whether every conjunction of the query requires the field to exist (`field : *` or `field : value`). */
 function queryRequires(p: LensPanel, field: string): boolean {
   const q = parseKql(p.query);
   return q.length > 0 && q.every((conj) => conj.some((c) => c.field === field || (c.field === 'rst.present' && PRESENT_ON_RESETS.has(field))));
+}
+
+/** The drilldown events of a dashboard panel (embeddableConfig.enhancements.dynamicActions.events). */
+function drilldownEvents(p: Readonly<Record<string, unknown>>): Record<string, unknown>[] {
+  const cfg = p['embeddableConfig'];
+  const enh = isRecord(cfg) ? cfg['enhancements'] : undefined;
+  const dyn = isRecord(enh) ? enh['dynamicActions'] : undefined;
+  return list(isRecord(dyn) ? dyn['events'] : undefined).filter(isRecord);
+}
+
+/**
+ * What a URL drilldown's template opens in Discover: a saved search (`#/view/<id>`) or a data
+ * view (`_a=(index:'<id>',...)`), and the KQL query it carries, with `{{event.*}}` left in.
+ */
+function urlDrilldownTarget(template: string): { kind: 'search' | 'dataView'; id: string; query: string } | undefined {
+  if (!template.startsWith('{{kibanaUrl}}/app/discover#/')) return undefined;
+  const view = /#\/view\/([a-z0-9-]+)\?/.exec(template);
+  const index = /_a=\(index:'([a-z0-9-]+)'/.exec(template);
+  const query = /query:\(language:kuery,query:'([^']*)'\)/.exec(template);
+  if (query === null) return undefined;
+  if (view !== null) return { kind: 'search', id: view[1] ?? '', query: query[1] ?? '' };
+  if (index !== null) return { kind: 'dataView', id: index[1] ?? '', query: query[1] ?? '' };
+  return undefined;
+}
+
+function lensObject(id: string): SavedObject {
+  const o = byType('lens').find((l) => l.id === id);
+  if (o === undefined) throw new Error(`no lens ${id}`);
+  return o;
 }
 
 /** The raw column objects of a lens saved object. */
@@ -273,13 +307,17 @@ describe('dashboards/zeek-rst.ndjson', () => {
         const field = isRecord(input) ? String(input['fieldName']) : '';
         expect({ cid, field, aggregatable: AGGREGATABLE_TYPES.has(typesOfView(ref?.id ?? '').get(field) ?? '') }).toEqual({ cid, field, aggregatable: true });
       }
-      // Drilldowns: every dashboard-to-dashboard event has its reference, and it names a dashboard of the file.
+      // Drilldowns: every dashboard-to-dashboard event has its reference, and it names a dashboard of the file;
+      // every URL drilldown opens Discover on a saved search or a data view of the file (urlDrilldownTarget).
       for (const p of panelsOf(d)) {
-        const cfg = p['embeddableConfig'];
-        const enh = isRecord(cfg) ? cfg['enhancements'] : undefined;
-        const dyn = isRecord(enh) ? enh['dynamicActions'] : undefined;
-        for (const e of list(isRecord(dyn) ? dyn['events'] : undefined).filter(isRecord)) {
+        for (const e of drilldownEvents(p)) {
           const action = e['action'];
+          if (isRecord(action) && action['factoryId'] === 'URL_DRILLDOWN') {
+            const target = urlDrilldownTarget(String(isRecord(action['config']) && isRecord(action['config']['url']) ? action['config']['url']['template'] : ''));
+            const known = target !== undefined && objects.some((o) => o.type === (target.kind === 'search' ? 'search' : 'index-pattern') && o.id === target.id);
+            expect({ event: e['eventId'], triggers: e['triggers'], known }).toEqual({ event: e['eventId'], triggers: ['VALUE_CLICK_TRIGGER'], known: true });
+            continue;
+          }
           if (!isRecord(action) || action['factoryId'] !== 'DASHBOARD_TO_DASHBOARD_DRILLDOWN') continue;
           const ref = d.references.find((r) => r.name === `${String(p['panelIndex'])}:drilldown:DASHBOARD_TO_DASHBOARD_DRILLDOWN:${String(e['eventId'])}:dashboardId`);
           expect({ event: e['eventId'], target: ref?.type, known: ids.includes(ref?.id ?? '') }).toEqual({ event: e['eventId'], target: 'dashboard', known: true });
@@ -287,6 +325,65 @@ describe('dashboards/zeek-rst.ndjson', () => {
       }
       expect(md).toContain(`(#/view/${d.id})`);
     }
+  });
+
+  it('formulas: the formula text is its math column\'s, the math reads only parts of the layer, and each count(kql=...) is a filtered part', () => {
+    const formulas = lensPanels.flatMap((p) => p.layers.flatMap((l) => [...l.columns].filter(([, c]) => c.kind === 'formula').map(([id]) => ({ p, l, id }))));
+    expect(formulas.length).toBeGreaterThanOrEqual(1);
+    for (const { p, l, id } of formulas) {
+      const raw = rawColumns(lensObject(p.id));
+      const rawOf = (cid: string): Record<string, unknown> => raw.find((r) => r.id === `${p.id}/${cid}`)?.c ?? {};
+      const formula = l.columns.get(id);
+      const mathId = formula?.kind === 'formula' ? formula.references[0] ?? '' : '';
+      const math = l.columns.get(mathId);
+      if (formula?.kind !== 'formula' || math?.kind !== 'math') throw new Error(`${p.id}/${id}: formula without its math column`);
+      const params = rawOf(mathId)['params'];
+      const ast = isRecord(params) ? params['tinymathAst'] : undefined;
+      expect({ id, text: isRecord(ast) ? ast['text'] : undefined }).toEqual({ id, text: formula.formula });
+      expect(new Set(mathColumns(math.ast))).toEqual(new Set(math.references));
+      // Every count(kql='Q') in the formula text is a part with exactly that filter; count() is an unfiltered part.
+      const kqls = [...formula.formula.matchAll(/count\(kql='([^']*)'\)/g)].map((m) => m[1]);
+      const parts = math.references.map((r) => l.columns.get(r));
+      expect(parts.filter((c) => c?.kind === 'count' && c.filter !== undefined).map((c) => (c?.kind === 'count' ? c.filter : undefined)).sort()).toEqual(kqls.sort());
+      expect(parts.filter((c) => c?.kind === 'count' && c.filter === undefined).length).toBe([...formula.formula.matchAll(/count\(\)/g)].length);
+    }
+  });
+
+  it('KPI "share injected": injected_reset and policy_reset over every reset, as a percentage, on the overview and forged dashboards', () => {
+    const share = lensPanels.find((p) => p.id === 'zeek-rst-kpi-share-injected');
+    const layer = share?.layers[0];
+    const formula = [...(layer?.columns.values() ?? [])].find((c) => c.kind === 'formula');
+    expect(share?.visualizationType).toBe('lnsMetric');
+    expect(share?.query).toBe('rst.present : true');
+    expect(formula?.kind === 'formula' ? formula.formula : undefined).toBe("count(kql='rst.verdict : (injected_reset or policy_reset)') / count()");
+    const raw = rawColumns(lensObject('zeek-rst-kpi-share-injected')).find((r) => r.c['operationType'] === 'formula')?.c;
+    expect(isRecord(raw) && isRecord(raw['params']) ? raw['params']['format'] : undefined).toEqual({ id: 'percent', params: { decimals: 1 } });
+    for (const id of ['zeek-rst-overview', 'zeek-rst-forged']) {
+      expect(byType('dashboard').find((d) => d.id === id)?.references.some((r) => r.id === 'zeek-rst-kpi-share-injected')).toBe(true);
+    }
+  });
+
+  it('a connection drills down to its Community ID: a Community ID column opens every connection of that flow, and focuses the overview on it', () => {
+    const overview = byType('dashboard').find((d) => d.id === 'zeek-rst-overview');
+    if (overview === undefined) throw new Error('no overview');
+    const withCid = panelsOf(overview).filter((p) => {
+      const ref = overview.references.find((r) => r.name === `${String(p['panelIndex'])}:${String(p['panelRefName'])}`);
+      const lens = lensPanels.find((l) => l.id === ref?.id);
+      // The only clickable cells are Community IDs: every bucket column is on network.community_id.
+      const buckets = lens?.layers.flatMap((l) => [...l.columns.values()].filter((c) => c.kind === 'terms' || c.kind === 'date_histogram' || c.kind === 'range')) ?? [];
+      return buckets.length > 0 && buckets.every((c) => c.kind === 'terms' && c.field === 'network.community_id');
+    });
+    expect(withCid.map((p) => p['panelIndex'])).toEqual(['x9']);
+    const events = withCid.flatMap(drilldownEvents);
+    const url = events.map((e) => e['action']).filter(isRecord).find((a) => a['factoryId'] === 'URL_DRILLDOWN');
+    const template = isRecord(url) && isRecord(url['config']) && isRecord(url['config']['url']) ? String(url['config']['url']['template']) : '';
+    const target = urlDrilldownTarget(template);
+    // All connections (data view on the conn alias, not only resets): the flow's conns without a RST too.
+    expect(target).toEqual({ kind: 'dataView', id: 'zeek-rst-conn', query: 'network.community_id:"{{event.value}}"' });
+    expect(parseKql((target?.query ?? '').replace('{{event.value}}', '1:abc+/='))).toEqual([[{ field: 'network.community_id', values: [{ text: '1:abc+/=', quoted: true }] }]]);
+    const drill = events.find((e) => isRecord(e['action']) && e['action']['factoryId'] === 'DASHBOARD_TO_DASHBOARD_DRILLDOWN');
+    const ref = overview.references.find((r) => r.name === `x9:drilldown:DASHBOARD_TO_DASHBOARD_DRILLDOWN:${String(drill?.['eventId'])}:dashboardId`);
+    expect({ triggers: drill?.['triggers'], target: ref?.id }).toEqual({ triggers: ['FILTER_TRIGGER'], target: 'zeek-rst-overview' });
   });
 
   it('the field checks can fail: a text field, an unknown field and an unsupported KQL form are caught', () => {
