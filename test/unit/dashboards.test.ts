@@ -386,6 +386,26 @@ describe('dashboards/zeek-rst.ndjson', () => {
     expect({ triggers: drill?.['triggers'], target: ref?.id }).toEqual({ triggers: ['FILTER_TRIGGER'], target: 'zeek-rst-overview' });
   });
 
+  it('the README shows each dashboard with every one of its panels (by title) and the question it answers', () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Dashboards\n'), readme.indexOf('Details, time fields and the checks'));
+    const titles = new Map(objects.map((o) => [`${o.type}/${o.id}`, String(o.attributes['title']).replace(/^zeek-rst: /, '')]));
+    for (const d of byType('dashboard')) {
+      const heading = `**${String(d.attributes['title'])}** (\`${d.id}\``;
+      const at = section.indexOf(heading);
+      expect({ dashboard: d.id, listed: at >= 0 }).toEqual({ dashboard: d.id, listed: true });
+      const table = section.slice(at).split('\n\n')[1] ?? '';
+      const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| panel |')).map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '')));
+      expect(rows.every(([panel, question]) => panel !== undefined && panel !== '' && question !== undefined && question.length > 5)).toBe(true);
+      const missing = panelsOf(d)
+        .map((p) => d.references.find((r) => r.name === `${String(p['panelIndex'])}:${String(p['panelRefName'])}`))
+        .filter((r) => r !== undefined && r.type !== 'visualization') // the links row
+        .map((r) => titles.get(`${r?.type ?? ''}/${r?.id ?? ''}`) ?? '')
+        .filter((t) => !rows.some(([panel]) => (panel ?? '').toLowerCase().includes(t.toLowerCase())));
+      expect({ dashboard: d.id, missing }).toEqual({ dashboard: d.id, missing: [] });
+    }
+  });
+
   it('the field checks can fail: a text field, an unknown field and an unsupported KQL form are caught', () => {
     expect(fieldTypes.get('rst.explanation')).toBe('text');
     expect(AGGREGATABLE_TYPES.has(fieldTypes.get('rst.explanation') ?? '')).toBe(false);
