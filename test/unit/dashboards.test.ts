@@ -5,7 +5,7 @@
  * The queries themselves run on the real Elasticsearch in test/integration/dashboards.test.ts.
  */
 import path from 'node:path';
-import { VERDICTS } from '../../src/domain';
+import { VERDICT_TABLE, verdictsWhere } from '../../src/classify/verdicts';
 import { CONN_MAPPING, SCANS_MAPPING, indexNames } from '../../src/sink/templates';
 import { rewriteIndexPrefix } from '../../src/sink/kibana';
 import { readFileSync } from 'node:fs';
@@ -32,9 +32,9 @@ const fieldTypes = mappingFieldTypes(CONN_MAPPING);
 const scanFieldTypes = mappingFieldTypes(SCANS_MAPPING);
 /** The mapping behind each data view: the scans view reads the summaries index. */
 const typesOfView = (viewId: string): Map<string, string> => (viewId === 'zeek-rst-scans' ? scanFieldTypes : fieldTypes);
-/** Closed sets (src/domain.ts, classify/scans.ts, ECS): a terms column on one must show every member. */
+/** Closed sets (the verdict table, src/domain.ts, classify/scans.ts, ECS): a terms column on one must show every member. */
 const CLOSED_SETS: Readonly<Record<string, number>> = {
-  'rst.verdict': VERDICTS.length,
+  'rst.verdict': Object.keys(VERDICT_TABLE).length,
   'rst.phase': 6,
   'rst.origin': 3,
   'rst.sender': 4,
@@ -48,6 +48,8 @@ const ALWAYS_PRESENT: ReadonlySet<string> = new Set(['source.ip', 'source.port',
 /** Reset panels' fields that every reset has (rst.present : true in their query or view). */
 const PRESENT_ON_RESETS: ReadonlySet<string> = new Set(['rst.verdict', 'rst.phase', 'rst.sender', 'rst.origin', 'rst.confidence', 'rst.headers.sampled', 'rst.count']);
 const names = indexNames('zeek-rst');
+/** Every verdict, from the verdict table (src/classify/verdicts.ts), as the templates and the scan detector read it. */
+const TABLE_VERDICTS: readonly string[] = Object.keys(VERDICT_TABLE);
 
 /** Dashboard panels (panelsJSON), narrowed. */
 function panelsOf(d: SavedObject): Record<string, unknown>[] {
@@ -243,7 +245,7 @@ describe('dashboards/zeek-rst.ndjson', () => {
       for (const conj of parseKql(p.query)) {
         for (const clause of conj) {
           for (const v of clause.values) {
-            if (clause.field === 'rst.verdict' && !(VERDICTS as readonly string[]).includes(v.text)) problems.push(`${p.id}: unknown verdict ${v.text}`);
+            if (clause.field === 'rst.verdict' && !TABLE_VERDICTS.includes(v.text)) problems.push(`${p.id}: unknown verdict ${v.text}`);
             if (typesOfView(p.layers[0]?.dataViewId ?? '').get(clause.field) === 'boolean' && !['true', 'false'].includes(v.text)) problems.push(`${p.id}: ${clause.field} : ${v.text}`);
           }
         }
@@ -347,6 +349,12 @@ describe('dashboards/zeek-rst.ndjson', () => {
       expect(parts.filter((c) => c?.kind === 'count' && c.filter !== undefined).map((c) => (c?.kind === 'count' ? c.filter : undefined)).sort()).toEqual(kqls.sort());
       expect(parts.filter((c) => c?.kind === 'count' && c.filter === undefined).length).toBe([...formula.formula.matchAll(/count\(\)/g)].length);
     }
+  });
+
+  it('KPI "policy": the verdicts the table marks as policy actions (src/classify/verdicts.ts), as the firewall view filters them', () => {
+    const tile = lensPanels.find((p) => p.id === 'zeek-rst-kpi-policy');
+    const listed = parseKql(tile?.query ?? '').flatMap((conj) => conj.filter((c) => c.field === 'rst.verdict').flatMap((c) => c.values.map((v) => v.text)));
+    expect([...listed].sort()).toEqual(verdictsWhere('policyAction').sort());
   });
 
   it('KPI "share injected": injected_reset and policy_reset over every reset, as a percentage, on the overview and forged dashboards', () => {
