@@ -5,8 +5,13 @@
 import type { Phase, Sender, Verdict } from '../domain';
 import type { FactKey, Facts } from './facts';
 
-/** Where a rule must fire: a corpus connection or a crafted case under test/fixtures/classify/crafted/. */
-export type RuleFixture =
+/**
+ * Where a rule must fire: a corpus connection or a crafted case under test/fixtures/classify/crafted/,
+ * with the evidence text the rule must render there (`evidence`), written from the fixture's
+ * traffic (history, conn_state, byte counts, the headers' TTLs, IP IDs and sequence numbers),
+ * never copied from the program's output.
+ */
+export type RuleFixture = (
   | {
       readonly kind: 'corpus';
       /** Case folder under test/fixtures/corpus. */
@@ -19,7 +24,11 @@ export type RuleFixture =
       readonly kind: 'crafted';
       /** File name (without .json) under test/fixtures/classify/crafted/. */
       readonly file: string;
-    };
+    }
+) & {
+  /** The rule's rendered evidence on this connection, as read from its traffic. */
+  readonly evidence: string;
+};
 
 /** Step of docs/verdicts.md#decision-order: the first step that applies decides; hints never decide. */
 export type DecisionStep = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'hint';

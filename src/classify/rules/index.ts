@@ -36,7 +36,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'originator history letter {malformedLetter} (multi-flag or inconsistent packet) before the RST; history {history}', values: ['malformedLetter', 'history'] },
     rationale: 'Zeek logs Q for a SYN+FIN or SYN+RST packet and I for an inconsistent one; a stack receiving such a SYN resets it.',
     refs: [ZEEK_HISTORY, 'RFC 9293 §3.10.7'],
-    fixtures: [{ kind: 'crafted', file: 'malformed-syn-history' }],
+    fixtures: [{ kind: 'crafted', file: 'malformed-syn-history', evidence: 'originator history letter Q (multi-flag or inconsistent packet) before the RST; history Qr' }],
   },
   {
     id: 'RST-SYN-002',
@@ -56,7 +56,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'a sampled originator SYN carries {malformedSynFlags}', values: ['malformedSynFlags'] },
     rationale: 'SYN together with FIN, URG or RST is illegal in a connection request; the reset answers the malformed packet, not a closed port.',
     refs: ['RFC 9293 §3.1, §3.10.7', 'Nmap XMAS/SYN-FIN scans'],
-    fixtures: [{ kind: 'crafted', file: 'malformed-syn-header' }],
+    fixtures: [{ kind: 'crafted', file: 'malformed-syn-header', evidence: 'a sampled originator SYN carries FIN+SYN' }],
   },
   {
     id: 'RST-TWR-001',
@@ -76,7 +76,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'Zeek weird {reuseWeird} on a SYN that was reset without payload; history {history}', values: ['reuseWeird', 'history'] },
     rationale: 'Zeek raises these weirds when a SYN arrives for a 4-tuple it still tracks; the responder, still in TIME_WAIT or ESTABLISHED, resets or challenges it.',
     refs: ['Zeek weirds active_connection_reuse, SYN_after_close, SYN_after_reset, SYN_seq_jump', 'RFC 9293 §3.6.1 (TIME_WAIT)', 'RFC 6191'],
-    fixtures: [{ kind: 'crafted', file: 'time-wait-reuse-weird' }],
+    fixtures: [{ kind: 'crafted', file: 'time-wait-reuse-weird', evidence: 'Zeek weird SYN_after_close on a SYN that was reset without payload; history Sr' }],
   },
   {
     id: 'RST-TWR-002',
@@ -99,7 +99,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'The side that closed first keeps the 4-tuple in TIME_WAIT for 2 MSL; a new SYN on it in that time is refused or challenged. A retried SYN after a REJ is not reuse: the previous connection must have been established.',
     refs: ['RFC 9293 §3.4.2, §3.6.1', 'RFC 1337'],
-    fixtures: [{ kind: 'crafted', file: 'time-wait-reuse-previous' }],
+    fixtures: [{ kind: 'crafted', file: 'time-wait-reuse-previous', evidence: 'the same 4-tuple was established and closed (SF, uid CHhAvVGS1DHFjwGM9) 30 s before this SYN, less than 2 MSL (120 s)' }],
   },
   {
     id: 'RST-TWR-003',
@@ -119,7 +119,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the SYN was answered by a bare ACK, not a SYN-ACK, and the originator reset; history {history}', values: ['history'] },
     rationale: 'A responder that still holds the 4-tuple (TIME_WAIT or a stale session) answers a new SYN with an ACK for the old sequence space (challenge ACK); the originator, in SYN-SENT, resets that unacceptable ACK.',
     refs: ['RFC 5961 §4', 'RFC 9293 §3.10.7.3 (SYN-SENT: unacceptable ACK -> RST)'],
-    fixtures: [{ kind: 'crafted', file: 'tcp-rst-basics-syn-ack-rst' }],
+    fixtures: [{ kind: 'crafted', file: 'tcp-rst-basics-syn-ack-rst', evidence: 'the SYN was answered by a bare ACK, not a SYN-ACK, and the originator reset; history SaR' }],
   },
   {
     id: 'RST-REJ-002',
@@ -139,7 +139,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the RST answering the SYN has no ACK flag ({connState}, history {history}, TTL {rstTtl})', values: ['connState', 'history', 'rstHasAck', 'rstTtl'] },
     rationale: 'A genuine RST answering a SYN acknowledges it (RFC 9293); a RST without ACK there comes from a device speaking for the host.',
     refs: [RFC_RST, ZEEK_STATE],
-    fixtures: [{ kind: 'crafted', file: 'policy-reject-no-ack' }],
+    fixtures: [{ kind: 'crafted', file: 'policy-reject-no-ack', evidence: 'the RST answering the SYN has no ACK flag (REJ, history Sr, TTL 57)' }],
   },
   {
     id: 'RST-REJ-003',
@@ -162,7 +162,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'A TTL that differs by 2 or more from the responder\'s own packets means another box on the path generated the RST (1 can be a route change).',
     refs: [RFC_RST, WEAVER],
-    fixtures: [{ kind: 'crafted', file: 'policy-reject-ttl' }],
+    fixtures: [{ kind: 'crafted', file: 'policy-reject-ttl', evidence: 'the RST answering the SYN has TTL 250 (5 hops), the responder usually 57 (7 hops; host baseline)' }],
   },
   {
     id: 'RST-REJ-004',
@@ -182,7 +182,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'configured {deviceKind} {deviceName} (mode {deviceMode}) covers {deviceNetwork} on the path of this refused SYN', values: ['deviceKind', 'deviceName', 'deviceMode', 'deviceNetwork'] },
     rationale: 'A firewall in reject mode answers refused SYNs with RST in the name of the hosts behind it.',
     refs: ['docs/verdicts.md#devices'],
-    fixtures: [{ kind: 'crafted', file: 'policy-reject-device' }],
+    fixtures: [{ kind: 'crafted', file: 'policy-reject-device', evidence: 'configured firewall edge-fw (mode reject) covers 212.227.15.0/24 on the path of this refused SYN' }],
   },
   {
     id: 'RST-REJ-005',
@@ -202,7 +202,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the sampled RST carries ACK and TTL {rstTtl} consistent with the responder (baseline {baselineSource})', values: ['rstHasAck', 'rstTtl', 'baselineSource'] },
     rationale: 'RST+ACK answering the SYN from the host itself is what a TCP stack sends when nothing listens on the port.',
     refs: [RFC_RST],
-    fixtures: [{ kind: 'corpus', case: 'pop3-rej', uid: 'CHhAvVGS1DHFjwGM9', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'pop3-rej', uid: 'CHhAvVGS1DHFjwGM9', headers: true, evidence: 'the sampled RST carries ACK and TTL 57 consistent with the responder (baseline none)' }],
   },
   {
     id: 'RST-REJ-001',
@@ -223,8 +223,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'conn_state REJ / history Sr: the responder refused the connection attempt, which for a reachable host means a closed port.',
     refs: [ZEEK_STATE, RFC_RST],
     fixtures: [
-      { kind: 'corpus', case: 'pop3-rej', uid: 'CHhAvVGS1DHFjwGM9', headers: false },
-      { kind: 'corpus', case: 'pop3-rej', uid: 'CmES5u32sYpV7JYN', headers: true },
+      { kind: 'corpus', case: 'pop3-rej', uid: 'CHhAvVGS1DHFjwGM9', headers: false, evidence: 'the SYN was answered by a responder RST: conn_state REJ, history Sr' },
+      { kind: 'corpus', case: 'pop3-rej', uid: 'CmES5u32sYpV7JYN', headers: true, evidence: 'the SYN was answered by a responder RST: conn_state REJ, history Sr' },
     ],
   },
   {
@@ -245,7 +245,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'handshake completed, then a responder RST with no payload either way: history {history}', values: ['history', 'origBytes', 'respBytes'] },
     rationale: 'With tcp_abort_on_overflow=1 a server whose accept queue is full resets the connection as soon as the final ACK of the handshake arrives.',
     refs: ['Linux ip-sysctl tcp_abort_on_overflow', ZEEK_HISTORY],
-    fixtures: [{ kind: 'crafted', file: 'accept-queue-overflow' }],
+    fixtures: [{ kind: 'crafted', file: 'accept-queue-overflow', evidence: 'handshake completed, then a responder RST with no payload either way: history ShAr' }],
   },
   // ---- 2. middlebox RST mid-session -------------------------------------------------------
   {
@@ -269,7 +269,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'Stateful firewalls and NATs expire idle sessions and reset both ends in their name; the long gap before a RST that did not come from the endpoint says which.',
     refs: [WEAVER, 'docs/verdicts.md#decision-order step 2'],
-    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true, evidence: 'a middlebox RST (TTL 251 vs 52 from the sender\'s flow baseline) after 181.46 s of silence (threshold 120 s)' }],
   },
   {
     id: 'RST-POL-001',
@@ -292,7 +292,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'IPS and firewalls (notably bypass/tap-mode devices that cannot drop) kill sessions by injecting RSTs; a configured device on the path explains the forged RST.',
     refs: ['docs/verdicts.md#devices', WEAVER],
-    fixtures: [{ kind: 'crafted', file: 'policy-reset-device' }],
+    fixtures: [{ kind: 'crafted', file: 'policy-reset-device', evidence: 'a middlebox RST (TTL 255 vs 53 from the sender\'s host baseline) on a path covered by configured ips tap-ips (mode bypass, network 75.126.0.0/16)' }],
   },
   {
     id: 'RST-INJ-001',
@@ -315,7 +315,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'An endpoint\'s packets share one TTL; a RST whose TTL differs by 2 or more from the claimed sender\'s other packets was made elsewhere on the path.',
     refs: [WEAVER, 'RFC 5961 §3'],
-    fixtures: [{ kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CykQaM33ztNt0csB9a', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CykQaM33ztNt0csB9a', headers: true, evidence: 'RST TTL 255 (0 hops) vs 53 (11 hops) in the claimed sender\'s host baseline: delta 202' }],
   },
   {
     id: 'RST-INJ-002',
@@ -335,7 +335,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the claimed sender still sent data after its RST (source: {dataAfterRstSource}); history {history}', values: ['dataAfterRstSource', 'history'] },
     rationale: 'A host that really reset a connection sends nothing more on it; data from it after "its" RST means the RST raced the real traffic.',
     refs: [WEAVER, 'Zeek weird data_after_reset'],
-    fixtures: [{ kind: 'crafted', file: 'injected-data-after-reset' }],
+    fixtures: [{ kind: 'crafted', file: 'injected-data-after-reset', evidence: 'the claimed sender still sent data after its RST (source: weird); history ShADadr' }],
   },
   {
     id: 'RST-INJ-003',
@@ -355,7 +355,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'a second RST from the same sender {rstSeqGap} above the first in sequence within the spread window; {rstCount} RSTs', values: ['rstSeqGap', 'rstCount'] },
     rationale: 'Injectors send several RSTs with spread sequence numbers to hit the receive window; a stack resets once per segment it refuses.',
     refs: [WEAVER],
-    fixtures: [{ kind: 'crafted', file: 'injected-seq-spread' }],
+    fixtures: [{ kind: 'crafted', file: 'injected-seq-spread', evidence: 'a second RST from the same sender 5000 above the first in sequence within the spread window; 2 RSTs' }],
   },
   {
     id: 'RST-INJ-004',
@@ -375,7 +375,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'RST IP ID {ipIdDelta} away from the sender\'s increasing IP ID sequence ({ipIdBehaviour})', values: ['ipIdDelta', 'ipIdBehaviour'] },
     rationale: 'A host with an incrementing IP ID counter stamps its RST with the next value; a jump means another box built the packet. Corroborates a middlebox RST; never decides alone.',
     refs: [WEAVER],
-    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true, evidence: 'RST IP ID -16640 away from the sender\'s increasing IP ID sequence (increasing)' }],
   },
   {
     id: 'RST-INJ-006',
@@ -395,7 +395,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'a sampled RST carries reserved TCP flag bits (tcp_flags {reservedBitsFlags}): no stack sets them, a packet crafter did', values: ['reservedBitsFlags'] },
     rationale: 'Bits 0x200-0x800 of the TCP flags field are reserved (RFC 9293 §3.1) and no deployed stack sets them; injectors that build RSTs by hand leave them set. Header validation accepts the whole 12-bit field so that such a RST is judged, not dead-lettered.',
     refs: ['RFC 9293 §3.1 (reserved bits)', 'RFC 9768 (AE)'],
-    fixtures: [{ kind: 'crafted', file: 'reserved-bits-rst' }],
+    fixtures: [{ kind: 'crafted', file: 'reserved-bits-rst', evidence: 'a sampled RST carries reserved TCP flag bits (tcp_flags 3844): no stack sets them, a packet crafter did' }],
   },
   {
     id: 'RST-INJ-005',
@@ -416,7 +416,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale:
       'A stack acknowledges only what it received; an ACK of a sequence number the peer never sent (or a second SYN-ACK with another ISN) means a forged SYN-ACK or injected data reached it. The endpoint\'s RST that answers such an ACK is genuine (origin endpoint): the tampering, not the RST, is the cause.',
     refs: ['RFC 9293 §3.10.7.3 (SYN-RECEIVED: unacceptable ACK -> RST)', WEAVER],
-    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side' }],
+    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side', evidence: 'the originator acknowledged 1795764815, -257271246 from the responder\'s ISN 2053036060 + 1, a sequence number the responder never sent: a forged segment reached that side, and the resets follow from it' }],
   },
   // ---- 3. no handshake, only resets -------------------------------------------------------
   {
@@ -437,7 +437,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the sampled RST is consistent with its claimed sender (TTL {rstTtl}, baseline {baselineSource})', values: ['rstTtl', 'baselineSource'] },
     rationale: 'With the RST\'s TTL matching the host, the unsolicited RST is a genuine reply, not a forgery.',
     refs: [RFC_RST],
-    fixtures: [{ kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CwjjYJ2WqgTbAqiHl6', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CwjjYJ2WqgTbAqiHl6', headers: true, evidence: 'the sampled RST is consistent with its claimed sender (TTL 128, baseline host)' }],
   },
   {
     id: 'RST-BSC-001',
@@ -458,8 +458,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'A RST (or SYN-ACK then RST) with no SYN seen answers traffic this sensor never saw: spoofed sources or asymmetric routing.',
     refs: [ZEEK_STATE, 'Moore et al., Inferring Internet Denial-of-Service Activity (backscatter)'],
     fixtures: [
-      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CwjjYJ2WqgTbAqiHl6', headers: false },
-      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'C7fIlMZDuRiqjpYbb', headers: false },
+      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'CwjjYJ2WqgTbAqiHl6', headers: false, evidence: 'no SYN from the originator and no payload either way, only resets: conn_state OTH, history R' },
+      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'C7fIlMZDuRiqjpYbb', headers: false, evidence: 'no SYN from the originator and no payload either way, only resets: conn_state RSTRH, history ^r' },
     ],
   },
   // ---- 4. right after the handshake -------------------------------------------------------
@@ -481,7 +481,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'SYN, SYN-ACK, then an originator RST without ACK or payload: history {history}, conn_state {connState}', values: ['history', 'connState'] },
     rationale: 'A SYN scanner learns the port is open from the SYN-ACK and tears the half-open connection down with RST (Zeek: RSTO with ShR).',
     refs: [ZEEK_HISTORY, 'Nmap -sS'],
-    fixtures: [{ kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CUM0KZ3MLUfNB0cl11', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CUM0KZ3MLUfNB0cl11', headers: true, evidence: 'SYN, SYN-ACK, then an originator RST without ACK or payload: history ShR, conn_state RSTO' }],
   },
   {
     id: 'RST-SCN-002',
@@ -501,7 +501,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'full handshake then an originator RST, no payload either way, {durationS} s: history {history}', values: ['history', 'durationS', 'origBytes', 'respBytes'] },
     rationale: 'A connect() scanner completes the handshake and closes at once, often with RST (SO_LINGER 0), without sending data.',
     refs: [ZEEK_HISTORY, 'Nmap -sT'],
-    fixtures: [{ kind: 'crafted', file: 'connect-scan' }],
+    fixtures: [{ kind: 'crafted', file: 'connect-scan', evidence: 'full handshake then an originator RST, no payload either way, 0.117 s: history ShAR' }],
   },
   // ---- 5. teardown ------------------------------------------------------------------------
   {
@@ -523,8 +523,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'After a FIN, a RST replaces the orderly close: a stack answering data that arrives after it closed, or a load balancer that skips TIME_WAIT.',
     refs: [RFC_RST, 'RFC 9293 §3.6', ZEEK_HISTORY],
     fixtures: [
-      { kind: 'corpus', case: 'pop3-fin-then-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true },
-      { kind: 'corpus', case: 'irc-starttls-teardown-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: false },
+      { kind: 'corpus', case: 'pop3-fin-then-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true, evidence: 'a FIN precedes the first RST in history ShAdDaFR (conn_state RSTO); RST from the originator' },
+      { kind: 'corpus', case: 'irc-starttls-teardown-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: false, evidence: 'a FIN precedes the first RST in history ShADadFRf (conn_state SF); RST from the originator' },
     ],
   },
   // ---- 6. retransmissions -----------------------------------------------------------------
@@ -549,7 +549,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'Zeek logs t/T logarithmically (1st, 10th, 100th); two letters mean at least 10 retransmissions, after which a stack gives up and resets.',
     refs: [ZEEK_HISTORY, 'RFC 9293 §3.8.3 (R2 threshold)'],
-    fixtures: [{ kind: 'crafted', file: 'retransmission-failure' }],
+    fixtures: [{ kind: 'crafted', file: 'retransmission-failure', evidence: 'the responder retransmitted at least 10 times (2 t/T letters) before its RST; history ShADdttr' }],
   },
   {
     id: 'RST-RTX-002',
@@ -569,7 +569,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'bad checksums before the RST ({checksumSource}); history {history}', values: ['checksumSource', 'history', 'weirdNames'] },
     rationale: 'Segments with bad checksums are dropped by the receiver and retransmitted until a side gives up.',
     refs: [ZEEK_HISTORY, 'Zeek weird bad_TCP_checksum'],
-    fixtures: [{ kind: 'crafted', file: 'checksum-rst' }],
+    fixtures: [{ kind: 'crafted', file: 'checksum-rst', evidence: 'bad checksums before the RST (weird bad_TCP_checksum); history ShADadR' }],
   },
   // ---- 7. idle ----------------------------------------------------------------------------
   {
@@ -590,7 +590,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'the sampled RST follows {idleBeforeS} s of silence (threshold {idleThresholdS} s)', values: ['idleBeforeS', 'idleThresholdS'] },
     rationale: 'Applications and stacks with keepalive or idle timers reset sessions that stayed silent too long.',
     refs: ['RFC 9293 §3.8.4 (keep-alives)', 'docs/verdicts.md#decision-order step 7'],
-    fixtures: [{ kind: 'crafted', file: 'idle-timeout-endpoint' }],
+    fixtures: [{ kind: 'crafted', file: 'idle-timeout-endpoint', evidence: 'the sampled RST follows 181.46 s of silence (threshold 120 s)' }],
   },
   {
     id: 'RST-IDL-003',
@@ -613,7 +613,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     },
     rationale: 'A long connection with few packets was mostly silent; without headers the silence cannot be placed just before the RST, hence low confidence.',
     refs: ['docs/verdicts.md#decision-order step 7'],
-    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: false }],
+    fixtures: [{ kind: 'corpus', case: 'ldap-idle-client-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: false, evidence: 'no header gap known; duration 181.52 s >= 120 s with 8/4 packets (<= 10 per side)' }],
   },
   // ---- 8. aborts --------------------------------------------------------------------------
   {
@@ -635,8 +635,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'A client that closes a socket with unread data or SO_LINGER 0, or is killed, aborts with RST (RFC 9293 ABORT call).',
     refs: ['RFC 9293 §3.10.5 (ABORT)', ZEEK_HISTORY],
     fixtures: [
-      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'C3eiCBGOLw3VtHfOj', headers: true },
-      { kind: 'corpus', case: 'retransmit-then-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true },
+      { kind: 'corpus', case: 'teredo-orphan-rst', uid: 'C3eiCBGOLw3VtHfOj', headers: true, evidence: 'data exchanged (790/171 bytes), then the originator reset: history ShADadR' },
+      { kind: 'corpus', case: 'retransmit-then-rst', uid: 'CHhAvVGS1DHFjwGM9', headers: true, evidence: 'data exchanged (474/23783 bytes), then the originator reset: history ShADaGdgtR' },
     ],
   },
   {
@@ -657,7 +657,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'data exchanged ({origBytes}/{respBytes} bytes), then the responder reset: history {history}', values: ['origBytes', 'respBytes', 'history'] },
     rationale: 'A server that drops a session (error, timeout of its own, killed worker) aborts with RST.',
     refs: ['RFC 9293 §3.10.5 (ABORT)', ZEEK_HISTORY],
-    fixtures: [{ kind: 'crafted', file: 'server-abort' }],
+    fixtures: [{ kind: 'crafted', file: 'server-abort', evidence: 'data exchanged (368/0 bytes), then the responder reset: history ShADar' }],
   },
   {
     id: 'RST-ABT-003',
@@ -678,7 +678,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale:
       'A data segment is only sent on an established connection, so a sensor that saw data but no handshake joined a session already under way (started late, or the session outlived Zeek\'s state); the responder\'s RST then aborts it. Lower confidence than a seen handshake.',
     refs: ['RFC 9293 §3.10.7.4 (segment arrives in ESTABLISHED)', ZEEK_HISTORY],
-    fixtures: [{ kind: 'crafted', file: 'midstream-server-abort' }],
+    fixtures: [{ kind: 'crafted', file: 'midstream-server-abort', evidence: 'mid-stream: originator data with no handshake seen, then a responder RST: history Dr' }],
   },
   // ---- 9. fallback ------------------------------------------------------------------------
   {
@@ -701,8 +701,8 @@ export const RULES: readonly Rule[] = Object.freeze([
       'A responder that has no state for a segment answers it with a bare RST whose seq is the segment\'s ACK (RFC 9293 §3.5.2); that is no abort of a session (the responder had none) and no backscatter (the segment was seen). No verdict names it, so it stays unclassified, with this evidence.',
     refs: ['RFC 9293 §3.5.2 (reset generation, no connection)', ZEEK_HISTORY],
     fixtures: [
-      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true },
-      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: false },
+      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true, evidence: 'mid-stream data answered as for a connection the responder does not know: a bare RST with seq 3565456409, the ACK of the originator\'s segment before it; history Dr' },
+      { kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: false, evidence: 'mid-stream data answered as for a connection the responder does not know: the previous connection on this 4-tuple (RSTO) had ended before; history Dr' },
     ],
   },
   {
@@ -723,7 +723,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'no rule explains this RST: history {history}, conn_state {connState}, RST from the {firstRstBy}', values: ['history', 'connState', 'firstRstBy'] },
     rationale: 'Every RST gets a verdict; this one keeps its evidence for an analyst.',
     refs: ['docs/verdicts.md#decision-order step 9'],
-    fixtures: [{ kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true }],
+    fixtures: [{ kind: 'corpus', case: 'modbus-p502-scan-rst', uid: 'CmES5u32sYpV7JYN', headers: true, evidence: 'no rule explains this RST: history Dr, conn_state RSTRH, RST from the responder' }],
   },
   // ---- hints ------------------------------------------------------------------------------
   {
@@ -745,7 +745,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'one side reset twice with different sequence numbers (history {history}); a hint of injection, not proof', values: ['history', 'rstLettersHistory'] },
     rationale: 'Zeek repeats r/R only for a new sequence number; injectors spray RSTs, but a legitimate stack can also reset twice, so this only lowers confidence.',
     refs: [ZEEK_HISTORY, WEAVER],
-    fixtures: [{ kind: 'crafted', file: 'rr-hint' }],
+    fixtures: [{ kind: 'crafted', file: 'rr-hint', evidence: 'one side reset twice with different sequence numbers (history ShADadRR); a hint of injection, not proof' }],
   },
   {
     id: 'RST-HNT-002',
@@ -766,6 +766,6 @@ export const RULES: readonly Rule[] = Object.freeze([
     evidence: { template: 'content gap (history {history}) with missed_bytes equal to a byte count ({origBytes}/{respBytes}): the bytes were inferred from an ACK, never seen', values: ['history', 'origBytes', 'respBytes'] },
     rationale: 'Zeek counts bytes from sequence numbers; when a side acknowledges data the sensor never saw, the whole count is a gap. That is capture loss or an ACK of forged data; without headers it cannot be told apart, so this only lowers confidence.',
     refs: [ZEEK_HISTORY, 'Zeek conn.log missed_bytes'],
-    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side-no-headers' }],
+    fixtures: [{ kind: 'crafted', file: 'forged-synack-server-side-no-headers', evidence: 'content gap (history ShAgrDR) with missed_bytes equal to a byte count (3/257271245): the bytes were inferred from an ACK, never seen' }],
   },
 ]);
