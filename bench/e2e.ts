@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- e2e [--conns N] [--json] [--keep] [--ceiling-docs N] [--concurrency 1,2,4,8]`:
+ * `npm run bench -- e2e [--conns N] [--json] [--keep] [--ceiling-docs N] [--concurrency 1,2,4,8]
+ * [--instances 1,2,3] [--cpu-prof DIR]`:
  * the whole pipeline against the local stack (real Kafka and Elasticsearch, started by the
  * project's stack scripts or reused when they run), at the default configuration:
  *
@@ -8,7 +9,11 @@
  * 2. the raw kafkajs consume ceiling: a consumer that only counts reads the three topics;
  * 3. `zeek-rst run` (dist/, bin/zeek-rst, a child process, default configuration) consumes them;
  *    every second the bench reads the document count, /metrics, the group's committed offsets
- *    (high watermark minus committed, summed over every partition) and the child's RSS;
+ *    (high watermark minus committed, summed over every partition) and the child's RSS. With
+ *    `--instances 1,2,3` this step runs once per count: that many processes in one fresh consumer
+ *    group (own transactional id and metrics port each), from the beginning of the same topics,
+ *    into their own index prefix; figures are summed over the processes. `--cpu-prof DIR` runs
+ *    each child under `node --cpu-prof` (the profile is written when it exits after SIGTERM);
  * 4. once every conn is a document: RSS, lag, SIGTERM, exit code;
  * 5. the raw Elasticsearch bulk ceiling for the same documents (read back from the index, at most
  *    --ceiling-docs of them) at each concurrency, into a fresh index with the conn template's
@@ -23,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 
 import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
@@ -164,18 +169,232 @@ async function readBack(es: Client, index: string, max: number): Promise<BulkDoc
   return docs;
 }
 
+/** What one run of `zeek-rst run` (n processes in one group) measured. */
+interface RunFigure {
+  readonly instances: number;
+  readonly conns: number;
+  /** ES_INDEX_PREFIX of the run (its documents are in `${prefix}-conn`). */
+  readonly prefix: string;
+  readonly runSeconds: number;
+  readonly settleSeconds: number;
+  readonly docsPerS: number;
+  readonly steady: number;
+  readonly recordsIn: number;
+  readonly docsOut: number;
+  readonly lagMax: number;
+  readonly lagEnd: number;
+  /** MB, summed over the instances. */
+  readonly rssHalf: number;
+  readonly rssEnd: number;
+  readonly rssMax: number;
+  readonly cpu: number;
+  readonly pausedMax: number;
+  readonly evictions: number;
+  readonly discards: Record<string, number>;
+  readonly exitCodes: readonly (number | null)[];
+  readonly stopSeconds: number;
+}
+
+interface RunOptions {
+  readonly n: number;
+  readonly label: string;
+  /** Index prefix and consumer group stem of this run. */
+  readonly base: string;
+  readonly endpoints: { readonly kafkaBrokers: readonly string[]; readonly esUrl: string };
+  readonly topics: { readonly conn: string; readonly weird: string; readonly headers: string; readonly dlq: string };
+  readonly admin: Admin;
+  readonly es: Client;
+  readonly conns: number;
+  readonly messages: number;
+  readonly print: (l: string) => void;
+  /** node --cpu-prof into this directory (one profile per process, written at its exit). */
+  readonly cpuProfDir: string | undefined;
+}
+
+interface Child {
+  readonly pid: number;
+  stderr: string;
+  port: number | undefined;
+  exitCode: number | null | undefined;
+  readonly exited: Promise<number | null>;
+  kill(): void;
+  metricsText: string;
+}
+
+/**
+ * `n` `zeek-rst run` processes (bin/zeek-rst, dist/, default configuration) in one fresh
+ * consumer group, from the beginning of the workload's topics, each with its own transactional
+ * id and metrics port; sampled every second until every conn is a document and nothing is left
+ * to read or write; then SIGTERM.
+ */
+async function runInstances(o: RunOptions): Promise<RunFigure> {
+  const { es, admin, conns, messages, print, topics } = o;
+  const group = `${o.base}-g`;
+  const env: Record<string, string> = {
+    ...process.env as Record<string, string>,
+    ZEEK_RST_KAFKA_BROKERS: o.endpoints.kafkaBrokers.join(','),
+    ZEEK_RST_ES_NODE: o.endpoints.esUrl,
+    ZEEK_RST_KAFKA_GROUP: group,
+    ZEEK_RST_TOPIC_CONN: topics.conn,
+    ZEEK_RST_TOPIC_WEIRD: topics.weird,
+    ZEEK_RST_TOPIC_HEADERS: topics.headers,
+    ZEEK_RST_TOPIC_DEAD_LETTER: topics.dlq,
+    ZEEK_RST_ES_INDEX_PREFIX: o.base,
+    ZEEK_RST_METRICS_PORT: '0',
+  };
+  const nodeArgs = o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`];
+  const spawnedAt = Date.now();
+  const children: Child[] = [];
+  for (let k = 0; k < o.n; k++) {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/zeek-rst'), 'run'], {
+      cwd: ROOT,
+      env: { ...env, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${group}-${k}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const c: Child = {
+      pid: child.pid ?? 0,
+      stderr: '',
+      port: undefined,
+      exitCode: undefined,
+      exited: new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); })),
+      kill: () => { child.kill('SIGTERM'); },
+      metricsText: '',
+    };
+    child.stderr.on('data', (d: Buffer) => {
+      c.stderr = (c.stderr + d.toString('utf8')).slice(-20_000);
+      if (c.port === undefined) {
+        const m = /"port":(\d+)[^\n]*serving \/metrics/.exec(c.stderr);
+        if (m !== null) c.port = Number(m[1]);
+      }
+    });
+    void c.exited.then((code) => { c.exitCode = code; });
+    children.push(c);
+  }
+  const sum = (name: string): number => children.reduce((n, c) => n + metricSum(c.metricsText, name), 0);
+  const countDocs = async (): Promise<number> => {
+    try {
+      return (await es.count({ index: `${o.base}-conn` })).count;
+    } catch {
+      return 0;
+    }
+  };
+  const lagNow = async (): Promise<number> => {
+    try {
+      return (await fetchCommittedLag(admin, group, [topics.conn, topics.weird, topics.headers])).reduce((n, p) => n + p.lag, 0);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const rssAll = (): number => children.reduce((n, c) => n + rssMb(c.pid), 0);
+  let lagMax = 0;
+  let rssHalf: number | undefined;
+  let rssMax = 0;
+  let t10: number | undefined;
+  let t90: number | undefined;
+  let tDone: number | undefined;
+  let tDocs: number | undefined;
+  let pausedSince: number | undefined;
+  let pausedMax = 0;
+  let lastCount = 0;
+  let lastMoved = 0;
+  let lastProgress = Date.now();
+  let nextReport = Date.now() + 10_000;
+  try {
+    for (;;) {
+      await sleep(1000);
+      const dead = children.find((c) => c.exitCode !== undefined);
+      if (dead !== undefined) throw new Error(`zeek-rst run exited with ${String(dead.exitCode)} before the end:\n${dead.stderr}`);
+      const count = await countDocs();
+      const now = Date.now();
+      const lag = await lagNow();
+      if (Number.isFinite(lag)) lagMax = Math.max(lagMax, lag);
+      const rss = rssAll();
+      rssMax = Math.max(rssMax, rss);
+      await Promise.all(children.map(async (c) => {
+        if (c.port === undefined) return;
+        try {
+          c.metricsText = await (await fetch(`http://127.0.0.1:${c.port}/metrics`)).text();
+        } catch {
+          // the next second
+        }
+      }));
+      // Paused: every instance waits for room (one paused member alone does not stop the group).
+      const paused = children.every((c) => metricSum(c.metricsText, 'zeek_rst_source_paused') > 0);
+      if (paused) pausedSince ??= now;
+      else pausedSince = undefined;
+      if (pausedSince !== undefined) pausedMax = Math.max(pausedMax, (now - pausedSince) / 1000);
+      if (t10 === undefined && count >= conns * 0.1) t10 = now;
+      if (t90 === undefined && count >= conns * 0.9) t90 = now;
+      if (rssHalf === undefined && count >= conns / 2) rssHalf = rss;
+      // Progress: documents acknowledged (updates too) or messages read.
+      const moved = sum('zeek_rst_documents_out_total') + sum('zeek_rst_records_in_total');
+      if (count > lastCount || moved > lastMoved) {
+        lastCount = count;
+        lastMoved = moved;
+        lastProgress = now;
+      }
+      if (now >= nextReport) {
+        const parts = ['sink', 'conn', 'update'].map((k) => `${k} ${fmt(children.reduce((n, c) => n + metricSum(c.metricsText, `zeek_rst_backpressure_pending{kind="${k}"}`), 0))}`).join(', ');
+        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages, RSS ${rss} MB, pending ${parts} (bound ${fmt(sum('zeek_rst_backpressure_bound'))})${paused ? ', paused' : ''}`);
+        nextReport = now + 10_000;
+      }
+      // Done: every conn is a document, every message was read, and nothing waits to be written
+      // (late evidence read after its conn's first write has been written as an update too).
+      const settled = sum('zeek_rst_records_in_total') >= messages && sum('zeek_rst_backpressure_pending') === 0;
+      if (count >= conns && tDocs === undefined) tDocs = now;
+      if (count >= conns && settled) {
+        tDone = now;
+        break;
+      }
+      if (now - lastProgress > 180_000) throw new Error(`no document for 180 s (have ${fmt(count)} of ${fmt(conns)}):\n${children.map((c) => c.stderr.slice(-3000)).join('\n')}`);
+    }
+  } catch (err: unknown) {
+    for (const c of children) c.kill();
+    throw err;
+  }
+  const rssEnd = rssAll();
+  const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
+  const lagEnd = await lagNow();
+  const discards: Record<string, number> = {};
+  for (const c of children) for (const [k, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_correlator_discards_total'))) discards[k] = (discards[k] ?? 0) + v;
+  const evictions = sum('zeek_rst_correlator_evictions_total');
+  const docsOut = sum('zeek_rst_documents_out_total');
+  const recordsIn = sum('zeek_rst_records_in_total');
+  for (const c of children) c.kill();
+  const stopStarted = Date.now();
+  const exitCodes = await Promise.all(children.map((c) => c.exited));
+  const stopSeconds = (Date.now() - stopStarted) / 1000;
+  const runSeconds = ((tDocs ?? tDone) - spawnedAt) / 1000;
+  const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
+  const docsPerS = conns / runSeconds;
+  const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
+}
+
+function printFigure(f: RunFigure, print: (l: string) => void): void {
+  const label = f.instances > 1 ? `run x${f.instances}` : 'run';
+  const each = f.instances > 1 ? ` (summed over ${f.instances} processes)` : '';
+  print(`  ${label}: ${fmt(f.conns)} conn documents in ${f.runSeconds.toFixed(1)} s from start: ${fmt(f.docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(f.steady)} documents/s`);
+  print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
+  print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}`);
+  print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
+  print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
+}
+
 export async function main(args: readonly string[]): Promise<void> {
   const conns = Number(option(args, '--conns') ?? '200000');
   const ceilingDocs = Number(option(args, '--ceiling-docs') ?? String(Math.min(conns, 200_000)));
   const concurrencies = (option(args, '--concurrency') ?? '1,2,4,8').split(',').map(Number);
   const json = args.includes('--json');
   const keep = args.includes('--keep');
+  const instanceCounts = (option(args, '--instances') ?? '1').split(',').map(Number);
+  if (instanceCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--instances: a list of positive integers, e.g. 1,2,3 (got ${option(args, '--instances') ?? ''})`);
+  const cpuProfDir = option(args, '--cpu-prof');
   const print = (l: string): void => { console.log(l); };
 
   const { endpoints } = await ensureStackUp({ root: ROOT, log: (l) => { process.stderr.write(`stack: ${l}\n`); } });
   const base = `bench-e2e-${Date.now().toString(36)}`;
   const topics = { conn: `${base}-conn`, weird: `${base}-weird`, headers: `${base}-headers`, dlq: `${base}-dlq` };
-  const group = `${base}-g`;
   const kafka = new Kafka({ clientId: 'zeek-rst-bench', brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
   const es = new Client({ node: endpoints.esUrl, maxRetries: 0, requestTimeout: 120_000 });
   const admin = kafka.admin();
@@ -207,131 +426,21 @@ export async function main(args: readonly string[]): Promise<void> {
     const consumeRecords = records / ceiling.seconds;
     print(`  raw kafkajs consume: ${fmt(consumeMsgs)} messages/s (${fmt(consumeRecords)} records/s, ${fmt(produced.conns / ceiling.seconds)} conns/s with their evidence)`);
 
-    // 3. zeek-rst run at the default configuration.
-    const env: Record<string, string> = {
-      ...process.env as Record<string, string>,
-      ZEEK_RST_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-      ZEEK_RST_ES_NODE: endpoints.esUrl,
-      ZEEK_RST_KAFKA_GROUP: group,
-      ZEEK_RST_TOPIC_CONN: topics.conn,
-      ZEEK_RST_TOPIC_WEIRD: topics.weird,
-      ZEEK_RST_TOPIC_HEADERS: topics.headers,
-      ZEEK_RST_TOPIC_DEAD_LETTER: topics.dlq,
-      ZEEK_RST_ES_INDEX_PREFIX: base,
-      ZEEK_RST_METRICS_PORT: '0',
-    };
-    const spawnedAt = Date.now();
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/zeek-rst'), 'run'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const pid = child.pid ?? 0;
-    let stderr = '';
-    let port: number | undefined;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString('utf8')).slice(-20_000);
-      if (port === undefined) {
-        const m = /"port":(\d+)[^\n]*serving \/metrics/.exec(stderr);
-        if (m !== null) port = Number(m[1]);
-      }
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
-    let exitCode: number | null | undefined;
-    void exited.then((c) => { exitCode = c; });
-
-    const countDocs = async (): Promise<number> => {
-      try {
-        return (await es.count({ index: `${base}-conn` })).count;
-      } catch {
-        return 0;
-      }
-    };
-    const lagNow = async (): Promise<number> => {
-      try {
-        return (await fetchCommittedLag(admin, group, [topics.conn, topics.weird, topics.headers])).reduce((n, p) => n + p.lag, 0);
-      } catch {
-        return Number.NaN;
-      }
-    };
-    let lagMax = 0;
-    let rssHalf: number | undefined;
-    let rssMax = 0;
-    let t10: number | undefined;
-    let t90: number | undefined;
-    let tDone: number | undefined;
-    let tDocs: number | undefined;
-    let pausedSince: number | undefined;
-    let pausedMax = 0;
-    let lastCount = 0;
-    let lastMoved = 0;
-    let lastProgress = Date.now();
-    let metricsText = '';
-    let nextReport = Date.now() + 10_000;
-    for (;;) {
-      await sleep(1000);
-      if (exitCode !== undefined) throw new Error(`zeek-rst run exited with ${String(exitCode)} before the end:\n${stderr}`);
-      const count = await countDocs();
-      const now = Date.now();
-      const lag = await lagNow();
-      if (Number.isFinite(lag)) lagMax = Math.max(lagMax, lag);
-      const rss = rssMb(pid);
-      rssMax = Math.max(rssMax, rss);
-      if (port !== undefined) {
-        try {
-          metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        } catch {
-          // the next second
-        }
-      }
-      const paused = metricSum(metricsText, 'zeek_rst_source_paused') > 0;
-      if (paused) pausedSince ??= now;
-      else pausedSince = undefined;
-      if (pausedSince !== undefined) pausedMax = Math.max(pausedMax, (now - pausedSince) / 1000);
-      if (t10 === undefined && count >= conns * 0.1) t10 = now;
-      if (t90 === undefined && count >= conns * 0.9) t90 = now;
-      if (rssHalf === undefined && count >= conns / 2) rssHalf = rss;
-      // Progress: documents acknowledged (updates too) or messages read.
-      const moved = metricSum(metricsText, 'zeek_rst_documents_out_total') + metricSum(metricsText, 'zeek_rst_records_in_total');
-      if (count > lastCount || moved > lastMoved) {
-        lastCount = count;
-        lastMoved = moved;
-        lastProgress = now;
-      }
-      if (now >= nextReport) {
-        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages, RSS ${rss} MB${paused ? ', paused' : ''}`);
-        nextReport = now + 10_000;
-      }
-      // Done: every conn is a document, every message was read, and nothing waits to be written
-      // (late evidence read after its conn's first write has been written as an update too).
-      const settled = metricSum(metricsText, 'zeek_rst_records_in_total') >= messages && metricSum(metricsText, 'zeek_rst_backpressure_pending') === 0;
-      if (count >= conns && tDocs === undefined) tDocs = now;
-      if (count >= conns && settled) {
-        tDone = now;
-        break;
-      }
-      if (now - lastProgress > 180_000) throw new Error(`no document for 180 s (have ${fmt(count)} of ${fmt(conns)}):\n${stderr.slice(-3000)}`);
+    // 3. zeek-rst run at the default configuration, once per instance count.
+    const figures: RunFigure[] = [];
+    for (const n of instanceCounts) {
+      const label = instanceCounts.length > 1 || n > 1 ? `${n} instance${n > 1 ? 's' : ''}` : 'run';
+      if (instanceCounts.length > 1 || n > 1) print(`  ${label}: ${n} zeek-rst run processes in one consumer group, from the beginning of the same topics`);
+      const f = await runInstances({ n, label, base: `${base}-n${n}`, endpoints, topics, admin, es, conns, messages, print, cpuProfDir });
+      figures.push(f);
+      printFigure(f, print);
     }
-    const rssEnd = rssMb(pid);
-    const cpuEnd = cpuSeconds(pid);
-    const lagEnd = await lagNow();
-    const discards = metricSeries(metricsText, 'zeek_rst_correlator_discards_total');
-    const evictions = metricSum(metricsText, 'zeek_rst_correlator_evictions_total');
-    const docsOut = metricSum(metricsText, 'zeek_rst_documents_out_total');
-    const recordsIn = metricSum(metricsText, 'zeek_rst_records_in_total');
-    child.kill('SIGTERM');
-    const stopStarted = Date.now();
-    const code = await exited;
-    const stopSeconds = (Date.now() - stopStarted) / 1000;
-    const runSeconds = ((tDocs ?? tDone) - spawnedAt) / 1000;
-    const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
-    const docsPerS = conns / runSeconds;
-    const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-    print(`  run: ${fmt(conns)} conn documents in ${runSeconds.toFixed(1)} s from start: ${fmt(docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(steady)} documents/s`);
-    print(`  run: every message read and every update written ${settleSeconds.toFixed(0)} s after the last conn document; ${fmt(recordsIn)} messages read, ${fmt(docsOut)} documents acknowledged (updates included), longest pause ${pausedMax.toFixed(0)} s, evictions ${fmt(evictions)}, discards ${JSON.stringify(discards)}`);
-    print(`  committed-offset lag: max ${fmt(lagMax)} messages, at the end ${fmt(lagEnd)} of ${fmt(messages)}`);
-    print(`  CPU of run: ${cpuEnd.toFixed(0)} s over ${runSeconds.toFixed(0)} s (${(cpuEnd / runSeconds).toFixed(2)} cores on average; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
-    print(`  RSS: ${rssHalf ?? 0} MB at half, ${rssEnd} MB at the end (max ${rssMax} MB); SIGTERM -> exit ${String(code)} in ${stopSeconds.toFixed(1)} s`);
+    const first = figures[0];
+    if (first === undefined) throw new Error('no instance count');
 
     // 5. The raw bulk ceiling for the same documents.
-    await es.indices.refresh({ index: `${base}-conn` });
-    const docs = await readBack(es, `${base}-conn`, ceilingDocs);
+    await es.indices.refresh({ index: `${first.prefix}-conn` });
+    const docs = await readBack(es, `${first.prefix}-conn`, ceilingDocs);
     const tpl = connTemplateBody('bench') as { template: { settings: Record<string, unknown>; mappings: Record<string, unknown> } };
     const raw: BulkFigure[] = [];
     for (const c of concurrencies) {
@@ -340,17 +449,27 @@ export async function main(args: readonly string[]): Promise<void> {
       print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s`);
     }
     const top = best(raw);
-    const ratio = steady / top.docsPerS;
-    print(`  => ${fmt(steady)} documents/s = ${ratio.toFixed(2)} x the raw bulk ceiling (${fmt(top.docsPerS)} docs/s at concurrency ${top.concurrency}); raw consume ${fmt(consumeRecords)} records/s`);
+    const ratio = first.steady / top.docsPerS;
+    for (const f of figures) {
+      if (figures.length > 1 || f.instances > 1) print(`  => ${f.instances} instance${f.instances > 1 ? 's' : ''}: ${fmt(f.steady)} documents/s steady, ${fmt(f.docsPerS)} from start = ${(f.steady / top.docsPerS).toFixed(2)} x the raw bulk ceiling`);
+    }
+    print(`  => ${fmt(first.steady)} documents/s = ${ratio.toFixed(2)} x the raw bulk ceiling (${fmt(top.docsPerS)} docs/s at concurrency ${top.concurrency}); raw consume ${fmt(consumeRecords)} records/s`);
     if (json) {
+      const figureJson = (f: RunFigure): Record<string, unknown> => ({
+        instances: f.instances,
+        docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
+        ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
+        committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
+        paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
+      });
       print(JSON.stringify({
         conns, tcp_conns: produced.tcpConns, weirds: produced.weirds, header_records: produced.headerRecords, header_messages: produced.headerMessages, messages,
         produce_s: Math.round(produced.seconds * 10) / 10,
-        docs_per_s: Math.round(docsPerS), docs_per_s_steady: Math.round(steady), run_s: Math.round(runSeconds * 10) / 10, settle_s: Math.round(settleSeconds * 10) / 10,
-        bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw, ratio_to_ceiling: Math.round(ratio * 1000) / 1000,
+        ...figureJson(first),
+        bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw,
         consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
-        committed_lag_max: lagMax, committed_lag_end: lagEnd, rss_half_mb: rssHalf ?? 0, rss_end_mb: rssEnd, rss_max_mb: rssMax, run_cpu_s: Math.round(cpuEnd), load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
-        paused_max_s: Math.round(pausedMax), evictions, discards, exit_code: code, stop_s: Math.round(stopSeconds * 10) / 10,
+        load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
+        ...(figures.length > 1 ? { by_instances: figures.map(figureJson) } : {}),
         date: started.toISOString(),
       }));
     }
