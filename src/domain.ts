@@ -260,6 +260,8 @@ export type DeadLetterReason =
   | 'truncated_capture'
   /** Not a pcap/pcapng capture, or a header or record that breaks the format (detail: byte offset, record number). */
   | 'invalid_capture'
+  /** A message of the internal repartition topic that `run` did not write (docs/scale-out.md). */
+  | 'invalid_repartition_record'
   /** Elasticsearch rejected the document (mapping conflict). */
   | 'mapping_rejected';
 

@@ -14,7 +14,8 @@ import type { Decoded, DeadLetter, InputMessage } from './domain';
 import { createInputDecoder, type InputRecord } from './decode/dispatch';
 import type { HeaderCodec } from './decode/packet-header';
 import type { StageSettings } from './config/stages';
-import { createClassifyPipeline, type ClassifyPipeline, type OutputDoc, type PipelineStep } from './pipeline';
+import { createClassifyPipeline, createPartitionedPipeline, type ClassifyPipeline, type OutputDoc, type PipelineStep } from './pipeline';
+import { createPartitioner } from './partition';
 
 /** Where documents go: Elasticsearch (`run`) or stdout (`classify`). Updates of an _id follow its first write. */
 export interface DocumentSink {
@@ -62,13 +63,22 @@ export interface DriverOptions {
   readonly onConn?: (tsUs: number) => void;
   /** Track the correlator's state changes for a changelog (`run`; docs/delivery.md). */
   readonly trackState?: boolean;
+  /**
+   * Correlation partitions this driver holds (default `settings.partitions`, as `classify` does);
+   * `run` gives each partition it owns a driver of its own, with 1.
+   */
+  readonly partitions?: number;
 }
 
 export { DISCARD_KINDS };
 
 export function createDriver(options: DriverOptions): Driver {
   const decoder = createInputDecoder(options.settings.decode, options.codec);
-  const pipeline = createClassifyPipeline(options.settings.pipeline, options.clock, { trackChanges: options.trackState === true });
+  const partitioner = createPartitioner(options.partitions ?? options.settings.partitions);
+  const pipeline = createPartitionedPipeline(
+    Array.from({ length: partitioner.partitions }, () => createClassifyPipeline(options.settings.pipeline, options.clock, { trackChanges: options.trackState === true })),
+    partitioner,
+  );
   let evicted = 0;
   const emit = (step: PipelineStep): void => {
     evicted += step.evicted;

@@ -13,7 +13,7 @@ export const METRIC_TABLE = {
   verdicts: { type: 'counter', name: 'zeek_rst_verdicts_total', help: 'Documents acknowledged, per RST verdict (none = no RST).', labels: ['verdict'] },
   deadLetters: { type: 'counter', name: 'zeek_rst_dead_letters_total', help: 'Inputs sent to the dead-letter topic, per reason and stage.', labels: ['reason', 'stage'] },
   errors: { type: 'counter', name: 'zeek_rst_errors_total', help: 'Errors that were retried or stopped the pipeline, per stage and kind.', labels: ['stage', 'kind'] },
-  pending: { type: 'gauge', name: 'zeek_rst_correlator_pending', help: 'Records waiting in the correlator, per kind (conn, weird, header).', labels: ['kind'] },
+  pending: { type: 'gauge', name: 'zeek_rst_correlator_pending', help: 'Records waiting in the correlator, per kind (conn, emitted_conn, weird_uid, header; repartition: records on their way to the repartition topic).', labels: ['kind'] },
   evictions: { type: 'counter', name: 'zeek_rst_correlator_evictions_total', help: 'Records evicted or expired from the correlator without their partner, per kind.', labels: ['kind'] },
   discards: { type: 'counter', name: 'zeek_rst_correlator_discards_total', help: 'Records that never became part of a document, per kind (duplicateConns, weirdsWithoutUid, weirdsOverCap, weirdsUnjoined, headersUnjoined).', labels: ['kind'] },
   sinkPending: { type: 'gauge', name: 'zeek_rst_sink_pending_documents', help: 'Documents buffered or in flight to Elasticsearch.', labels: [] },
@@ -26,6 +26,8 @@ export const METRIC_TABLE = {
   boundUsed: { type: 'gauge', name: 'zeek_rst_backpressure_pending', help: 'What counts against sink.maxPendingDocs, per kind (sink, conn, update, dead_letter).', labels: ['kind'] },
   paused: { type: 'gauge', name: 'zeek_rst_source_paused', help: '1 while fetching is paused for backpressure.', labels: [] },
   commits: { type: 'counter', name: 'zeek_rst_offset_commits_total', help: 'Offset commits sent to Kafka.', labels: [] },
+  partitionsOwned: { type: 'gauge', name: 'zeek_rst_correlation_partitions', help: 'Repartition mode: correlation partitions this instance owns and has restored (docs/scale-out.md).', labels: [] },
+  duplicatesSkipped: { type: 'counter', name: 'zeek_rst_repartition_duplicates_total', help: 'Re-keyed records produced again after a crash of the decoding stage and skipped by the correlating one (state/marks.ts).', labels: [] },
 } as const;
 
 type Table = typeof METRIC_TABLE;
@@ -61,6 +63,8 @@ export function createMetrics(): Metrics {
     boundUsed: gauge(t.boundUsed),
     paused: gauge(t.paused),
     commits: counter(t.commits),
+    partitionsOwned: gauge(t.partitionsOwned),
+    duplicatesSkipped: counter(t.duplicatesSkipped),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Cidr } from './classify/ip';
 import { classifyConnection, type Classification } from './classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
 import { documentId, toEcsDocument, type EnrichedDoc } from './sink/ecs';
+import { weirdRoutingKey, type Partitioner } from './partition';
 
 export interface PipelineSettings {
   readonly correlate: CorrelateSettings;
@@ -87,5 +88,68 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
     unjoinedNow: () => correlator.unjoinedNow(),
     drainChanges: () => correlator.drainChanges(),
     restore: (values) => { correlator.restore(values); },
+  };
+}
+
+const concatSteps = (steps: readonly PipelineStep[]): PipelineStep => {
+  if (steps.length === 1 && steps[0] !== undefined) return steps[0];
+  const docs: OutputDoc[] = [];
+  let evicted = 0;
+  for (const st of steps) {
+    for (const d of st.docs) docs.push(d);
+    evicted += st.evicted;
+  }
+  return { docs, evicted };
+};
+
+function sumStats(all: readonly CorrelatorStats[]): CorrelatorStats {
+  const add = <T extends object>(a: T, b: T): T => {
+    const out = { ...a } as Record<string, number>;
+    for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + (v as number);
+    return out as T;
+  };
+  const [first, ...rest] = all;
+  if (first === undefined) throw new Error('no partitions');
+  return rest.reduce(
+    (acc, s) => ({
+      pendingConns: acc.pendingConns + s.pendingConns,
+      emittedConns: acc.emittedConns + s.emittedConns,
+      pendingUpdates: acc.pendingUpdates + s.pendingUpdates,
+      weirdUids: acc.weirdUids + s.weirdUids,
+      headers: acc.headers + s.headers,
+      hosts: acc.hosts + s.hosts,
+      recentCloses: acc.recentCloses + s.recentCloses,
+      streamUs: Math.max(acc.streamUs, s.streamUs),
+      evictions: add(acc.evictions, s.evictions),
+      discards: add(acc.discards, s.discards),
+    }),
+    first,
+  );
+}
+
+/**
+ * Correlation partitions in one process (`classify`): each record goes to the pipeline of its
+ * connection's partition (src/partition.ts), as `run` routes it through the repartition topic.
+ * Each partition is a pipeline of its own (its state, its host baselines, its caps), so the
+ * documents are those of `run` with the same partition count. The changelog is per partition:
+ * `run` restores each partition's pipeline itself, never this composite.
+ */
+export function createPartitionedPipeline(parts: readonly ClassifyPipeline[], partitioner: Partitioner): ClassifyPipeline {
+  const [only] = parts;
+  if (only === undefined || parts.length !== partitioner.partitions) throw new RangeError(`${parts.length} pipelines for ${partitioner.partitions} partitions`);
+  if (parts.length === 1) return only;
+  const at = (key: string): ClassifyPipeline => parts[partitioner.of(key)] ?? only;
+  return {
+    addConn: (conn) => at(conn.communityId).addConn(conn),
+    addWeird: (weird) => at(weirdRoutingKey(weird)).addWeird(weird),
+    addHeader: (header) => at(header.communityId).addHeader(header),
+    tick: () => concatSteps(parts.map((p) => p.tick())),
+    flush: () => concatSteps(parts.map((p) => p.flush())),
+    stats: () => sumStats(parts.map((p) => p.stats())),
+    unjoinedNow: () => parts.map((p) => p.unjoinedNow()).reduce((a, b) => ({ headers: a.headers + b.headers, weirds: a.weirds + b.weirds })),
+    drainChanges: () => parts.flatMap((p) => p.drainChanges()),
+    restore: () => {
+      throw new Error('a partitioned pipeline is restored partition by partition (run: one pipeline per partition)');
+    },
   };
 }

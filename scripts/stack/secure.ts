@@ -420,13 +420,15 @@ export function pipelineAcls(user: string, names: PipelineNames): AclEntry[] {
   });
   // The correlator's changelog (default name from the group): created by run, read at start, written in transactions.
   const changelog = `${names.group}-correlator-changelog`;
+  // The repartition topic (docs/scale-out.md): created by run, written by its decoding stage, read by its correlating stage.
+  const repartition = `${names.group}-repartition`;
   return [
     ...[...new Set([names.conn, names.weird, names.headers])].flatMap((t) => [allow(AclResourceTypes.TOPIC, t, AclOperationTypes.READ), allow(AclResourceTypes.TOPIC, t, AclOperationTypes.DESCRIBE)]),
     allow(AclResourceTypes.TOPIC, names.deadLetter, AclOperationTypes.WRITE),
     allow(AclResourceTypes.TOPIC, names.deadLetter, AclOperationTypes.DESCRIBE),
     allow(AclResourceTypes.GROUP, names.group, AclOperationTypes.READ),
-    ...[AclOperationTypes.CREATE, AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((op) => allow(AclResourceTypes.TOPIC, changelog, op)),
-    // Transactional ids <group>-<hostname>, and the restore reader's throwaway groups <group>.restore.*.
+    ...[changelog, repartition].flatMap((topic) => [AclOperationTypes.CREATE, AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((op) => allow(AclResourceTypes.TOPIC, topic, op))),
+    // Transactional ids <group>-partition-<n> (and <group>-<hostname> in direct mode), and the restore reader's throwaway groups <group>.restore.*.
     allow(AclResourceTypes.TRANSACTIONAL_ID, `${names.group}-`, AclOperationTypes.WRITE, ResourcePatternTypes.PREFIXED),
     allow(AclResourceTypes.TRANSACTIONAL_ID, `${names.group}-`, AclOperationTypes.DESCRIBE, ResourcePatternTypes.PREFIXED),
     allow(AclResourceTypes.GROUP, `${names.group}.restore.`, AclOperationTypes.READ, ResourcePatternTypes.PREFIXED),

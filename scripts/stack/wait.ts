@@ -7,8 +7,11 @@ export interface WaitOptions {
   readonly timeoutMs: number;
   /** Pause between two checks (ms), default 100. */
   readonly intervalMs?: number;
-  /** What is awaited, for the timeout message ("topic t1 to hold 3 messages"). */
-  readonly what: string;
+  /**
+   * What is awaited, for the timeout message ("topic t1 to hold 3 messages"); a function is called
+   * at the timeout, so it can describe the state then (a child's log at that moment).
+   */
+  readonly what: string | (() => string);
 }
 
 export class WaitTimeoutError extends Error {
@@ -39,7 +42,8 @@ export async function waitFor<T>(
     const left = deadline - Date.now();
     if (left <= 0) {
       const why = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-      throw new WaitTimeoutError(`timed out after ${options.timeoutMs} ms (${attempts} checks) waiting for ${options.what}${why}`, { cause: lastError });
+      const what = typeof options.what === 'function' ? options.what() : options.what;
+      throw new WaitTimeoutError(`timed out after ${options.timeoutMs} ms (${attempts} checks) waiting for ${what}${why}`, { cause: lastError });
     }
     await pause(Math.min(intervalMs, left));
   }

@@ -12,16 +12,18 @@
  * drain the sink, checkpoint, commit, and exit 0.
  */
 import { hostname } from 'node:os';
-import { Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { loadDevicesFile } from '../config/devices';
 import { loadHeaderCodec } from '../config/header-schemas';
 import { loadConfig } from '../config/load';
-import type { Config } from '../config/schema';
+import type { Config, PartitioningMode } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
 import { NO_DISCARDS, type DiscardCounters } from '../correlate/correlator';
-import type { InputKind, SourceRef } from '../domain';
-import { createDriver, DISCARD_KINDS, type DocumentSink } from '../driver';
-import type { ZeekRstError } from '../errors';
+import type { DeadLetter, InputKind, SourceRef } from '../domain';
+import { DISCARD_KINDS, type DocumentSink } from '../driver';
+import { ZeekRstError } from '../errors';
+import { createInputDecoder } from '../decode/dispatch';
+import { createPartitioner, routingKeyOf } from '../partition';
 import { createRootLogger, stageLogger, type Logger } from '../log';
 import { createMetrics, serveOps, type Metrics, type OpsServer } from '../metrics';
 import { createDeadLetterWriter } from '../sink/dead-letter';
@@ -30,9 +32,10 @@ import { applyRetention } from '../sink/retention';
 import { connIndexFor } from '../sink/templates';
 import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
-import { createCheckpoints, mergeCuts, type Cut } from '../state/checkpoint';
-import type { StateChange } from '../correlate/state';
-import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../state/changelog';
+import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
+import { partitionCount } from '../state/topics';
+import { createRepartitionWriter, decodeItems, encodeItem, ensureRepartitionTopic, sourceOfItem, type RepartitionSettings, type RepartitionWriter } from '../state/repartition';
+import { createTaskSet, type Task } from './tasks';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
 import { scanSettingsOf } from './scans';
@@ -70,10 +73,12 @@ export interface RunStatus {
   readonly incomplete: number;
   readonly documentsEnqueued: number;
   readonly fatal: string | undefined;
-  /** Re-delivered messages skipped because the restored state holds them already. */
+  /** Re-delivered messages (and re-produced records) skipped because the restored state holds them already. */
   readonly skippedRestored: number;
-  /** Changelog entries loaded at start. */
+  /** Changelog entries loaded by the tasks owned now. */
   readonly restoredEntries: number;
+  /** Repartition mode: correlation partitions owned and restored. */
+  readonly partitionsOwned: number;
 }
 
 export interface RunningPipeline {
@@ -202,157 +207,226 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   };
   const scanTimer = config.classify.scanSummaryIntervalMs > 0 ? setInterval(() => void runScanPass(), config.classify.scanSummaryIntervalMs) : undefined;
 
-  // The same driver as `classify`; only the clock (wall time, for the grace) and the sink differ.
-  const driver = createDriver({ settings, codec, clock: { now: nowUs }, sink: documents, trackState: true });
-
-  // The correlator state lives in the changelog (state/changelog.ts): fence a killed predecessor
-  // (same transactional id), then load what it checkpointed, before consuming anything.
+  // The same driver as `classify`, one per correlation partition this instance owns (cli/tasks.ts);
+  // only the clock (wall time, for the grace) and the sink differ.
+  const mode = config.partitioning.mode;
   const changelogSettings = changelogSettingsOf(config);
-  const changelog = createChangelogWriter(kafka, changelogSettings, log.correlate);
-  let restored: Awaited<ReturnType<typeof restoreChangelog>>;
-  try {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      if (await ensureChangelogTopic(admin, changelogSettings)) log.correlate.info({ topic: changelogSettings.topic, partitions: changelogSettings.partitions }, 'changelog topic created');
-    } finally {
-      await admin.disconnect();
-    }
-    await changelog.connect();
-    restored = await restoreChangelog(kafka, changelogSettings, log.correlate, { timeoutMs: config.state.restoreTimeoutMs });
-  } catch (err: unknown) {
-    await changelog.disconnect().catch(() => undefined);
+  const repartition = repartitionSettingsOf(config);
+  let closed = false;
+  const taskSet = createTaskSet({
+    kafka,
+    changelog: changelogSettings,
+    settings,
+    codec,
+    clock: { now: nowUs },
+    documents,
+    log: log.correlate,
+    restoreTimeoutMs: config.state.restoreTimeoutMs,
+    sink,
+    deadLettersInFlight: () => [...pendingWrites],
+    closed: () => closed || fatal !== undefined,
+    release: (ref) => {
+      tracker.release(ref);
+    },
+    onCheckpointError: () => {
+      metrics.errors.inc({ stage: 'correlate', kind: 'changelog_write' });
+    },
+    onRestoreError: (err, partitions) => {
+      onFatal(asKafkaError(err, `restoring correlation partitions ${partitions.join(',')} from ${changelogSettings.topic}`));
+    },
+  });
+  const repartitionWriter = mode === 'repartition' ? createRepartitionWriter(kafka, repartition, log.correlate, (err) => { onFatal(asKafkaError(err, `the repartition topic ${repartition.topic}`)); }) : undefined;
+  const ingestDecoder = createInputDecoder(settings.decode, codec);
+  const partitioner = createPartitioner(config.partitioning.partitions);
+
+  // The topics this mode needs, then (direct mode) the state, before consuming anything: fence a
+  // killed predecessor (same transactional id), then load what it checkpointed. In repartition
+  // mode each partition is restored when it is assigned (cli/tasks.ts).
+  const closeEarly = async (): Promise<void> => {
+    await taskSet.close().catch(() => undefined);
+    await repartitionWriter?.disconnect().catch(() => undefined);
     await sink.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await es.close().catch(() => undefined);
     if (scanTimer !== undefined) clearInterval(scanTimer);
     if (retentionTimer !== undefined) clearInterval(retentionTimer);
-    throw asKafkaError(err, `restoring the correlator state from ${changelogSettings.topic}`);
+  };
+  try {
+    await ensureStateTopics(kafka, mode, changelogSettings, repartition, log.correlate);
+    if (repartitionWriter !== undefined) await repartitionWriter.connect();
+    if (mode === 'direct') await taskSet.startDirect(config.state.transactionalId ?? `${config.kafka.group}-${hostname()}`);
+  } catch (err: unknown) {
+    await closeEarly();
+    throw err instanceof ZeekRstError ? err : asKafkaError(err, `restoring the correlator state from ${changelogSettings.topic}`);
   }
-  driver.pipeline.restore(restored.values);
-  const checkpoints = createCheckpoints(restored.positions);
-  let skipped = 0;
-  let lastEvicted = 0;
-  const lastDiscards: DiscardCounters = { ...NO_DISCARDS };
+
+  const lastCounts = new WeakMap<Task, { evicted: number; discards: DiscardCounters }>();
   const countDiscards = (): void => {
-    const s = driver.stats();
-    if (s.evicted > lastEvicted) metrics.evictions.inc({ kind: 'correlator' }, s.evicted - lastEvicted);
-    lastEvicted = s.evicted;
-    for (const kind of DISCARD_KINDS) {
-      const delta = s.discards[kind] - lastDiscards[kind];
-      if (delta > 0) metrics.discards.inc({ kind }, delta);
-      lastDiscards[kind] = s.discards[kind];
+    for (const t of taskSet.all()) {
+      const s = t.driver.stats();
+      const last = lastCounts.get(t) ?? { evicted: 0, discards: { ...NO_DISCARDS } };
+      if (s.evicted > last.evicted) metrics.evictions.inc({ kind: 'correlator' }, s.evicted - last.evicted);
+      for (const kind of DISCARD_KINDS) {
+        const delta = s.discards[kind] - last.discards[kind];
+        if (delta > 0) metrics.discards.inc({ kind }, delta);
+      }
+      lastCounts.set(t, { evicted: s.evicted, discards: { ...s.discards } });
     }
   };
+  const stats = (): { pendingConns: number; emittedConns: number; pendingUpdates: number; weirdUids: number; headers: number } => {
+    const sum = { pendingConns: 0, emittedConns: 0, pendingUpdates: 0, weirdUids: 0, headers: 0 };
+    for (const t of taskSet.all()) {
+      const s = t.driver.stats();
+      sum.pendingConns += s.pendingConns;
+      sum.emittedConns += s.emittedConns;
+      sum.pendingUpdates += s.pendingUpdates;
+      sum.weirdUids += s.weirdUids;
+      sum.headers += s.headers;
+    }
+    return sum;
+  };
+  let skipped = 0;
 
   // Backpressure over every path and honest health (cli/delivery.ts).
-  const delivery = createDeliveryMonitor({ sink, driver, deadLetters, metrics, maxPendingDocs: config.sink.maxPendingDocs, unhealthyAfterMs: config.metrics.unhealthyAfterMs, fatal: () => fatal?.message });
+  const delivery = createDeliveryMonitor({ sink, driver: { stats }, deadLetters, metrics, maxPendingDocs: config.sink.maxPendingDocs, unhealthyAfterMs: config.metrics.unhealthyAfterMs, fatal: () => fatal?.message });
 
   const release = (ref: MessageRef): void => {
     tracker.release(ref);
   };
+  const deadLetter = (ref: MessageRef, deads: readonly DeadLetter[]): void => {
+    if (deads.length === 0) return;
+    tracker.acquire(ref);
+    for (const d of deads) log.decode.debug({ topic: ref.topic, partition: ref.partition, offset: ref.offset, reason: d.reason }, 'dead letter');
+    track(
+      deadLetters.write(deads).then(
+        () => {
+          release(ref);
+        },
+        (err: unknown) => {
+          metrics.errors.inc({ stage: 'decode', kind: 'dead_letter_write' });
+          onFatal(asKafkaError(err, `dead-letter topic ${topics.deadLetter}`));
+        },
+      ),
+    );
+  };
 
-  const onMessage = (m: SourceMessage): void => {
-    const ref: MessageRef = { topic: m.topic, partition: m.partition, offset: m.offset };
-    if (checkpoints.restored(ref)) {
+  /** Repartition mode, input topics: decode, re-key, produce; complete once the repartition topic has every record. */
+  const ingest = (m: SourceMessage, ref: MessageRef, writer: RepartitionWriter): void => {
+    const decoded = ingestDecoder.decode({ value: m.value ?? Buffer.alloc(0), source: { kind: 'kafka', ...ref }, input: inputOf(m.topic) });
+    const items: { partition: number; line: string }[] = [];
+    const dead: DeadLetter[] = [];
+    decoded.forEach((d, n) => {
+      if (d.ok) items.push({ partition: partitioner.of(routingKeyOf(d.value)), line: encodeItem({ n, record: d.value }) });
+      else dead.push(d.dead);
+    });
+    if (items.length > 0) {
+      tracker.acquire(ref);
+      writer.add(items, () => {
+        release(ref);
+      });
+    }
+    deadLetter(ref, dead);
+  };
+
+  /** A message for a task: the input itself (direct mode) or a batch of re-keyed records. */
+  const correlate = (m: SourceMessage, ref: MessageRef, task: Task): void => {
+    if (task.checkpoints.restored(ref)) {
       // Its records are in the restored state, its documents and dead letters were acknowledged.
       skipped++;
-      release(ref);
       return;
     }
     const source: SourceRef = { kind: 'kafka', ...ref };
-    const r = driver.handle({ value: m.value ?? Buffer.alloc(0), source, input: inputOf(m.topic) });
-    if (r.accepted > 0) tracker.acquire(ref);
-    checkpoints.handled(ref, r.accepted > 0);
-    const deads = r.dead;
-    if (deads.length > 0) {
-      tracker.acquire(ref);
-      for (const d of deads) log.decode.debug({ topic: m.topic, partition: m.partition, offset: m.offset, reason: d.reason }, 'dead letter');
-      track(
-        deadLetters.write(deads).then(
-          () => {
-            release(ref);
-          },
-          (err: unknown) => {
-            metrics.errors.inc({ stage: 'decode', kind: 'dead_letter_write' });
-            onFatal(asKafkaError(err, `dead-letter topic ${topics.deadLetter}`));
-          },
-        ),
-      );
+    const value = m.value ?? Buffer.alloc(0);
+    let accepted = 0;
+    const dead: DeadLetter[] = [];
+    if (task.id === 'all') {
+      const r = task.driver.handle({ value, source, input: inputOf(m.topic) });
+      accepted = r.accepted;
+      dead.push(...r.dead);
+    } else {
+      for (const d of decodeItems(value, source)) {
+        if (!d.ok) {
+          dead.push(d.dead);
+          continue;
+        }
+        const input = sourceOfItem(d.value.record);
+        // A copy produced again after a crash of the decoding stage (state/marks.ts).
+        if (!task.marks.take(input.topic, input.partition, input.offset, d.value.n)) {
+          metrics.duplicatesSkipped.inc();
+          continue;
+        }
+        const r = task.driver.handleDecoded([{ ok: true, value: d.value.record }], { value: d.value.raw, source: input, input: 'zeek' });
+        accepted += r.accepted;
+        dead.push(...r.dead);
+      }
+    }
+    if (accepted > 0) tracker.acquire(ref);
+    task.checkpoints.handled(ref, accepted > 0);
+    deadLetter(ref, dead);
+  };
+
+  const onMessage = (m: SourceMessage): void => {
+    const ref: MessageRef = { topic: m.topic, partition: m.partition, offset: m.offset };
+    if (mode === 'direct') {
+      const task = taskSet.get('all');
+      if (task !== undefined) correlate(m, ref, task);
+    } else if (m.topic === repartition.topic) {
+      // Not ours any more (a rebalance took it while the batch was read): its new owner reads it.
+      const task = taskSet.get(m.partition);
+      if (task !== undefined) correlate(m, ref, task);
+    } else if (repartitionWriter !== undefined) {
+      ingest(m, ref, repartitionWriter);
     }
     release(ref); // the processing hold
   };
 
+  const inputTopics = [...new Set([topics.conn, topics.weird, topics.headers])];
+  const roomForUncommitted = (): boolean => tracker.trackedCount() < config.sink.maxUncommittedMessages;
   const source = createKafkaSource({
     kafka,
     config: config.kafka,
-    topics: [...new Set([topics.conn, topics.weird, topics.headers])],
+    topics: mode === 'direct' ? inputTopics : [...inputTopics, repartition.topic],
     tracker,
     log: log.source,
     metrics,
     onMessage,
     // Conns waiting in the correlator become documents one grace later: they count as pending
     // documents, or a fast source would fill the sink far beyond its bound after every grace.
-    hasCapacity: () => delivery.hasRoom() && tracker.trackedCount() < config.sink.maxUncommittedMessages,
+    // The decoding stage of repartition mode waits for the repartition topic only: Kafka buffers
+    // what the correlating stage has not read yet.
+    hasCapacity: (topic, partition) => {
+      if (!roomForUncommitted()) return false;
+      if (mode === 'repartition' && topic !== repartition.topic) return (repartitionWriter?.inFlight() ?? 0) < MAX_REPARTITION_IN_FLIGHT;
+      return !taskSet.restoring(mode === 'direct' ? 'all' : partition) && delivery.hasRoom();
+    },
+    onAssignment: (assigned) => {
+      if (mode === 'repartition') taskSet.assign(assigned.filter((p) => p.topic === repartition.topic).map((p) => p.partition));
+    },
     commitEveryMs: COMMIT_EVERY_MS,
     onFatal,
   });
 
-  const committedLag = createCommittedLagPoller({ kafka, group: config.kafka.group, topics: [...new Set([topics.conn, topics.weird, topics.headers])], assigned: () => source.assigned(), metrics, intervalMs: config.metrics.lagIntervalMs, log: log.source });
+  const committedLag = createCommittedLagPoller({ kafka, group: config.kafka.group, topics: source.topics, assigned: () => source.assigned(), metrics, intervalMs: config.metrics.lagIntervalMs, log: log.source });
 
   const updateGauges = (): void => {
     countDiscards();
-    const s = driver.stats();
+    const s = stats();
     metrics.pending.set({ kind: 'conn' }, s.pendingConns);
     metrics.pending.set({ kind: 'emitted_conn' }, s.emittedConns);
     metrics.pending.set({ kind: 'weird_uid' }, s.weirdUids);
     metrics.pending.set({ kind: 'header' }, s.headers);
+    metrics.pending.set({ kind: 'repartition' }, repartitionWriter?.inFlight() ?? 0);
+    metrics.partitionsOwned.set(taskSet.all().filter((t) => t.id !== 'all').length);
     delivery.updateGauges();
   };
 
   const ticker = setInterval(() => {
-    driver.tick();
+    for (const t of taskSet.all()) t.driver.tick();
     updateGauges();
   }, TICK_MS);
 
-  // Checkpoints (state/checkpoint.ts): cut, wait until Elasticsearch and the dead-letter topic
-  // acknowledged what was issued before the cut, write the changed state and the positions in one
-  // transaction, then release the messages before the cut. A failed write is retried with the next.
-  let closed = false;
-  let unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[] } | undefined;
-  let checkpointing: Promise<void> | undefined;
-  const checkpoint = (): Promise<void> => {
-    if (checkpointing !== undefined) return checkpointing;
-    // Older changes first: the changelog keeps the last value of a key.
-    const cut = unwritten === undefined ? checkpoints.cut() : mergeCuts(unwritten.cut, checkpoints.cut());
-    const changes = [...(unwritten?.changes ?? []), ...driver.pipeline.drainChanges()];
-    unwritten = { cut, changes };
-    const barrier = sink.lastEnqueued();
-    const deadLettersBefore = [...pendingWrites];
-    const started = Date.now();
-    checkpointing = (async (): Promise<void> => {
-      // Stopped (or failed) meanwhile: the documents will not be acknowledged by this process.
-      while (sink.completedThrough() < barrier && fatal === undefined && !closed) await new Promise((r) => setTimeout(r, 20));
-      await Promise.all(deadLettersBefore);
-      if (fatal !== undefined || closed || sink.completedThrough() < barrier) return;
-      let written: { messages: number; bytes: number; oversized: number };
-      try {
-        written = await changelog.write({ changes, positions: cut.positions });
-      } catch (err: unknown) {
-        // `unwritten` keeps the cut and its changes (gone from the correlator's dirty set) for the next attempt.
-        metrics.errors.inc({ stage: 'correlate', kind: 'changelog_write' });
-        log.correlate.warn({ error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
-        return;
-      }
-      unwritten = undefined;
-      for (const ref of cut.refs) release(ref);
-      log.correlate.debug({ messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
-    })().finally(() => {
-      checkpointing = undefined;
-    });
-    return checkpointing;
-  };
-  const checkpointTimer = setInterval(() => void checkpoint(), config.state.checkpointIntervalMs);
+  // Checkpoints of every task (cli/tasks.ts); a failed write is retried with the next.
+  const checkpointTimer = setInterval(() => void taskSet.checkpoint(), config.state.checkpointIntervalMs);
 
   let ops: OpsServer | undefined;
   if (config.metrics.enabled) {
@@ -374,7 +448,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         clearInterval(checkpointTimer);
         if (scanTimer !== undefined) clearInterval(scanTimer);
         if (fatal === undefined) {
-          driver.flush();
+          for (const t of taskSet.all()) t.driver.flush();
           countDiscards();
           const drained = await Promise.race([sink.drain().then(() => true), new Promise<boolean>((r) => {
             setTimeout(() => {
@@ -386,11 +460,13 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
             await scanPass;
             await runScanPass(); // the windows of the last documents
           }
+          // Records on their way to the repartition topic: their input offsets commit once it has them.
+          await repartitionWriter?.drain();
           await Promise.all([...pendingWrites]);
           // Documents Elasticsearch did not take: no checkpoint may cover them (their messages stay uncommitted).
           if (!drained) closed = true;
-          await checkpointing;
-          if (drained) await checkpoint();
+          await taskSet.settle();
+          if (drained) await taskSet.checkpoint();
           await source.commit();
         }
       } catch (err: unknown) {
@@ -403,7 +479,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       await committedLag.stop();
       await source.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      await changelog.disconnect().catch(() => undefined);
+      await repartitionWriter?.disconnect().catch(() => undefined);
+      await taskSet.close().catch(() => undefined);
       await es.close().catch(() => undefined);
       if (ops !== undefined) await ops.close();
       root.info({ exitCode: fatal === undefined ? exit : 1 }, 'stopped');
@@ -436,14 +513,15 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
         lag,
         partitionsSeen: source.lag().size,
         partitionsAssigned: source.assigned().length,
-        pendingConns: driver.stats().pendingConns,
+        pendingConns: stats().pendingConns,
         sinkPending: sink.pendingCount(),
         paused: source.paused(),
         incomplete: tracker.incompleteCount(),
         documentsEnqueued: sink.lastEnqueued(),
         fatal: fatal?.message,
-        skippedRestored: skipped,
-        restoredEntries: restored.values.length,
+        skippedRestored: skipped + taskSet.all().reduce((n, t) => n + t.marks.skipped(), 0),
+        restoredEntries: taskSet.all().reduce((n, t) => n + t.restoredEntries, 0),
+        partitionsOwned: taskSet.all().filter((t) => t.id !== 'all').length,
       };
     },
     stop: () => stopPipeline(0),
@@ -457,12 +535,46 @@ export function changelogSettingsOf(config: Config): ChangelogSettings {
   const group = config.kafka.group;
   return {
     topic: config.state.changelogTopic ?? `${group}-correlator-changelog`,
-    partitions: config.state.changelogPartitions,
+    partitions: config.partitioning.partitions,
     replicationFactor: config.state.changelogReplicationFactor,
-    transactionalId: config.state.transactionalId ?? `${group}-${hostname()}`,
     group,
   };
 }
+
+export function repartitionSettingsOf(config: Config): RepartitionSettings {
+  const p = config.partitioning;
+  return { topic: p.repartitionTopic ?? `${config.kafka.group}-repartition`, partitions: p.partitions, replicationFactor: p.replicationFactor, retentionMs: p.retentionMs };
+}
+
+/**
+ * Creates the changelog (and in repartition mode the repartition topic) when absent, and refuses
+ * to start when their partition counts differ from `partitioning.partitions`: records are routed
+ * by that count, and a partition's state lives in the same partition of the changelog.
+ */
+async function ensureStateTopics(kafka: Kafka, mode: PartitioningMode, changelog: ChangelogSettings, repartition: RepartitionSettings, log: Logger): Promise<void> {
+  // Few retries per call: a topic just created is polled until it answers (state/topics.ts).
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+  await admin.connect();
+  try {
+    const createdChangelog = await ensureChangelogTopic(admin, changelog);
+    if (createdChangelog) log.info({ topic: changelog.topic, partitions: changelog.partitions }, 'changelog topic created');
+    if (mode === 'direct') return;
+    const r = await ensureRepartitionTopic(admin, repartition);
+    if (r.created) log.info({ topic: repartition.topic, partitions: r.partitions }, 'repartition topic created');
+    const changelogPartitions = createdChangelog ? changelog.partitions : await partitionCount(admin, changelog.topic);
+    if (r.partitions !== repartition.partitions || changelogPartitions !== repartition.partitions) {
+      throw new ZeekRstError(
+        'ZRST_CONFIG_INVALID',
+        `partitioning.partitions is ${repartition.partitions}, but ${repartition.topic} has ${r.partitions} partitions and ${changelog.topic} ${changelogPartitions}: they must be equal (docs/scale-out.md, "Changing the partition count")`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records on their way to the repartition topic before the decoding stage pauses. */
+const MAX_REPARTITION_IN_FLIGHT = 200_000;
 
 /** How long `run` lets the event loop drain after a graceful stop before it exits anyway. */
 const EXIT_GRACE_MS = 2000;

@@ -38,10 +38,21 @@ describe('stage settings reachable from the configuration', () => {
     const r = resolveConfig(inputs({ yaml: { correlate: { headerBeforeMs: 250, maxWeirdsPerUid: 7, hostSamples: 9, maxRecentCloses: 11 }, classify: { rstSeqSpread: 5, connectScanMaxDurationS: 3, idleMaxPacketsPerSide: 4 } } }));
     if (!r.ok) throw new Error(r.problems.join('; '));
     const s = stageSettingsOf(r.config, []).pipeline;
-    expect([s.correlate.headerBeforeUs, s.correlate.maxWeirdsPerUid, s.correlate.hostSamples, s.correlate.maxRecentCloses]).toEqual([250_000, 7, 9, 11]);
+    // maxRecentCloses is a cap: each of the 12 default correlation partitions holds its share.
+    expect([s.correlate.headerBeforeUs, s.correlate.maxWeirdsPerUid, s.correlate.hostSamples, s.correlate.maxRecentCloses]).toEqual([250_000, 7, 9, 1]);
     expect([s.classify.rstSeqSpread, s.classify.connectScanMaxDurationS, s.classify.idleMaxPacketsPerSide]).toEqual([5, 3, 4]);
   });
 
+  it('divides the correlator caps among the correlation partitions, and direct mode has one', () => {
+    const r = resolveConfig(inputs({ yaml: { correlate: { maxHeaders: 1000, maxPendingConns: 10 }, partitioning: { partitions: 4 } } }));
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const s = stageSettingsOf(r.config, []);
+    expect([s.partitions, s.pipeline.correlate.maxHeaders, s.pipeline.correlate.maxPendingConns]).toEqual([4, 250, 3]);
+    const d = resolveConfig(inputs({ yaml: { correlate: { maxHeaders: 1000 }, partitioning: { mode: 'direct', partitions: 4 } } }));
+    if (!d.ok) throw new Error(d.problems.join('; '));
+    const sd = stageSettingsOf(d.config, []);
+    expect([sd.partitions, sd.pipeline.correlate.maxHeaders]).toEqual([1, 1000]);
+  });
 });
 
 describe('resolveConfig', () => {

@@ -26,6 +26,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How `produce` frames Avro header records: Avro single-object encoding or Confluent's. */
+export const PARTITIONING_MODES = ['repartition', 'direct'] as const;
+export type PartitioningMode = (typeof PARTITIONING_MODES)[number];
+
 export const HEADER_FRAMINGS = ['single-object', 'confluent'] as const;
 export type HeaderFraming = (typeof HEADER_FRAMINGS)[number];
 
@@ -137,11 +140,17 @@ export const CONFIG_SCHEMA = {
   },
   state: {
     changelogTopic: optStr('ZEEK_RST_STATE_CHANGELOG_TOPIC', 'Compacted topic holding the correlator state (docs/delivery.md); default <kafka.group>-correlator-changelog. `run` creates it when absent.'),
-    changelogPartitions: int(6, 1, 100000, 'partitions', 'ZEEK_RST_STATE_CHANGELOG_PARTITIONS', 'Partitions of the changelog when `run` creates it.'),
     changelogReplicationFactor: int(-1, -1, 32, 'replicas', 'ZEEK_RST_STATE_CHANGELOG_REPLICATION_FACTOR', 'Replication factor of the changelog when `run` creates it; -1 = the broker default.'),
-    transactionalId: optStr('ZEEK_RST_STATE_TRANSACTIONAL_ID', 'Transactional id of this instance\'s changelog writer; default <kafka.group>-<hostname>. Unique per instance, stable across its restarts.'),
+    transactionalId: optStr('ZEEK_RST_STATE_TRANSACTIONAL_ID', 'Direct mode: transactional id of this instance\'s changelog writer; default <kafka.group>-<hostname>. Unique per instance, stable across its restarts. (Repartition mode uses one id per partition, <kafka.group>-partition-<n>.)'),
     checkpointIntervalMs: int(5000, 100, 600000, 'ms', 'ZEEK_RST_STATE_CHECKPOINT_INTERVAL_MS', 'How often the changed state goes to the changelog; input offsets are committed after each checkpoint.'),
     restoreTimeoutMs: int(300000, 1000, 3600000, 'ms', 'ZEEK_RST_STATE_RESTORE_TIMEOUT_MS', 'Longest start-up restore of the changelog before `run` gives up.'),
+  },
+  partitioning: {
+    mode: oneOf(PARTITIONING_MODES, 'repartition', 'ZEEK_RST_PARTITIONING_MODE', 'repartition: decoded records are re-keyed by Community ID through the repartition topic, so any number of instances in one group correlate correctly (docs/scale-out.md); direct: one instance correlates the input topics as they come, one hop less; wrong with more than one instance.'),
+    partitions: int(12, 1, 10000, 'partitions', 'ZEEK_RST_PARTITIONING_PARTITIONS', 'Correlation partitions: of the repartition topic and the changelog (created with this many), and the routing of `classify`. The most instances that can share the work; fixed once the topics exist.'),
+    repartitionTopic: optStr('ZEEK_RST_PARTITIONING_REPARTITION_TOPIC', 'Internal topic of the re-keyed records; default <kafka.group>-repartition. `run` creates it when absent.'),
+    replicationFactor: int(-1, -1, 32, 'replicas', 'ZEEK_RST_PARTITIONING_REPLICATION_FACTOR', 'Replication factor of the repartition topic when `run` creates it; -1 = the broker default.'),
+    retentionMs: int(86_400_000, 60_000, MAX_MS, 'ms', 'ZEEK_RST_PARTITIONING_RETENTION_MS', 'Retention of the repartition topic when `run` creates it: how long an instance may be down before re-keyed records it has not read are lost.'),
   },
   classify: {
     devicesFile: optStr('ZEEK_RST_CLASSIFY_DEVICES_FILE', 'YAML file naming the firewalls, IPS and load balancers (docs/verdicts.md#devices).'),

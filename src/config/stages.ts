@@ -12,24 +12,35 @@ import type { Config } from './schema';
 
 export interface StageSettings {
   readonly decode: DecodeOptions;
+  /** The settings of ONE correlation partition: its caps are the configured ones divided among the partitions. */
   readonly pipeline: PipelineSettings;
+  /** Correlation partitions (src/partition.ts): `partitioning.partitions`, or 1 in direct mode. */
+  readonly partitions: number;
 }
 
-export function correlateSettingsOf(c: Config['correlate'], twoMslS: number): CorrelateSettings {
+/** Correlation partitions of a configuration: every instance and `classify` route records by them. */
+export function partitionsOf(config: Config): number {
+  return config.partitioning.mode === 'direct' ? 1 : config.partitioning.partitions;
+}
+
+/** One partition's share of a cap (at least 1): a process holding every partition holds the configured cap. */
+const share = (cap: number, partitions: number): number => Math.max(1, Math.ceil(cap / partitions));
+
+export function correlateSettingsOf(c: Config['correlate'], twoMslS: number, partitions = 1): CorrelateSettings {
   return {
     ...DEFAULT_CORRELATE_SETTINGS,
     graceUs: c.graceMs * 1000,
     lateWindowUs: c.lateWindowMs * 1000,
     headerBeforeUs: c.headerBeforeMs * 1000,
     headerAfterUs: c.headerAfterMs * 1000,
-    maxPendingConns: c.maxPendingConns,
-    maxEmittedConns: c.maxEmittedConns,
-    maxWeirdUids: c.maxWeirdUids,
+    maxPendingConns: share(c.maxPendingConns, partitions),
+    maxEmittedConns: share(c.maxEmittedConns, partitions),
+    maxWeirdUids: share(c.maxWeirdUids, partitions),
     maxWeirdsPerUid: c.maxWeirdsPerUid,
-    maxHeaders: c.maxHeaders,
-    maxHosts: c.maxHosts,
+    maxHeaders: share(c.maxHeaders, partitions),
+    maxHosts: share(c.maxHosts, partitions),
     hostSamples: c.hostSamples,
-    maxRecentCloses: c.maxRecentCloses,
+    maxRecentCloses: share(c.maxRecentCloses, partitions),
     // TIME_WAIT is a classify threshold, but the closes it needs are kept by the correlator.
     closeMemoryUs: twoMslS * 1_000_000,
   };
@@ -62,10 +73,12 @@ export function decodeOptionsOf(config: Config): DecodeOptions {
 
 /** Stage settings from the configuration; `devices` is the parsed `classify.devicesFile`. */
 export function stageSettingsOf(config: Config, devices: readonly Device[]): StageSettings {
+  const partitions = partitionsOf(config);
   return {
     decode: decodeOptionsOf(config),
+    partitions,
     pipeline: {
-      correlate: correlateSettingsOf(config.correlate, config.classify.twoMslS),
+      correlate: correlateSettingsOf(config.correlate, config.classify.twoMslS, partitions),
       classify: classifySettingsOf(config.classify),
       devices,
       localNetworks: config.network.localNetworks.flatMap((n) => parseCidr(n) ?? []),

@@ -148,8 +148,10 @@ export interface KafkaSourceOptions {
   readonly metrics: Metrics;
   /** Handles one tracked message synchronously (decode, correlate, enqueue). Never throws on bad input. */
   readonly onMessage: (message: SourceMessage) => void;
-  /** False while the sink or the tracker is full. */
-  readonly hasCapacity: () => boolean;
+  /** False while the messages of this partition must wait (the sink or the tracker is full, its state restores). */
+  readonly hasCapacity: (topic: string, partition: number) => boolean;
+  /** The partitions assigned after each rebalance (repartition mode owns tasks by them). */
+  readonly onAssignment?: (assigned: readonly { readonly topic: string; readonly partition: number }[]) => void;
   readonly commitEveryMs: number;
   /** Called when the consumer crashes for good (kafkajs gave up); the pipeline stops without committing more. */
   readonly onFatal: (err: ZeekRstError) => void;
@@ -169,6 +171,8 @@ export interface KafkaSource {
   paused(): boolean;
   /** Partitions assigned to this member (empty before the first join). */
   assigned(): readonly { topic: string; partition: number }[];
+  /** The topics it consumes. */
+  readonly topics: readonly string[];
   disconnect(): Promise<void>;
 }
 
@@ -230,6 +234,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     for (const p of assignment) if (!keep.has(`${p.topic}/${p.partition}`)) o.tracker.forget(p);
     assignment = next;
     o.log.info({ group: event.payload.groupId, partitions: next.map((p) => `${p.topic}/${p.partition}`) }, 'joined the consumer group');
+    o.onAssignment?.(next);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (event.payload.restart) {
@@ -298,7 +303,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
           try {
             let lastBeat = Date.now();
             for (const m of batch.messages) {
-              while (!o.hasCapacity() && !stopping && isRunning() && !isStale()) {
+              while (!o.hasCapacity(batch.topic, batch.partition) && !stopping && isRunning() && !isStale()) {
                 waiting = true;
                 o.metrics.paused.set(1);
                 await new Promise((r) => setTimeout(r, CAPACITY_POLL_MS));
@@ -361,6 +366,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     refreshLag,
     paused: () => waiting,
     assigned: () => assignment,
+    topics: o.topics,
 
     async disconnect() {
       if (commitTimer !== undefined) clearInterval(commitTimer);

@@ -18,14 +18,15 @@ import { Partitioners, type Admin, type ICustomPartitioner, type Kafka, type Pro
 import { partitionKeyOf, type StateChange, type StateValue } from '../correlate/state';
 import type { Logger } from '../log';
 import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
+import type { InputMark } from './marks';
+import { createTopicAndWait } from './topics';
 
 export interface ChangelogSettings {
   readonly topic: string;
   /** Partitions when `run` creates the topic (the repartition topic's count, when there is one). */
   readonly partitions: number;
   readonly replicationFactor: number;
-  readonly transactionalId: string;
-  /** The consumer group of `run`: the restore reader's group is derived from it. */
+  /** The consumer group of `run`: the restore reader's group and the partitions' transactional ids are derived from it. */
   readonly group: string;
 }
 
@@ -36,6 +37,8 @@ const SEND_CHUNK_BYTES = 4 * 1048576;
 
 const POSITION_PREFIX = 'o|';
 const positionKey = (p: PartitionKey): string => `${POSITION_PREFIX}${p.topic}|${p.partition}`;
+const MARK_PREFIX = 'i|';
+const markKey = (m: PartitionKey): string => `${MARK_PREFIX}${m.topic}|${m.partition}`;
 
 /** Topic configuration of the changelog: compacted, segments small enough that compaction keeps up. */
 export const CHANGELOG_TOPIC_CONFIG: readonly { readonly name: string; readonly value: string }[] = Object.freeze([
@@ -51,15 +54,15 @@ export const CHANGELOG_TOPIC_CONFIG: readonly { readonly name: string; readonly 
 export async function ensureChangelogTopic(admin: Admin, s: ChangelogSettings): Promise<boolean> {
   const existing = await admin.listTopics();
   if (existing.includes(s.topic)) return false;
-  return admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: [...CHANGELOG_TOPIC_CONFIG] }],
-  });
+  await createTopicAndWait(admin, { topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: [...CHANGELOG_TOPIC_CONFIG] });
+  return true;
 }
 
 export interface CheckpointWrite {
   readonly changes: readonly StateChange[];
   readonly positions: readonly CommitPosition[];
+  /** Repartition mode: the last input record per input partition that the state holds (state/marks.ts). */
+  readonly marks?: readonly InputMark[];
 }
 
 export interface CheckpointReport {
@@ -80,6 +83,7 @@ export interface ChangelogWriter {
 interface Encoded {
   readonly key: string;
   readonly value: Buffer | null;
+  readonly partition?: number;
 }
 
 /**
@@ -94,8 +98,18 @@ export const byCommunityId: ICustomPartitioner = () => {
   };
 };
 
-export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: Logger): ChangelogWriter {
-  const producer: Producer = kafka.producer({ transactionalId: s.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: byCommunityId });
+export interface WriterTarget {
+  readonly transactionalId: string;
+  /**
+   * Repartition mode: every entry goes to this partition of the changelog, the one of the
+   * repartition partition whose state it is. Direct mode (absent): entries by Community ID.
+   */
+  readonly partition?: number;
+}
+
+export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: Logger, target: WriterTarget): ChangelogWriter {
+  const producer: Producer = kafka.producer({ transactionalId: target.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: byCommunityId });
+  const fixed = target.partition;
   return {
     connect: () => producer.connect(),
     async write(w) {
@@ -117,6 +131,11 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
         encoded.push({ key: positionKey(p), value });
         bytes += value.length;
       }
+      for (const m of w.marks ?? []) {
+        const value = Buffer.from(JSON.stringify({ t: 'mark', offset: m.offset, n: m.n }));
+        encoded.push({ key: markKey(m), value });
+        bytes += value.length;
+      }
       if (encoded.length === 0) return { messages: 0, bytes: 0, oversized };
       const tx = await producer.transaction();
       try {
@@ -130,7 +149,7 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
         };
         for (const e of encoded) {
           // Partitioned by Community ID (byCommunityId); the message key stays the entry's own (compaction is by key).
-          chunk.push(e);
+          chunk.push(fixed === undefined ? e : { ...e, partition: fixed });
           chunkBytes += (e.value?.length ?? 0) + e.key.length;
           if (chunkBytes >= SEND_CHUNK_BYTES) await send();
         }
@@ -146,34 +165,49 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
   };
 }
 
-export interface RestoredState {
+/** What the changelog holds for one of its partitions (or for all, in direct mode). */
+export interface RestoredPart {
   readonly values: readonly StateValue[];
-  /** Per `topic/partition` of the inputs: the offset the state reflects (skip below it). */
+  /** Per `topic/partition` consumed: the offset the state reflects (skip below it). */
   readonly positions: ReadonlyMap<string, bigint>;
+  readonly marks: readonly InputMark[];
+}
+
+export interface RestoredState extends RestoredPart {
+  /** The same, per changelog partition. */
+  readonly byPartition: ReadonlyMap<number, RestoredPart>;
   readonly messages: number;
   readonly bytes: number;
   readonly ms: number;
 }
 
+export interface RestoreOptions {
+  readonly timeoutMs: number;
+  readonly maxBytesPerPartition?: number;
+  /** Only these changelog partitions (repartition mode: the partitions this instance was given); default all. */
+  readonly partitions?: readonly number[];
+}
+
 /** Reads the changelog from the beginning to its end at the time of the call (read_committed). */
-export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: Logger, options: { readonly timeoutMs: number; readonly maxBytesPerPartition?: number }): Promise<RestoredState> {
+export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: Logger, options: RestoreOptions): Promise<RestoredState> {
   const started = Date.now();
+  const wanted = options.partitions === undefined ? undefined : new Set(options.partitions);
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
   try {
     const offsets = await admin.fetchTopicOffsets(s.topic);
-    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high) - 1n]));
+    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low) && (wanted === undefined || wanted.has(o.partition))).map((o) => [o.partition, BigInt(o.high) - 1n]));
   } finally {
     await admin.disconnect();
   }
-  const latest = new Map<string, Buffer | null>();
+  const latest = new Map<number, Map<string, Buffer | null>>();
   let messages = 0;
   let bytes = 0;
   if (ends.size > 0) {
     // A group of its own, never committed: every restore reads from the beginning.
     const consumer = kafka.consumer({
-      groupId: `${s.group}.restore.${process.pid}.${Date.now()}`,
+      groupId: `${s.group}.restore.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
       readUncommitted: false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? MAX_ENTRY_BYTES * 2,
       maxWaitTimeInMs: 200,
@@ -199,10 +233,18 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
         autoCommit: false,
         eachBatch: async (payload) => {
           const { batch } = payload;
+          if (!ends.has(batch.partition)) {
+            payload.pause(); // another instance's partition, or an empty one
+            return;
+          }
+          let part = latest.get(batch.partition);
+          if (part === undefined) {
+            part = new Map();
+            latest.set(batch.partition, part);
+          }
           for (const m of batch.messages) {
             if (m.key === null) continue;
-            const key = m.key.toString();
-            latest.set(key, m.value);
+            part.set(m.key.toString(), m.value);
             messages++;
             bytes += m.value?.length ?? 0;
           }
@@ -224,19 +266,35 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
       await consumer.disconnect().catch(() => undefined);
     }
   }
+  const byPartition = new Map<number, RestoredPart>();
+  for (const [partition, entries] of latest) byPartition.set(partition, parsePart(entries));
+  for (const p of options.partitions ?? []) if (!byPartition.has(p)) byPartition.set(p, { values: [], positions: new Map(), marks: [] });
+  const all = [...byPartition.values()];
+  const values = all.flatMap((p) => p.values);
+  const positions = new Map(all.flatMap((p) => [...p.positions]));
+  const marks = all.flatMap((p) => p.marks);
+  const ms = Date.now() - started;
+  log.info({ topic: s.topic, partitions: options.partitions ?? 'all', messages, bytes, entries: values.length, positions: positions.size, ms }, 'correlator state restored from the changelog');
+  return { values, positions, marks, byPartition, messages, bytes, ms };
+}
+
+type Entry = StateValue | { readonly t: 'position'; readonly offset: string } | { readonly t: 'mark'; readonly offset: string; readonly n: number };
+
+function parsePart(entries: ReadonlyMap<string, Buffer | null>): RestoredPart {
   const values: StateValue[] = [];
   const positions = new Map<string, bigint>();
-  for (const [key, value] of latest) {
+  const marks: InputMark[] = [];
+  for (const [key, value] of entries) {
     if (value === null) continue;
-    const parsed = JSON.parse(value.toString()) as StateValue | { t: 'position'; offset: string };
-    if (parsed.t === 'position') {
+    const parsed = JSON.parse(value.toString()) as Entry;
+    if (parsed.t === 'position' || parsed.t === 'mark') {
       const [, topic, partition] = key.split('|');
-      if (topic !== undefined && partition !== undefined) positions.set(`${topic}/${partition}`, BigInt(parsed.offset));
+      if (topic === undefined || partition === undefined) continue;
+      if (parsed.t === 'position') positions.set(`${topic}/${partition}`, BigInt(parsed.offset));
+      else marks.push({ topic, partition: Number(partition), offset: parsed.offset, n: parsed.n });
     } else {
       values.push(parsed);
     }
   }
-  const ms = Date.now() - started;
-  log.info({ topic: s.topic, messages, bytes, entries: values.length, positions: positions.size, ms }, 'correlator state restored from the changelog');
-  return { values, positions, messages, bytes, ms };
+  return { values, positions, marks };
 }

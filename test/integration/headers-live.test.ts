@@ -150,7 +150,7 @@ describe('zeek-rst headers to Kafka', () => {
     tcpdump = track(spawn('tcpdump', ['-i', 'lo', '-n', '--immediate-mode', '-U', '-w', '-', filter], { stdio: ['ignore', pipe, 'pipe'] }));
     pipe.destroy(); // tcpdump holds the write end now: when it exits, headers sees the end of its input
     const dump = tcpdump;
-    await waitFor(() => /listening on lo/.test(dump.stderr()), { timeoutMs: 20_000, what: `tcpdump listening (stderr: ${dump.stderr()})` });
+    await waitFor(() => /listening on lo/.test(dump.stderr()), { timeoutMs: 20_000, what: () => `tcpdump listening (stderr: ${dump.stderr()})` });
 
     const conns: Record<string, unknown>[] = [];
     const record = (uid: string, startMs: number, endMs: number, origP: number, respP: number, fields: Record<string, unknown>): void => {

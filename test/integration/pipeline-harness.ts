@@ -89,10 +89,19 @@ export async function produceValues(kafka: Kafka, topic: string, values: readonl
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    for (let i = 0; i < values.length; i += 1000) {
-      const messages: Message[] = values.slice(i, i + 1000).map((value) => ({ value }));
-      await producer.send({ topic, acks: -1, messages });
+    // At most 1,000 messages and about 512 kB per request (the broker refuses requests over 1 MB).
+    let messages: Message[] = [];
+    let bytes = 0;
+    for (const value of values) {
+      if (messages.length > 0 && (messages.length >= 1000 || bytes + value.length > 512 * 1024)) {
+        await producer.send({ topic, acks: -1, messages });
+        messages = [];
+        bytes = 0;
+      }
+      messages.push({ value });
+      bytes += value.length;
     }
+    if (messages.length > 0) await producer.send({ topic, acks: -1, messages });
   } finally {
     await producer.disconnect();
   }
@@ -146,6 +155,36 @@ export async function readDeadLetters(kafka: Kafka, n: Names, expected: number, 
     await consumer.disconnect();
   }
   return seen;
+}
+
+/**
+ * Records in the repartition topic of a group (docs/scale-out.md: one JSON line per record), per
+ * partition, counting only those in messages before `below` (default: all). Read from the start
+ * to the end offsets of the time of the call.
+ */
+export async function repartitionRecords(kafka: Kafka, group: string, below?: ReadonlyMap<number, number>): Promise<number> {
+  const topic = `${group}-repartition`;
+  const end = await endOffsets(kafka, topic);
+  const remaining = new Set([...end].filter(([, high]) => high > 0).map(([p]) => p));
+  let records = 0;
+  if (remaining.size === 0) return 0;
+  const consumer = kafka.consumer({ groupId: `${group}-repartition-reader-${Date.now()}`, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        const limit = below?.get(partition) ?? end.get(partition) ?? 0;
+        if (Number(message.offset) < limit) records += (message.value?.toString('utf8') ?? '').split('\n').filter((l) => l !== '').length;
+        if (Number(message.offset) >= (end.get(partition) ?? 0) - 1) remaining.delete(partition);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => remaining.size === 0, { timeoutMs: 60_000, what: `the end of ${topic}` });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
 }
 
 /** Committed offsets of the group on a topic, per partition (-1 = none). */

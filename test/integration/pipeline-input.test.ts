@@ -131,7 +131,9 @@ describe('pipeline: bad input and late evidence', () => {
     const template = typeof body['template'] === 'object' && body['template'] !== null ? body['template'] : {};
     await es.transport.request({ method: 'PUT', path: `/_index_template/${n.prefix}-conn`, body: { ...body, template: { ...template, mappings } } });
     // Sr: a REJ, so a RST with a phase (establishment); S0 with history S: an unanswered SYN, no RST.
-    const values = [json(conn('CRefused1')), json({ ...conn('CAccepted1'), conn_state: 'S0', history: 'S', resp_pkts: 0, resp_ip_bytes: 0 }), json(conn('CRefused2'))];
+    // Each on its own 4-tuple: three conns at one instant on one 4-tuple are each other's previous
+    // close, and one written before the next arrived (a slow machine) is rewritten, and refused again.
+    const values = [json({ ...conn('CRefused1'), 'id.orig_p': 58001 }), json({ ...conn('CAccepted1'), 'id.orig_p': 58002, conn_state: 'S0', history: 'S', resp_pkts: 0, resp_ip_bytes: 0 }), json({ ...conn('CRefused2'), 'id.orig_p': 58003 })];
     await produceValues(kafka, n.conn, values);
     running = await startPipeline(testConfig(n));
     const dead = await readDeadLetters(kafka, n, 2);

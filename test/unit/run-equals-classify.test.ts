@@ -16,6 +16,8 @@ import { createHeaderCodec } from '../../src/decode/packet-header';
 import type { StateChange, StateValue } from '../../src/correlate/state';
 import type { InputKind, InputMessage } from '../../src/domain';
 import { createDriver } from '../../src/driver';
+import { createInputDecoder } from '../../src/decode/dispatch';
+import { createPartitioner, routingKeyOf } from '../../src/partition';
 import type { OutputDoc } from '../../src/pipeline';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
@@ -110,41 +112,52 @@ function interleave(picks: readonly number[]): InputMessage[] {
 }
 
 /**
- * `run` over that order, the wall clock moving `advancesUs[i]` before message i. With `crashes`,
- * the state goes to a simulated changelog every `checkpointEvery` messages (JSON, as the Kafka
- * changelog carries it), and at each crash index the process dies: a new driver restores the
- * changelog and the messages since the last checkpoint are delivered again (their offsets were
- * not committed). Documents written before a crash stay written, as in Elasticsearch.
+ * `run` over that order, the wall clock moving `advancesUs[i]` before message i. As `run` in
+ * repartition mode: each decoded record goes to the task of its correlation partition
+ * (src/partition.ts; in Kafka, through the repartition topic), one driver per partition. With
+ * `crashes`, each task's state goes to a simulated changelog partition every `checkpointEvery`
+ * messages (JSON, as the Kafka changelog carries it), and at each crash index the process dies:
+ * new tasks restore their partitions and the messages since the last checkpoint are delivered
+ * again (their offsets were not committed). Documents written before a crash stay written, as in
+ * Elasticsearch.
  */
 function runOrder(picks: readonly number[], advancesUs: readonly number[], crashes: readonly number[] = [], checkpointEvery = 0, restore = true): Map<string, string> {
   const written: OutputDoc[] = [];
   let wallUs = Date.UTC(2026, 11, 1) * 1000;
   const order = interleave(picks);
-  const start = (): ReturnType<typeof createDriver> =>
-    createDriver({ settings: settings(), codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) }, trackState: crashes.length > 0 });
-  let driver = start();
-  const changelog = new Map<string, StateValue>();
+  const s = settings();
+  const partitioner = createPartitioner(s.partitions);
+  const decoder = createInputDecoder(s.decode, createHeaderCodec());
+  const start = (): ReturnType<typeof createDriver>[] =>
+    Array.from({ length: s.partitions }, () => createDriver({ settings: s, partitions: 1, codec: createHeaderCodec(), clock: { now: () => wallUs }, sink: { write: (d) => written.push(...d) }, trackState: crashes.length > 0 }));
+  let tasks = start();
+  const changelog = tasks.map(() => new Map<string, StateValue>());
   const checkpoint = (): void => {
-    for (const c of JSON.parse(JSON.stringify(driver.pipeline.drainChanges())) as StateChange[]) {
-      if (c.value === null) changelog.delete(c.key);
-      else changelog.set(c.key, c.value);
-    }
+    tasks.forEach((t, p) => {
+      for (const c of JSON.parse(JSON.stringify(t.pipeline.drainChanges())) as StateChange[]) {
+        if (c.value === null) changelog[p]?.delete(c.key);
+        else changelog[p]?.set(c.key, c.value);
+      }
+    });
   };
   const pendingCrashes = [...crashes].sort((a, b) => a - b);
   let committed = 0;
   for (let i = 0; i < order.length; i++) {
     if (pendingCrashes[0] === i) {
       pendingCrashes.shift();
-      driver = start();
-      if (restore) driver.pipeline.restore(changelog.values());
+      tasks = start();
+      if (restore) tasks.forEach((t, p) => { t.pipeline.restore(changelog[p]?.values() ?? []); });
       i = committed - 1; // redelivered from the last committed offset
       continue;
     }
     const m = order[i];
     if (m === undefined) break;
     wallUs += advancesUs[i] ?? 0;
-    driver.tick();
-    expect(driver.handle(m).dead).toEqual([]);
+    for (const t of tasks) t.tick();
+    for (const d of decoder.decode(m)) {
+      if (!d.ok) throw new Error(`${d.dead.reason}: ${d.dead.detail}`);
+      expect(tasks[partitioner.of(routingKeyOf(d.value))]?.handleDecoded([d], m).dead).toEqual([]);
+    }
     if (checkpointEvery > 0 && (i + 1) % checkpointEvery === 0) {
       checkpoint();
       committed = i + 1;
@@ -153,7 +166,7 @@ function runOrder(picks: readonly number[], advancesUs: readonly number[], crash
   // The stream ends: the wall clock moves past every grace, as in a running pipeline.
   for (let k = 0; k < 3; k++) {
     wallUs += GRACE_US + 1;
-    driver.tick();
+    for (const t of tasks) t.tick();
   }
   return finalDocs(written);
 }
@@ -180,6 +193,15 @@ const ADVANCES = fc.array(fc.oneof(fc.constant(0), fc.nat(100_000), fc.nat(8_000
 
 describe('run and classify give the same documents', () => {
   const expected = classifyOrder();
+
+  it('classify routes the records to the default 12 correlation partitions, over more than one of them', () => {
+    const s = settings();
+    expect(s.partitions).toBe(12);
+    const partitioner = createPartitioner(s.partitions);
+    const decoder = createInputDecoder(s.decode, createHeaderCodec());
+    const used = new Set(TOPICS.conn.flatMap((m) => decoder.decode(m).flatMap((d) => (d.ok ? [partitioner.of(routingKeyOf(d.value))] : []))));
+    expect(used.size).toBeGreaterThan(1);
+  });
 
   it('classify finds the verdicts the fixtures were read for', () => {
     const verdicts = [...expected.values()].map((d) => JSON.parse(d) as { rst?: { verdict?: string }; zeek?: { session_id?: string } });

@@ -1,0 +1,203 @@
+/**
+ * The correlation partitions that one `run` instance owns (docs/scale-out.md), the way Kafka
+ * Streams runs a task per partition.
+ *
+ * A task is one correlation partition: its own driver (correlator, host baselines, caps), its
+ * checkpoints and input marks, and its own transactional changelog writer. In repartition mode
+ * there is a task per assigned partition of the repartition topic; its transactional id is the
+ * partition's (`<group>-partition-<n>`), so the instance that takes a partition over fences the
+ * one that had it, then restores that partition of the changelog, and only then does the task
+ * take messages. A partition that leaves this instance drops its task: the new owner restores
+ * the last checkpoint and re-reads what came after. In direct mode there is one task, `all`,
+ * restored before consuming, with the instance's own transactional id.
+ *
+ * A checkpoint of a task (state/checkpoint.ts): cut, wait until the documents and dead letters
+ * issued before the cut are acknowledged, write the changed entries, the positions and the marks
+ * in one transaction, then release the messages before the cut for the offset commit.
+ */
+import type { Kafka } from 'kafkajs';
+import type { StageSettings } from '../config/stages';
+import type { Clock } from '../correlate/correlator';
+import type { StateChange } from '../correlate/state';
+import type { HeaderCodec } from '../decode/packet-header';
+import { createDriver, type Driver, type DocumentSink } from '../driver';
+import type { Logger } from '../log';
+import type { MessageRef } from '../source/offset-tracker';
+import { createChangelogWriter, restoreChangelog, type ChangelogSettings, type ChangelogWriter, type RestoredPart } from '../state/changelog';
+import { createCheckpoints, mergeCuts, type Checkpoints, type Cut } from '../state/checkpoint';
+import { createInputMarks, type InputMark, type InputMarks } from '../state/marks';
+
+export type TaskId = number | 'all';
+
+export interface Task {
+  readonly id: TaskId;
+  readonly driver: Driver;
+  readonly checkpoints: Checkpoints;
+  readonly marks: InputMarks;
+  /** Changelog entries it was restored from. */
+  readonly restoredEntries: number;
+}
+
+interface TaskRuntime extends Task {
+  readonly writer: ChangelogWriter;
+  unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[]; readonly marks: readonly InputMark[] } | undefined;
+  checkpointing: Promise<void> | undefined;
+  dropped: boolean;
+}
+
+export interface TaskSetOptions {
+  readonly kafka: Kafka;
+  readonly changelog: ChangelogSettings;
+  readonly settings: StageSettings;
+  readonly codec: HeaderCodec;
+  readonly clock: Clock;
+  readonly documents: DocumentSink;
+  readonly log: Logger;
+  readonly restoreTimeoutMs: number;
+  /** Acknowledgement barrier: documents enqueued so far, and those Elasticsearch took. */
+  readonly sink: { lastEnqueued(): number; completedThrough(): number };
+  /** Dead-letter writes in flight now (a checkpoint waits for those issued before its cut). */
+  readonly deadLettersInFlight: () => readonly Promise<unknown>[];
+  /** True once the pipeline stopped or failed: a checkpoint then writes nothing. */
+  readonly closed: () => boolean;
+  readonly release: (ref: MessageRef) => void;
+  /** A checkpoint's write failed (it is retried with the next one). */
+  readonly onCheckpointError: (err: unknown, task: TaskId) => void;
+  /** Partitions could not be restored: the instance cannot correlate them. */
+  readonly onRestoreError: (err: unknown, partitions: readonly number[]) => void;
+}
+
+export interface TaskSet {
+  /** Direct mode: the one task, restored before anything is consumed. */
+  startDirect(transactionalId: string): Promise<Task>;
+  /** Repartition mode: the partitions now assigned; lost ones are dropped, gained ones restored. */
+  assign(partitions: readonly number[]): void;
+  /** The ready task of a partition (`all` in direct mode); undefined while it restores or when not owned. */
+  get(id: TaskId): Task | undefined;
+  /** True while a partition assigned to this instance is still restoring. */
+  restoring(id: TaskId): boolean;
+  all(): readonly Task[];
+  /** Checkpoints every task (one transaction each). */
+  checkpoint(): Promise<void>;
+  /** Waits for the checkpoints in flight. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createTaskSet(o: TaskSetOptions): TaskSet {
+  const tasks = new Map<TaskId, TaskRuntime>();
+  /** Partition -> the assignment generation that is restoring it. */
+  const restoringNow = new Map<number, number>();
+  let generation = 0;
+
+  const build = (id: TaskId, writer: ChangelogWriter, part: RestoredPart): TaskRuntime => {
+    const driver = createDriver({ settings: o.settings, codec: o.codec, clock: o.clock, sink: o.documents, trackState: true, partitions: 1 });
+    driver.pipeline.restore(part.values);
+    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, dropped: false };
+  };
+
+  const checkpointTask = (t: TaskRuntime): Promise<void> => {
+    if (t.checkpointing !== undefined) return t.checkpointing;
+    // Older changes first: the changelog keeps the last value of a key.
+    const cut = t.unwritten === undefined ? t.checkpoints.cut() : mergeCuts(t.unwritten.cut, t.checkpoints.cut());
+    const changes = [...(t.unwritten?.changes ?? []), ...t.driver.pipeline.drainChanges()];
+    const marks = [...(t.unwritten?.marks ?? []), ...t.marks.drain()];
+    t.unwritten = { cut, changes, marks };
+    const barrier = o.sink.lastEnqueued();
+    const deadLettersBefore = [...o.deadLettersInFlight()];
+    const started = Date.now();
+    t.checkpointing = (async (): Promise<void> => {
+      // Stopped (or failed) meanwhile: the documents will not be acknowledged by this process.
+      while (o.sink.completedThrough() < barrier && !o.closed() && !t.dropped) await new Promise((r) => setTimeout(r, 20));
+      await Promise.all(deadLettersBefore);
+      if (o.closed() || t.dropped || o.sink.completedThrough() < barrier) return;
+      let written: { messages: number; bytes: number };
+      try {
+        written = await t.writer.write({ changes, positions: cut.positions, marks });
+      } catch (err: unknown) {
+        // `unwritten` keeps the cut, its changes and marks for the next attempt. A writer fenced by
+        // the partition's new owner fails here for good; its partition is no longer this instance's.
+        o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
+        o.onCheckpointError(err, t.id);
+        return;
+      }
+      t.unwritten = undefined;
+      for (const ref of cut.refs) o.release(ref);
+      o.log.debug({ task: t.id, messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
+    })().finally(() => {
+      t.checkpointing = undefined;
+    });
+    return t.checkpointing;
+  };
+
+  const drop = (t: TaskRuntime): Promise<void> => {
+    t.dropped = true;
+    tasks.delete(t.id);
+    return (t.checkpointing ?? Promise.resolve()).then(() => t.writer.disconnect()).catch(() => undefined);
+  };
+
+  const writerFor = (id: number): ChangelogWriter => createChangelogWriter(o.kafka, o.changelog, o.log, { transactionalId: `${o.changelog.group}-partition-${id}`, partition: id });
+
+  /** Fences the previous owners, restores the partitions, builds their tasks (unless lost meanwhile). */
+  const restore = async (partitions: readonly number[], gen: number): Promise<void> => {
+    const writers = new Map(partitions.map((p) => [p, writerFor(p)]));
+    try {
+      const started = Date.now();
+      await Promise.all([...writers.values()].map((w) => w.connect()));
+      o.log.info({ partitions, ms: Date.now() - started }, 'previous owners of the partitions fenced');
+      const restored = await restoreChangelog(o.kafka, o.changelog, o.log, { timeoutMs: o.restoreTimeoutMs, partitions });
+      for (const [p, w] of writers) {
+        if (restoringNow.get(p) !== gen) {
+          await w.disconnect().catch(() => undefined);
+          continue;
+        }
+        restoringNow.delete(p);
+        tasks.set(p, build(p, w, restored.byPartition.get(p) ?? { values: [], positions: new Map(), marks: [] }));
+      }
+    } catch (err: unknown) {
+      for (const w of writers.values()) await w.disconnect().catch(() => undefined);
+      for (const p of partitions) if (restoringNow.get(p) === gen) restoringNow.delete(p);
+      o.onRestoreError(err, partitions);
+    }
+  };
+
+  return {
+    async startDirect(transactionalId) {
+      const writer = createChangelogWriter(o.kafka, o.changelog, o.log, { transactionalId });
+      await writer.connect();
+      try {
+        const restored = await restoreChangelog(o.kafka, o.changelog, o.log, { timeoutMs: o.restoreTimeoutMs });
+        const t = build('all', writer, restored);
+        tasks.set('all', t);
+        return t;
+      } catch (err: unknown) {
+        await writer.disconnect().catch(() => undefined);
+        throw err;
+      }
+    },
+    assign(partitions) {
+      const keep = new Set(partitions);
+      for (const t of [...tasks.values()]) if (typeof t.id === 'number' && !keep.has(t.id)) void drop(t);
+      for (const p of [...restoringNow.keys()]) if (!keep.has(p)) restoringNow.delete(p);
+      const gained = partitions.filter((p) => !tasks.has(p) && !restoringNow.has(p));
+      if (gained.length === 0) return;
+      const gen = ++generation;
+      for (const p of gained) restoringNow.set(p, gen);
+      o.log.info({ partitions: gained }, 'taking over correlation partitions: restoring their state');
+      void restore(gained, gen);
+    },
+    get: (id) => tasks.get(id),
+    restoring: (id) => typeof id === 'number' && restoringNow.has(id),
+    all: () => [...tasks.values()],
+    async checkpoint() {
+      await Promise.all([...tasks.values()].map(checkpointTask));
+    },
+    async settle() {
+      await Promise.all([...tasks.values()].map((t) => t.checkpointing ?? Promise.resolve()));
+    },
+    async close() {
+      restoringNow.clear();
+      await Promise.all([...tasks.values()].map(drop));
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { InputRecord } from '../decode/dispatch';
+import type { SourceRef } from '../domain';
+import { decodeItems, encodeItem, produceRequests, sourceOfItem } from './repartition';
+
+const INPUT: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 3, offset: '41' };
+const AT: SourceRef = { kind: 'kafka', topic: 'g-repartition', partition: 5, offset: '7' };
+
+const header: InputRecord = {
+  kind: 'header',
+  record: { tsUs: 1_700_000_000_123_456, sensor: 's1', srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 40000, dstPort: 443, ipVersion: 4, ipTtl: 64, ipId: null, tcpFlags: 0x14, seq: 4294967295, ack: 0, window: 0, payloadLen: 0, communityId: '1:abc=', source: { ...INPUT, index: 2 } },
+};
+const conn: InputRecord = {
+  kind: 'conn',
+  record: { tsUs: 1_700_000_000_000_000, uid: 'C1', origH: '10.0.0.1', origP: 40000, respH: '10.0.0.2', respP: 443, proto: 'tcp', history: 'ShR', connState: 'RSTO', communityId: '1:abc=', source: { kind: 'kafka', topic: 'zeek-conn', partition: 0, offset: '5' } },
+};
+
+describe('repartition records', () => {
+  it('come back as the records that went in, with their ordinal and their input', () => {
+    const value = Buffer.from([encodeItem({ n: 2, record: header }), encodeItem({ n: 0, record: conn })].join('\n'));
+    const out = decodeItems(value, AT);
+    expect(out.map((d) => (d.ok ? { n: d.value.n, record: d.value.record } : d.dead.reason))).toEqual([{ n: 2, record: header }, { n: 0, record: conn }]);
+    const [first] = out;
+    if (first === undefined || !first.ok) throw new Error('no item');
+    expect(sourceOfItem(first.value.record)).toEqual({ ...INPUT, index: 2 });
+    expect(JSON.parse(Buffer.from(first.value.raw).toString())).toEqual(JSON.parse(encodeItem({ n: 2, record: header })));
+  });
+
+  it('dead-letter a line that run did not write, alone, with its bytes and the repartition message as source', () => {
+    const lines = ['not json', JSON.stringify({ n: 1, k: 'x', r: {} }), JSON.stringify({ n: 1, k: 'c', r: { tsUs: 1, source: { kind: 'file', path: 'a', line: 1 } } }), encodeItem({ n: 0, record: conn })];
+    const out = decodeItems(Buffer.from(lines.join('\n')), AT);
+    expect(out.map((d) => (d.ok ? 'ok' : d.dead.reason))).toEqual(['invalid_repartition_record', 'invalid_repartition_record', 'invalid_repartition_record', 'ok']);
+    const [bad] = out;
+    if (bad === undefined || bad.ok) throw new Error('expected a dead letter');
+    expect(Buffer.from(bad.dead.raw).toString()).toBe('not json');
+    expect(bad.dead.source).toEqual(AT);
+  });
+});
+
+describe('repartition produce requests', () => {
+  it('bound every message and every partition record batch, and keep each partition in order', () => {
+    const line = (p: number, i: number): string => `${p}:${i}:${'x'.repeat(90)}`; // 96 bytes + newline
+    const lines = new Map([0, 1].map((p) => [p, Array.from({ length: 50 }, (_, i) => line(p, i))]));
+    const requests = produceRequests(lines, { messageBytes: 1000, requestPartitionBytes: 3000 });
+    for (const r of requests) {
+      for (const m of r) expect(m.value.length).toBeLessThanOrEqual(1000);
+      for (const p of [0, 1]) expect(r.filter((m) => m.partition === p).reduce((n, m) => n + m.value.length, 0)).toBeLessThanOrEqual(3000);
+    }
+    for (const p of [0, 1]) {
+      const back = requests.flatMap((r) => r.filter((m) => m.partition === p).flatMap((m) => m.value.toString().split('\n')));
+      expect(back).toEqual(lines.get(p));
+    }
+    expect(requests.length).toBeGreaterThan(1);
+  });
+});

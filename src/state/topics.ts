@@ -1,0 +1,34 @@
+/**
+ * The internal topics `run` creates (changelog, repartition): create, then wait until every
+ * partition has a leader and answers a ListOffsets request. kafkajs's own `waitForLeaders` gives up
+ * on the first "unknown topic" answer from a broker that has not heard of the new topic yet, and a
+ * partition can have a leader in the metadata before that leader hosts it ("This server does not
+ * host this topic-partition"), which kafkajs then retries for minutes. Give this an admin client
+ * with few retries of its own: the loop here is the retry.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+
+const WAIT_MS = 30_000;
+
+export async function createTopicAndWait(admin: Admin, spec: ITopicConfig & { readonly numPartitions: number }): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: [spec] });
+  const deadline = Date.now() + WAIT_MS;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+      const partitions = meta.topics[0]?.partitions ?? [];
+      if (partitions.length === spec.numPartitions && partitions.every((p) => p.leader >= 0) && (await admin.fetchTopicOffsets(spec.topic)).length === spec.numPartitions) return;
+    } catch (err: unknown) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`topic ${spec.topic} was created but has no leader for every partition after ${WAIT_MS} ms${last instanceof Error ? ` (${last.message})` : ''}`);
+}
+
+/** The partition count of an existing topic. */
+export async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+  return meta.topics[0]?.partitions.length ?? 0;
+}
