@@ -1,26 +1,88 @@
 import { createMetrics } from '../metrics';
-import { createDeliveryMonitor, type DeliveryParts } from './delivery';
+import { createDeliveryMonitor, graceAllowance, type DeliveryParts } from './delivery';
 
-function parts(over: { sink?: number; conns?: number; updates?: number; dead?: number; stalledMs?: number; retrying?: boolean; fatal?: string } = {}): DeliveryParts {
+function parts(over: { sink?: number; conns?: number; updates?: number; dead?: number; stalledMs?: number; retrying?: boolean; fatal?: string; completed?: () => number; now?: () => number } = {}): DeliveryParts {
   return {
-    sink: { pendingCount: () => over.sink ?? 0, msSinceProgress: () => over.stalledMs ?? 0, healthy: () => over.retrying !== true },
+    sink: { pendingCount: () => over.sink ?? 0, msSinceProgress: () => over.stalledMs ?? 0, healthy: () => over.retrying !== true, completedThrough: over.completed ?? (() => 0) },
     driver: { stats: () => ({ pendingConns: over.conns ?? 0, pendingUpdates: over.updates ?? 0 }) },
     deadLetters: { inFlight: () => over.dead ?? 0 },
     metrics: createMetrics(),
     maxPendingDocs: 100,
+    maxPendingConns: 1000,
+    graceMs: 5000,
     unhealthyAfterMs: 5000,
     fatal: () => over.fatal,
+    ...(over.now === undefined ? {} : { now: over.now }),
   };
 }
 
 describe('delivery monitor: backpressure', () => {
-  it('counts sink documents, waiting conns, pending late updates and dead letters in flight against the bound', () => {
+  it('counts sink documents, waiting conns, pending late updates and dead letters against the bound', () => {
     expect(createDeliveryMonitor(parts({ sink: 40, conns: 30, updates: 20, dead: 9 })).hasRoom()).toBe(true);
     // Each path alone can fill the bound.
+    expect(createDeliveryMonitor(parts({ sink: 100 })).hasRoom()).toBe(false);
+    expect(createDeliveryMonitor(parts({ conns: 100 })).hasRoom()).toBe(false);
     expect(createDeliveryMonitor(parts({ updates: 100 })).hasRoom()).toBe(false);
     expect(createDeliveryMonitor(parts({ dead: 100 })).hasRoom()).toBe(false);
     // 40 + 30 + 20 + 10 = 100: at the bound, no room.
     expect(createDeliveryMonitor(parts({ sink: 40, conns: 30, updates: 20, dead: 10 })).hasRoom()).toBe(false);
+  });
+
+  it('raises the bound by 1.5 x what Elasticsearch acknowledged over the last grace, by at most maxPendingConns', () => {
+    let t = 0;
+    let done = 0;
+    let sink = 300;
+    let conns = 300;
+    const m = createDeliveryMonitor({ ...parts({ completed: () => done, now: () => t }), sink: { pendingCount: () => sink, msSinceProgress: () => 0, healthy: () => true, completedThrough: () => done }, driver: { stats: () => ({ pendingConns: conns, pendingUpdates: 0 }) } });
+    expect(m.bound()).toBe(100);
+    expect(m.hasRoom()).toBe(false);
+    // 400 documents acknowledged over 5 s (one grace): the bound is 100 + 600.
+    for (let i = 1; i <= 25; i++) {
+      t = i * 200;
+      done = i * 16;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(700);
+    expect(m.hasRoom()).toBe(true);
+    // Faster still: the allowance is capped by maxPendingConns (1000), and so are the conns alone.
+    for (let i = 26; i <= 50; i++) {
+      t = i * 200;
+      done += 1000;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(1100);
+    sink = 0;
+    conns = 1000;
+    expect(m.hasRoom()).toBe(false);
+    // Elasticsearch stops acknowledging: one grace later the bound is maxPendingDocs again.
+    for (let i = 51; i <= 80; i++) {
+      t = i * 200;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(100);
+    sink = 60;
+    conns = 40;
+    expect(m.hasRoom()).toBe(false);
+  });
+
+  it('without maxPendingConns and graceMs there is no allowance: the bound is maxPendingDocs alone', () => {
+    let t = 0;
+    let done = 0;
+    const { maxPendingConns: _c, graceMs: _g, ...rest } = parts({ sink: 60, conns: 40, completed: () => done, now: () => t });
+    const m = createDeliveryMonitor(rest);
+    for (let i = 1; i <= 25; i++) {
+      t = i * 200;
+      done = i * 1000;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(100);
+    expect(m.hasRoom()).toBe(false);
+  });
+
+  it('graceAllowance: 1.5 x, capped', () => {
+    expect(graceAllowance(0, 100_000)).toBe(0);
+    expect(graceAllowance(40_000, 100_000)).toBe(60_000);
+    expect(graceAllowance(90_000, 100_000)).toBe(100_000);
   });
 
   it('publishes what counts, per kind, and the stall in seconds', async () => {

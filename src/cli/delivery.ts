@@ -1,23 +1,49 @@
 /**
- * What `run` weighs against `sink.maxPendingDocs` and what /healthz says (docs/delivery.md,
- * "Backpressure" and "Health"). Every path that will put bytes in memory on their way out counts:
+ * What `run` weighs against its bound and what /healthz says (docs/delivery.md, "Backpressure"
+ * and "Health"). Every path that will put bytes in memory on their way out counts:
  * - documents in the sink (queued or in flight),
  * - conns waiting out their grace in the correlator (each becomes a document),
  * - late-evidence updates the tick will write (each becomes a document again),
  * - dead letters being written to the dead-letter topic.
- * The consumer takes no new message while their sum is at the bound.
+ *
+ * The bound is `sink.maxPendingDocs` plus an allowance for the grace: 1.5 x the documents
+ * Elasticsearch acknowledged over the last grace, at most `correlate.maxPendingConns`. A conn
+ * waits one grace whatever Elasticsearch does, so sustaining R documents/s holds R x grace conns
+ * (Little's law); with `sink.maxPendingDocs` alone as the bound, intake was held to about
+ * maxPendingDocs / grace (4,000 conns/s at the defaults) however fast Elasticsearch was. With the
+ * allowance, intake can grow by half per grace until Elasticsearch is the limit, and the sink
+ * still holds documents while the next grace's conns wait (a bound on the sink alone let it run
+ * dry for most of each grace). A slow or stopped Elasticsearch still pauses the consumer: the
+ * acknowledged rate falls, and one grace later the bound is `sink.maxPendingDocs` again. Memory
+ * stays bounded by maxPendingDocs + maxPendingConns documents and conns at the very most.
+ *
+ * Conns in their grace alone also stay below `correlate.maxPendingConns` (past it the
+ * correlator would classify the oldest early). The consumer takes no new message while the sum
+ * is at the bound.
+ *
+ * The allowance needs `maxPendingConns` and `graceMs` (run.ts passes `config.correlate.*`);
+ * without them the bound is `maxPendingDocs` alone, as before.
  */
 import { deliveryHealth, type Health, type Metrics } from '../metrics';
 
 export interface DeliveryParts {
-  readonly sink: { pendingCount(): number; msSinceProgress(): number; healthy(): boolean };
+  readonly sink: { pendingCount(): number; msSinceProgress(): number; healthy(): boolean; completedThrough(): number };
   readonly driver: { stats(): { readonly pendingConns: number; readonly pendingUpdates: number } };
   readonly deadLetters: { inFlight(): number };
   readonly metrics: Metrics;
   readonly maxPendingDocs: number;
+  /**
+   * The allowance at most, and conns in their grace at most (`correlate.maxPendingConns`).
+   * Without it (and `graceMs`) there is no allowance: the bound is `maxPendingDocs` alone.
+   */
+  readonly maxPendingConns?: number;
+  /** `correlate.graceMs`: the window over which the acknowledged rate is measured. */
+  readonly graceMs?: number;
   readonly unhealthyAfterMs: number;
   /** The fatal error's message, once there is one. */
   readonly fatal: () => string | undefined;
+  /** Wall clock in ms (injectable for tests). */
+  readonly now?: () => number;
 }
 
 export interface PendingParts {
@@ -28,25 +54,58 @@ export interface PendingParts {
 }
 
 export interface DeliveryMonitor {
-  /** Everything that counts against the bound, by kind. */
+  /** Everything that counts against the bounds, by kind. */
   pending(): PendingParts;
-  /** True while the sum is below `sink.maxPendingDocs`. */
+  /** True while the sum is below `bound()` and the conns in their grace below `correlate.maxPendingConns`. */
   hasRoom(): boolean;
+  /** `sink.maxPendingDocs` + the grace allowance from the acknowledged rate (refreshed by `updateGauges`). */
+  bound(): number;
   health(extra?: Readonly<Record<string, string | number | boolean>>): Health;
-  /** Refreshes the time-based gauges (called by the ticker). */
+  /** Refreshes the time-based gauges and the grace bound (called by the ticker). */
   updateGauges(): void;
 }
 
 export const pendingTotal = (p: PendingParts): number => p.sink + p.conn + p.update + p.deadLetter;
 
+/** The allowance per document acknowledged over the last grace: intake may grow by half per grace. */
+export const GRACE_HEADROOM = 1.5;
+
+/** The grace allowance: GRACE_HEADROOM x the documents acknowledged over the last grace, at most `cap`. */
+export function graceAllowance(acknowledgedInGrace: number, cap: number): number {
+  return Math.min(cap, Math.ceil(GRACE_HEADROOM * Math.max(0, acknowledgedInGrace)));
+}
+
 export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
+  const now = d.now ?? Date.now;
+  const window = Math.max(1, d.graceMs ?? 1);
+  const cap = d.maxPendingConns === undefined || d.graceMs === undefined ? 0 : d.maxPendingConns;
+  const maxConns = d.maxPendingConns ?? Number.POSITIVE_INFINITY;
+  /** (time, completedThrough) samples over the last grace, oldest first. */
+  const samples: { t: number; done: number }[] = [{ t: now(), done: d.sink.completedThrough() }];
+  let bound = d.maxPendingDocs;
   const pending = (): PendingParts => {
     const s = d.driver.stats();
     return { sink: d.sink.pendingCount(), conn: s.pendingConns, update: s.pendingUpdates, deadLetter: d.deadLetters.inFlight() };
   };
+  const refreshBound = (): void => {
+    const t = now();
+    const done = d.sink.completedThrough();
+    samples.push({ t, done });
+    // Keep one sample at or before the window's start.
+    while (samples.length > 2 && (samples[1]?.t ?? t) <= t - window) samples.shift();
+    const oldest = samples[0] ?? { t, done };
+    const span = t - oldest.t;
+    // Documents acknowledged over one grace (scaled when less history is there yet).
+    const inGrace = span <= 0 ? 0 : ((done - oldest.done) * window) / Math.max(span, window);
+    bound = d.maxPendingDocs + graceAllowance(inGrace, cap);
+  };
   return {
     pending,
-    hasRoom: () => pendingTotal(pending()) < d.maxPendingDocs,
+    hasRoom: () => {
+      const p = pending();
+      return pendingTotal(p) < bound && p.conn < maxConns;
+    },
+    bound: () => bound,
     health: (extra) =>
       deliveryHealth({
         fatal: d.fatal(),
@@ -57,6 +116,7 @@ export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
         ...(extra === undefined ? {} : { detail: extra }),
       }),
     updateGauges() {
+      refreshBound();
       const p = pending();
       d.metrics.boundUsed.set({ kind: 'sink' }, p.sink);
       d.metrics.boundUsed.set({ kind: 'conn' }, p.conn);

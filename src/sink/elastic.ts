@@ -88,9 +88,14 @@ export interface SinkDeps {
   readonly now?: () => number;
 }
 
+/**
+ * A queued document: its bulk lines, serialized once at enqueue, and what the metrics, the log
+ * and a dead letter need. The document object itself is not kept (the JSON line holds it: half
+ * the memory, and the object dies young); a refused document is parsed back for `onRejected`.
+ */
 interface Queued {
   readonly seq: number;
-  readonly doc: SinkDocument;
+  readonly doc: Omit<SinkDocument, 'body'>;
   readonly bytes: number;
   readonly action: string;
   readonly source: string;
@@ -244,7 +249,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
             } else {
               log.warn({ id: q.doc.id, index: q.doc.index, status: outcome.status, errorType: outcome.errorType }, 'document refused by Elasticsearch; dead-lettering it');
               rejections.push(
-                deps.onRejected({ doc: q.doc, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
+                deps.onRejected({ doc: { ...q.doc, body: JSON.parse(q.source) as unknown }, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
                   lastSuccessMs = now();
                   complete(q.seq);
                 }),
@@ -352,7 +357,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       if (pending() === 0) lastSuccessMs = now();
       const lane = lanes[laneCount === 1 ? 0 : laneOf(doc.id, laneCount)];
       if (lane === undefined) throw new Error(`no lane for ${doc.id}`);
-      lane.queue.push({ seq, doc, bytes, action, source });
+      lane.queue.push({ seq, doc: { id: doc.id, index: doc.index, source: doc.source, verdict: doc.verdict }, bytes, action, source });
       lane.queuedBytes += bytes;
       queuedTotal += 1;
       metrics.sinkPending.set(pending());

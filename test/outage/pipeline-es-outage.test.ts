@@ -45,6 +45,7 @@ describe('pipeline: Elasticsearch outage', () => {
     running = await startPipeline(
       testConfig(n, {
         ZEEK_RST_SINK_MAX_PENDING_DOCS: String(maxPending),
+        ZEEK_RST_CORRELATE_MAX_PENDING_CONNS: String(maxPending),
         ZEEK_RST_SINK_BULK_MAX_DOCS: '200',
         ZEEK_RST_SINK_RETRY_MAX_MS: '2000',
         ZEEK_RST_ES_REQUEST_TIMEOUT_MS: '2000',
@@ -59,12 +60,15 @@ describe('pipeline: Elasticsearch outage', () => {
     expect(await elasticsearchState()).toBe('stopped');
     const outageEnds = Date.now() + OUTAGE_MS;
     await produceValues(kafka, n.conn, Array.from({ length: 7000 }, (_, i) => conn(3000 + i)));
-    // Backpressure: the sink holds at most maxPending documents and the consumer stops reading.
+    // Backpressure: the sink and the grace hold at most maxPending documents and conns, plus the
+    // allowance for what Elasticsearch took over the last grace (at most maxPendingConns), and
+    // the consumer stops reading.
     const paused = await waitFor(() => {
       const s = p.status();
       return s.paused && s.lag > 0 && s.sinkPending > 0 ? s : undefined;
     }, { timeoutMs: 15_000, what: 'the consumer paused with documents waiting and messages left to read' });
-    expect(paused.sinkPending + paused.pendingConns).toBeLessThanOrEqual(maxPending);
+    expect(paused.pendingConns).toBeLessThanOrEqual(maxPending);
+    expect(paused.sinkPending + paused.pendingConns).toBeLessThanOrEqual(2 * maxPending);
     const port = p.metricsPort ?? 0;
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 503, { timeoutMs: 10_000, what: '/healthz to report the outage' });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
