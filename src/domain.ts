@@ -311,3 +311,381 @@ export type Sender = 'originator' | 'responder' | 'both' | 'unknown';
 
 /** Whether the RST came from the endpoint it claims, from header evidence. */
 export type Origin = 'endpoint' | 'middlebox' | 'unknown';
+
+// --- correlate -> classify ----------------------------------------------------------------------
+
+/** How a sender's IPv4 IDs move from packet to packet (correlate/baseline.ts `ipIdBehaviour`). */
+export type IpIdBehaviour = 'increasing' | 'zero' | 'random' | 'unknown';
+
+/** A sender's baseline as classification sees it. */
+export interface Baseline {
+  readonly source: 'flow' | 'host';
+  /** Mode of the recent non-RST TTLs. */
+  readonly ttl: number;
+  readonly hops: number;
+  readonly samples: number;
+  readonly ipIdBehaviour: IpIdBehaviour;
+  /** IP ID of the last non-RST packet, when IPv4. */
+  readonly lastIpId: number | undefined;
+}
+
+/** The baselines of a connection's two endpoints, built from their packets on other flows too. */
+export interface HostBaselines {
+  readonly orig: Baseline | undefined;
+  readonly resp: Baseline | undefined;
+}
+
+/** The last connection seen on the same 4-tuple (for TIME_WAIT reuse). */
+export interface PreviousClose {
+  readonly uid: string;
+  /** The sensor that saw it (its stream time expires the memory). */
+  readonly observer: string | undefined;
+  /** ts + duration of that connection, µs. */
+  readonly closedTsUs: number;
+  readonly connState: ConnState | undefined;
+  readonly history: string | undefined;
+}
+
+/** One conn with all the evidence joined to it: what classification reads. */
+export interface Correlated {
+  readonly conn: ConnRecord;
+  readonly weirds: readonly WeirdRecord[];
+  /** Sampled headers of this flow, sorted by time. */
+  readonly headers: readonly PacketHeader[];
+  /** Host baselines (from other flows too) of the two endpoints, at emission time. */
+  readonly hostBaselines: HostBaselines;
+  readonly previousClose: PreviousClose | undefined;
+}
+
+// --- classify -> sink ---------------------------------------------------------------------------
+
+/** One endpoint of a connection (history letters: upper case originator, lower case responder). */
+export type Side = 'originator' | 'responder';
+
+/** Where the first RST sits and the resets' shape (classify/stage.ts, docs/verdicts.md#stage-and-tags). */
+export type RstStage = 'post_syn' | 'post_ack' | 'post_psh' | 'later_in_flow';
+
+export type RstTag =
+  | 'single_rst'
+  | 'multiple_rst'
+  | 'rst_only'
+  | 'rst_ack_only'
+  | 'rst_and_rst_ack'
+  | 'ack_zero'
+  | 'ack_same'
+  | 'ack_different';
+
+export type ScannerFingerprint = 'zmap' | 'masscan';
+
+/** Where one sampled RST came from, judged from its headers alone (classify/rst-evidence.ts). */
+export type RstOrigin = 'endpoint' | 'middlebox';
+
+/** Why one RST is judged to come from a middlebox; a closed set, rendered by classify/rst-evidence.ts `reasonText`. */
+export type MiddleboxSignal =
+  | { readonly kind: 'ttl'; readonly ttl: number; readonly expected: number; readonly source: Baseline['source'] }
+  | { readonly kind: 'handshake_hops'; readonly hops: number; readonly handshakeHops: number }
+  | { readonly kind: 'data_after'; readonly source: 'headers' }
+  | { readonly kind: 'seq_spread'; readonly gap: number }
+  | { readonly kind: 'reserved_bits'; readonly flags: number };
+
+/** One sampled RST judged on its own against its claimed sender's packets in the flow. */
+export interface RstJudgement {
+  readonly side: Side;
+  readonly header: PacketHeader;
+  readonly hasAck: boolean;
+  readonly ttl: number;
+  readonly hops: number;
+  readonly baseline: Baseline | undefined;
+  readonly ttlDelta: number | undefined;
+  readonly hopsDelta: number | undefined;
+  /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
+  readonly ipIdDelta: number | undefined;
+  /** The sender's IP IDs increase and the RST's is not a small step forward. */
+  readonly ipIdOutOfSequence: boolean;
+  /** The RST's seq minus the first RST's of the same sender, when that is a jump within the spread window. */
+  readonly seqGap: number | undefined;
+  readonly signals: readonly MiddleboxSignal[];
+  readonly origin: RstOrigin;
+}
+
+/*
+ * The facts, in typed groups (docs/architecture.md, "Rules as data"): `Facts` is their
+ * intersection, flat so that evidence templates name any fact. Computed once per connection by
+ * classify/facts.ts `deriveEvidence`; rules read them, the engine quotes them, sink/ecs.ts copies
+ * some of them into the document.
+ */
+
+/** What the conn record and its history letters say (history.ts): sides, data, payload, retransmission and checksum letters, weirds. */
+export interface HistoryFacts {
+  readonly tcp: boolean;
+  readonly observer: string;
+  readonly history: string;
+  readonly flipped: boolean;
+  readonly connState: string;
+  readonly durationS: number | undefined;
+  readonly origPkts: number | undefined;
+  readonly respPkts: number | undefined;
+  readonly origBytes: number;
+  readonly respBytes: number;
+  readonly origSyn: boolean;
+  readonly origData: boolean;
+  readonly respData: boolean;
+  readonly payloadEitherWay: boolean;
+  /** Handshake seen (S then h), or both sides sent something other than a RST. */
+  readonly established: boolean;
+  readonly malformedSynHistory: boolean;
+  /** The history letter of the malformed originator packet. */
+  readonly malformedLetter: 'Q' | 'I' | undefined;
+  readonly retransmitsRepeatedly: boolean;
+  /** `T`/`t` letters of the RST sender before its RST (logarithmic: 2 letters = >= 10). */
+  readonly senderRetransmitLetters: number;
+  readonly senderRetransmissionsAtLeast: number;
+  readonly checksumSignal: boolean;
+  readonly checksumSource: 'history C/c' | 'weird bad_TCP_checksum' | undefined;
+  readonly weirdNames: string | undefined;
+  /** Without headers: a content gap (g/G) whose missed bytes equal a side's byte count, i.e. the bytes were inferred from an ACK, not seen. */
+  readonly gapIsWholeByteCount: boolean;
+}
+
+/** Where the RSTs sit: who reset first, what came before, the shapes of the decision order. */
+export interface RstPositionFacts {
+  /** A RST is in the history or among the sampled headers. */
+  readonly rstPresent: boolean;
+  readonly rstSender: Sender;
+  /** Who sent the first RST (history first, headers when the history has none). */
+  readonly firstRstBy: Side | 'unknown';
+  /** `R` + `r` letters: each is a RST with a new sequence number. */
+  readonly rstLettersHistory: number;
+  /** `RR` or `rr`: one side reset twice with different sequence numbers (a hint only without headers). */
+  readonly repeatedRstHistory: boolean;
+  /** RSTs: the larger of the history letters and the sampled RST packets. */
+  readonly rstCount: number;
+  readonly finBeforeRst: boolean;
+  /** The RST answers a SYN: conn_state REJ, or originator SYN answered by a responder RST before any SYN-ACK or data. */
+  readonly rstAnswersSyn: boolean;
+  /** `ShAr`: handshake done, responder RST, no payload, no FIN. */
+  readonly acceptQueueShape: boolean;
+  /** `ShR`: SYN, SYN-ACK, originator RST, no ACK and no payload. */
+  readonly halfOpenScanShape: boolean;
+  /** `ShAR` / `ShAFR`: full handshake then originator RST, no payload, short. */
+  readonly connectScanShape: boolean;
+  /** `SaR`: SYN answered by a bare ACK (no SYN-ACK), originator RST, nothing else. */
+  readonly challengeAckShape: boolean;
+  /** `Dr` mid-stream: originator data, the responder's RST first, no SYN and no SYN-ACK seen. */
+  readonly midStreamData: boolean;
+  /** No SYN from the originator and no payload either way: only resets (and handshake replies). */
+  readonly noSynOnlyResets: boolean;
+}
+
+/** The 4-tuple's previous connection and the reuse weirds (time_wait_reuse, mid-stream Dr). */
+export interface ReuseFacts {
+  readonly reuseWeird: string | undefined;
+  readonly previousUid: string | undefined;
+  readonly previousState: string | undefined;
+  readonly previousCloseAgoS: number | undefined;
+  readonly twoMslS: number;
+  readonly reuseWithin2Msl: boolean;
+  /**
+   * The responder answered as a stack does for a segment of a connection it does not know: a
+   * bare RST whose seq is the ACK of the originator's segment before it (RFC 9293 §3.5.2), or
+   * the previous connection on this 4-tuple was already closed or reset before this one began.
+   */
+  readonly rstForUnknownConnection: boolean;
+  readonly unknownConnectionReason: string | undefined;
+}
+
+/** Per-RST header evidence (rst-evidence.ts), for the deciding RST and the connection: origin, middlebox signals, ACKs of unsent data, odd flags. */
+export interface RstHeaderFacts {
+  readonly headersSampled: number;
+  /** Every packet of the conn record (orig_pkts + resp_pkts) has a sampled header: no sampling gap. */
+  readonly headersComplete: boolean;
+  /** A header of the (first) RST from the claimed sender was sampled. */
+  readonly rstSampled: boolean;
+  readonly rstHasAck: boolean | undefined;
+  readonly rstTtl: number | undefined;
+  readonly rstHops: number | undefined;
+  readonly malformedSynHeader: boolean;
+  readonly malformedSynFlags: string | undefined;
+  readonly dataAfterRst: boolean;
+  readonly dataAfterRstSource: 'headers' | 'weird' | undefined;
+  /** Two RSTs from the sender, the second > rstSeqSpread above the first within the spread window. */
+  readonly rstSeqSpread: boolean;
+  readonly rstSeqGap: number | undefined;
+  /** docs/verdicts.md#decision-order step 2 middlebox test: TTL mismatch, data after the RST, or spread RSTs. */
+  readonly rstFromMiddlebox: boolean;
+  readonly middleboxReason: string | undefined;
+  /** A RST answering a SYN without ACK (RFC 9293: a genuine one acknowledges the SYN). */
+  readonly synRstWithoutAck: boolean;
+  readonly origin: Origin;
+  /** A sampled RST has reserved bits (0x200-0x800) of the 12-bit flags field set. */
+  readonly reservedBitsRst: boolean;
+  readonly reservedBitsFlags: number | undefined;
+  /** Headers show a side acknowledging a sequence number its peer never sent, or two ISNs from one side (a forged SYN-ACK or injected data). */
+  readonly unsentAck: boolean;
+  readonly unsentAckDetail: string | undefined;
+}
+
+/** The claimed sender's baseline (correlate/baseline.ts) against the deciding RST, and the idle gap before it. */
+export interface BaselineFacts {
+  readonly expectedTtl: number | undefined;
+  readonly ttlDelta: number | undefined;
+  readonly expectedHops: number | undefined;
+  readonly baselineSource: 'flow' | 'host' | 'none';
+  readonly ipIdBehaviour: string;
+  /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
+  readonly ipIdDelta: number | undefined;
+  /** The sender's IP IDs increase and the RST's is not a small step forward. */
+  readonly ipIdOutOfSequence: boolean;
+  readonly ttlDeltaThreshold: number;
+  /** TTL differs from the claimed sender's baseline by >= the threshold (2). */
+  readonly ttlMismatch: boolean;
+  readonly idleBeforeS: number | undefined;
+  readonly idleThresholdS: number;
+  /** The gap before the RST is >= the idle threshold and cannot be a sampling artefact (odds <= IDLE_ARTEFACT_MAX_ODDS). */
+  readonly idleGapExceeded: boolean;
+  /** Odds that the gap is only unsampled packets: 0 with complete headers (see samplingGapOdds). */
+  readonly idleGapArtefactOdds: number | undefined;
+  /** No header gap known; duration >= threshold with few packets per side (weak idle signal). */
+  readonly longQuietDuration: boolean;
+  readonly idleMaxPacketsPerSide: number;
+}
+
+/** The configured device that explains a middlebox RST (devices.ts). */
+export interface DeviceFacts {
+  readonly deviceName: string | undefined;
+  readonly deviceKind: string | undefined;
+  readonly deviceMode: string | undefined;
+  readonly deviceNetwork: string | undefined;
+  /** The middlebox RST matches a configured device (network and, when given, hops). */
+  readonly deviceExplainsMiddlebox: boolean;
+  /** The RST answers a SYN and a configured reject-mode firewall/IPS covers the path. */
+  readonly rejectDeviceCoversPath: boolean;
+}
+
+export type Facts = HistoryFacts & RstPositionFacts & ReuseFacts & RstHeaderFacts & BaselineFacts & DeviceFacts;
+
+export type FactValue = string | number | boolean | null;
+
+export interface Evidence {
+  readonly rule: string;
+  readonly text: string;
+  /** The facts the text quotes, by name. */
+  readonly values: Readonly<Record<string, FactValue>>;
+}
+
+export interface DeviceAttribution {
+  readonly name: string;
+  /** firewall | ips | load_balancer, or `unknown` for an unconfigured middlebox. */
+  readonly kind: string;
+}
+
+/** Result of classifying one connection. `verdict` is present iff the connection has a RST. */
+export interface Classification {
+  readonly present: boolean;
+  readonly verdict?: Verdict;
+  readonly phase?: Phase;
+  readonly sender?: Sender;
+  readonly origin?: Origin;
+  readonly confidence?: number;
+  readonly rules: readonly string[];
+  readonly evidence: readonly Evidence[];
+  readonly explanation?: string;
+  readonly device?: DeviceAttribution;
+  /** Where the first RST sits (Cloudflare Radar's passive tampering stages). */
+  readonly stage?: RstStage;
+  /** Shape tags of the resets, plus `zmap` / `masscan` on a scan probe whose SYN carries the scanner's IP ID. */
+  readonly tags: readonly (RstTag | ScannerFingerprint)[];
+  /** Every sampled RST with its own origin, in capture order. */
+  readonly resets: readonly RstJudgement[];
+  readonly facts: Facts;
+}
+
+// --- sink/ecs.ts -> Elasticsearch / stdout ------------------------------------------------------
+
+/** The `rst.*` part of the document (docs/fields.md). */
+export interface EcsRst {
+  readonly present: boolean;
+  readonly verdict?: Verdict;
+  readonly phase?: Phase;
+  readonly sender?: Sender;
+  readonly origin?: Origin;
+  readonly confidence?: number;
+  readonly rules?: readonly string[];
+  readonly evidence?: readonly Evidence[];
+  readonly explanation?: string;
+  readonly ack?: boolean;
+  readonly ttl?: { readonly observed?: number; readonly expected?: number; readonly delta?: number };
+  readonly hops?: { readonly observed?: number; readonly expected?: number };
+  readonly ip_id_delta?: number;
+  readonly count?: number;
+  readonly idle_before_s?: number;
+  readonly retransmissions?: number;
+  readonly device?: { readonly name: string; readonly kind: string };
+  /**
+   * `probe`: this conn is a scan probe (classify/scans.ts). `scanner`: its source is a scanner in
+   * the conn's window; written false here and set by the scan summary step (sink/scans-store.ts),
+   * which sees every instance's documents.
+   */
+  readonly scan?: { readonly scanner: boolean; readonly probe: boolean };
+  readonly headers?: { readonly sampled: boolean };
+  /** When the first RST happened (see the module comment); present when a RST is. */
+  readonly ts?: string;
+  /** Where the first RST sits: post_syn, post_ack, post_psh, later_in_flow (docs/verdicts.md#stage-and-tags). */
+  readonly stage?: string;
+  /** Shape tags of the resets, and zmap / masscan on a scan probe. */
+  readonly tags?: readonly string[];
+  /** Every sampled RST with its own origin, in capture order. */
+  readonly resets?: readonly EcsReset[];
+}
+
+export interface EcsReset {
+  readonly sender: string;
+  readonly ts: string;
+  readonly ttl: number;
+  readonly hops: number;
+  readonly tcp_flags: number;
+  readonly ack: boolean;
+  readonly origin: string;
+  readonly signals: readonly string[];
+}
+
+/** ECS `network.direction` values zeek-rst writes. */
+export type NetworkDirection = 'inbound' | 'outbound' | 'internal' | 'external' | 'unknown';
+
+export interface EnrichedDoc {
+  readonly '@timestamp': string;
+  readonly event: {
+    readonly kind: 'event';
+    readonly category: readonly ['network'];
+    readonly type: readonly string[];
+    readonly dataset: 'zeek_rst.connection';
+    readonly start: string;
+    readonly end: string;
+    readonly duration?: number;
+    readonly outcome: 'success' | 'failure' | 'unknown';
+  };
+  readonly source: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
+  readonly destination: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
+  readonly network: {
+    readonly transport: string;
+    readonly protocol?: string;
+    readonly direction: NetworkDirection;
+    readonly community_id: string;
+    readonly bytes?: number;
+    readonly packets?: number;
+  };
+  readonly observer?: { readonly name: string };
+  readonly zeek: {
+    readonly session_id: string;
+    readonly connection: {
+      readonly state?: string;
+      readonly state_message?: string;
+      readonly history?: string;
+      readonly missed_bytes?: number;
+      readonly local_orig?: boolean;
+      readonly local_resp?: boolean;
+    };
+    readonly weird?: { readonly names: readonly string[] };
+  };
+  readonly rst: EcsRst;
+}

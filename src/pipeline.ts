@@ -3,15 +3,15 @@
  * Both `zeek-rst classify` (files) and `zeek-rst run` (Kafka -> Elasticsearch) feed decoded
  * records in and take documents out; this module holds no rules and does no I/O.
  */
-import type { ConnRecord, PacketHeader, SourceRef, WeirdRecord } from './domain';
+import type { Classification, ConnRecord, EnrichedDoc, PacketHeader, SourceRef, WeirdRecord } from './domain';
 import { createCorrelator, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
 import type { StateChange, StateValue } from './correlate/state';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
-import { classifyConnection, type Classification } from './classify/engine';
+import { classifyConnection } from './classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
-import { documentId, toEcsDocument, type EnrichedDoc } from './sink/ecs';
+import { documentId, toEcsDocument } from './sink/ecs';
 import { weirdRoutingKey, type Partitioner } from './partition';
 
 export interface PipelineSettings {

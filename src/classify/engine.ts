@@ -3,52 +3,14 @@
  * evidence of every matching rule. It knows nothing about individual rules: adding a rule is a
  * row in rules/index.ts.
  */
-import type { Origin, Phase, Sender, Verdict } from '../domain';
-import type { Correlated } from '../correlate/correlator';
+import type { Classification, Correlated, DeviceAttribution, Evidence, FactValue, Facts, Phase, RstJudgement, RstStage, Verdict } from '../domain';
 import type { Device } from './devices';
-import { deriveEvidence, type DerivedEvidence, type FactKey, type Facts } from './facts';
-import { reasonText, type RstJudgement } from './rst-evidence';
-import type { RstStage, RstTag, ScannerFingerprint } from './stage';
+import { deriveEvidence, type DerivedEvidence, type FactKey } from './facts';
+import { reasonText } from './rst-evidence';
 import type { Rule } from './rule';
 import { RULES } from './rules';
 import type { ClassifySettings } from './settings';
 import { VERDICT_MEANING, verdictsWhere } from './verdicts';
-
-export type FactValue = string | number | boolean | null;
-
-export interface Evidence {
-  readonly rule: string;
-  readonly text: string;
-  /** The facts the text quotes, by name. */
-  readonly values: Readonly<Record<string, FactValue>>;
-}
-
-export interface DeviceAttribution {
-  readonly name: string;
-  /** firewall | ips | load_balancer, or `unknown` for an unconfigured middlebox. */
-  readonly kind: string;
-}
-
-/** Result of classifying one connection. `verdict` is present iff the connection has a RST. */
-export interface Classification {
-  readonly present: boolean;
-  readonly verdict?: Verdict;
-  readonly phase?: Phase;
-  readonly sender?: Sender;
-  readonly origin?: Origin;
-  readonly confidence?: number;
-  readonly rules: readonly string[];
-  readonly evidence: readonly Evidence[];
-  readonly explanation?: string;
-  readonly device?: DeviceAttribution;
-  /** Where the first RST sits (Cloudflare Radar's passive tampering stages). */
-  readonly stage?: RstStage;
-  /** Shape tags of the resets, plus `zmap` / `masscan` on a scan probe whose SYN carries the scanner's IP ID. */
-  readonly tags: readonly (RstTag | ScannerFingerprint)[];
-  /** Every sampled RST with its own origin, in capture order. */
-  readonly resets: readonly RstJudgement[];
-  readonly facts: Facts;
-}
 
 const PROBES: ReadonlySet<Verdict> = new Set(verdictsWhere('scanProbe'));
 

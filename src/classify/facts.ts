@@ -3,15 +3,13 @@
  * raw records). Facts are flat scalars so that a rule's evidence template can name and quote the
  * values it used. Evidence strength lives here, not in side branches of the engine.
  */
-import { TCP_FLAGS, type ConnRecord, type Origin, type Sender } from '../domain';
-import type { Facts } from './fact-groups';
-import { baselineOf, isRst, type Baseline } from '../correlate/baseline';
-import type { Correlated } from '../correlate/correlator';
+import { TCP_FLAGS, type Baseline, type ConnRecord, type Correlated, type Facts, type Origin, type RstJudgement, type RstStage, type RstTag, type ScannerFingerprint, type Sender, type Side } from '../domain';
+import { baselineOf, isRst } from '../correlate/baseline';
 import { matchDevice, type Device, type DeviceMatch } from './devices';
-import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory, type Side } from './history';
+import { countLetter, firstIndex, firstRstSide, hasLetter, logarithmicLowerBound, parseHistory, type ParsedHistory } from './history';
 import { idleThresholdFor, type ClassifySettings } from './settings';
-import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText, type RstJudgement } from './rst-evidence';
-import { rstStage, rstTags, scannerFingerprint, type RstStage, type RstTag, type ScannerFingerprint } from './stage';
+import { firstUnsentAck, headerSide, judgeRsts, reasonText, unsentAckText } from './rst-evidence';
+import { rstStage, rstTags, scannerFingerprint } from './stage';
 
 /** Weirds Zeek raises when a SYN reuses a 4-tuple it still tracks (docs/verdicts.md, time_wait_reuse). */
 export const REUSE_WEIRDS: ReadonlySet<string> = new Set(['active_connection_reuse', 'SYN_after_close', 'SYN_after_reset', 'SYN_seq_jump']);
@@ -24,8 +22,6 @@ export const DATA_AFTER_RESET_WEIRD = 'data_after_reset';
 
 /** conn_states that mean "established, then closed or reset" for a previous connection. */
 const CLOSED_STATES: ReadonlySet<string> = new Set(['SF', 'S2', 'S3', 'RSTO', 'RSTR']);
-
-export type { BaselineFacts, DeviceFacts, Facts, HistoryFacts, ReuseFacts, RstHeaderFacts, RstPositionFacts } from './fact-groups';
 
 export type FactKey = keyof Facts;
 

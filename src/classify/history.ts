@@ -11,6 +11,7 @@
  * - `^` means Zeek flipped the direction by heuristic (it saw no SYN): letters after it already
  *   use the flipped roles, and the conn record's orig/resp are the flipped ones too.
  */
+import type { Side } from '../domain';
 
 export const HISTORY_LETTERS = {
   s: 'a SYN without the ACK bit set',
@@ -34,8 +35,6 @@ export const HISTORY_FLIPPED = '^';
 
 /** Letters Zeek logs logarithmically (1st, 10th, 100th ... occurrence). */
 export const LOGARITHMIC_LETTERS: ReadonlySet<HistoryLetter> = new Set(['c', 'g', 't', 'w']);
-
-export type Side = 'originator' | 'responder';
 
 export interface HistoryEvent {
   readonly letter: HistoryLetter;

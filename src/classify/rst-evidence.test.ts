@@ -1,6 +1,6 @@
 import type { PacketHeader } from '../domain';
 import { judgeRsts, RESERVED_FLAG_BITS } from './rst-evidence';
-import type { Side } from './history';
+import type { Side } from '../domain';
 
 const SETTINGS = { ttlDeltaThreshold: 2, rstSeqSpread: 2, rstSpreadWindowS: 2 };
 const NO_HOSTS = { orig: undefined, resp: undefined };

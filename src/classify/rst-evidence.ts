@@ -7,51 +7,16 @@
  * The claimed sender's flow baseline is built from all of its non-RST packets in the correlation
  * window, before and after the RST (forged RSTs race the real packets), never from RSTs.
  */
-import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
-import { baselineOf, hopsFromTtl, isRst, type Baseline } from '../correlate/baseline';
-import type { Side } from './history';
+import { TCP_FLAGS, type ConnRecord, type HostBaselines, type MiddleboxSignal, type PacketHeader, type RstJudgement, type Side } from '../domain';
+import { baselineOf, hopsFromTtl, isRst } from '../correlate/baseline';
 
 /** Bits of the 12-bit TCP flags field that a stack never sets (0x200-0x800: reserved). */
 export const RESERVED_FLAG_BITS = 0x0e00;
-
-export type RstOrigin = 'endpoint' | 'middlebox';
-
-/** Why one RST is judged to come from a middlebox; a closed set, rendered by reasonText. */
-export type MiddleboxSignal =
-  | { readonly kind: 'ttl'; readonly ttl: number; readonly expected: number; readonly source: Baseline['source'] }
-  | { readonly kind: 'handshake_hops'; readonly hops: number; readonly handshakeHops: number }
-  | { readonly kind: 'data_after'; readonly source: 'headers' }
-  | { readonly kind: 'seq_spread'; readonly gap: number }
-  | { readonly kind: 'reserved_bits'; readonly flags: number };
-
-export interface RstJudgement {
-  readonly side: Side;
-  readonly header: PacketHeader;
-  readonly hasAck: boolean;
-  readonly ttl: number;
-  readonly hops: number;
-  readonly baseline: Baseline | undefined;
-  readonly ttlDelta: number | undefined;
-  readonly hopsDelta: number | undefined;
-  /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
-  readonly ipIdDelta: number | undefined;
-  /** The sender's IP IDs increase and the RST's is not a small step forward. */
-  readonly ipIdOutOfSequence: boolean;
-  /** The RST's seq minus the first RST's of the same sender, when that is a jump within the spread window. */
-  readonly seqGap: number | undefined;
-  readonly signals: readonly MiddleboxSignal[];
-  readonly origin: RstOrigin;
-}
 
 export interface RstEvidenceSettings {
   readonly ttlDeltaThreshold: number;
   readonly rstSeqSpread: number;
   readonly rstSpreadWindowS: number;
-}
-
-export interface HostBaselines {
-  readonly orig: Baseline | undefined;
-  readonly resp: Baseline | undefined;
 }
 
 export function headerSide(c: ConnRecord, h: PacketHeader): Side | undefined {

@@ -2,8 +2,8 @@
  * The shape of one classification rule (docs/architecture.md, "Rules as data"). Rules live in rules/index.ts;
  * the engine only matches, ranks and fills evidence, so adding a rule never touches it.
  */
-import type { Phase, Sender, Verdict } from '../domain';
-import type { FactKey, Facts } from './facts';
+import type { Facts, Phase, Sender, Verdict } from '../domain';
+import type { FactKey } from './facts';
 
 /**
  * Where a rule must fire: a corpus connection or a crafted case under test/fixtures/classify/crafted/,

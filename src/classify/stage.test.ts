@@ -1,5 +1,6 @@
 import type { ConnRecord, PacketHeader } from '../domain';
-import { parseHistory, type Side } from './history';
+import type { Side } from '../domain';
+import { parseHistory } from './history';
 import { rstStage, rstTags, scannerFingerprint, ZMAP_IP_ID } from './stage';
 
 function h(side: Side, tsS: number, flags: number, extra: Partial<PacketHeader> = {}): { side: Side; h: PacketHeader } {

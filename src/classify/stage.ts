@@ -6,23 +6,9 @@
  * site's numbers compare with the published Internet-wide ones. Also the ZMap / Masscan fingerprint
  * of a sampled SYN. Facts about position, independent of the verdict.
  */
-import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
+import { TCP_FLAGS, type ConnRecord, type PacketHeader, type RstStage, type RstTag, type ScannerFingerprint, type Side } from '../domain';
 import { isRst } from '../correlate/baseline';
-import type { ParsedHistory, Side } from './history';
-
-export type RstStage = 'post_syn' | 'post_ack' | 'post_psh' | 'later_in_flow';
-
-export type RstTag =
-  | 'single_rst'
-  | 'multiple_rst'
-  | 'rst_only'
-  | 'rst_ack_only'
-  | 'rst_and_rst_ack'
-  | 'ack_zero'
-  | 'ack_same'
-  | 'ack_different';
-
-export type ScannerFingerprint = 'zmap' | 'masscan';
+import type { ParsedHistory } from './history';
 
 /** ZMap writes this IP ID into every probe (src/probe_modules/packet.c of zmap/zmap). */
 export const ZMAP_IP_ID = 54321;

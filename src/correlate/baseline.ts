@@ -6,7 +6,7 @@
  * Strength: the flow's own packets from the claimed sender are the strongest baseline (same path,
  * same stack); the host's recent packets on other flows are next (same host, maybe another path).
  */
-import { TCP_FLAGS, type PacketHeader } from '../domain';
+import { TCP_FLAGS, type Baseline, type IpIdBehaviour, type PacketHeader } from '../domain';
 import type { HostSampleState } from './state';
 
 /** Common initial TTLs: 32 (old Windows), 64 (Linux, BSD, macOS), 128 (Windows), 255 (network gear, Solaris). */
@@ -22,8 +22,6 @@ export function initialTtlClass(observedTtl: number): number {
 export function hopsFromTtl(observedTtl: number): number {
   return initialTtlClass(observedTtl) - observedTtl;
 }
-
-export type IpIdBehaviour = 'increasing' | 'zero' | 'random' | 'unknown';
 
 /** The most frequent value; ties go to the most recent of the tied values. */
 export function mode(values: readonly number[]): number | undefined {
@@ -63,18 +61,6 @@ export function ipIdBehaviour(ids: readonly number[]): IpIdBehaviour {
     if (step > 0 && step <= 2048) small++;
   }
   return small >= 0.8 * (ids.length - 1) ? 'increasing' : 'random';
-}
-
-/** A sender's baseline as classification sees it. */
-export interface Baseline {
-  readonly source: 'flow' | 'host';
-  /** Mode of the recent non-RST TTLs. */
-  readonly ttl: number;
-  readonly hops: number;
-  readonly samples: number;
-  readonly ipIdBehaviour: IpIdBehaviour;
-  /** IP ID of the last non-RST packet, when IPv4. */
-  readonly lastIpId: number | undefined;
 }
 
 export function isRst(h: PacketHeader): boolean {

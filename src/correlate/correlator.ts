@@ -26,36 +26,14 @@
  * Pure and deterministic: no system clock, no I/O. It is a component fed by a source, so a
  * repartition step (docs/correlation.md) can sit in front of it.
  */
-import type { ConnRecord, ConnState, PacketHeader, WeirdRecord } from '../domain';
-import { createHostBaselineStore, type Baseline, type HostEntry } from './baseline';
+import type { ConnRecord, Correlated, PacketHeader, PreviousClose, WeirdRecord } from '../domain';
+import { createHostBaselineStore, type HostEntry } from './baseline';
 import type { CorrelateSettings } from './settings';
 import { closeKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
 
 export interface Clock {
   /** Current time, µs since the epoch (wall clock in `run`, record time in file mode). */
   now(): number;
-}
-
-/** The last connection seen on the same 4-tuple (for TIME_WAIT reuse). */
-export interface PreviousClose {
-  readonly uid: string;
-  /** The sensor that saw it (its stream time expires the memory). */
-  readonly observer: string | undefined;
-  /** ts + duration of that connection, µs. */
-  readonly closedTsUs: number;
-  readonly connState: ConnState | undefined;
-  readonly history: string | undefined;
-}
-
-/** One conn with all the evidence joined to it: what classification reads. */
-export interface Correlated {
-  readonly conn: ConnRecord;
-  readonly weirds: readonly WeirdRecord[];
-  /** Sampled headers of this flow, sorted by time. */
-  readonly headers: readonly PacketHeader[];
-  /** Host baselines (from other flows too) of the two endpoints, at emission time. */
-  readonly hostBaselines: { readonly orig: Baseline | undefined; readonly resp: Baseline | undefined };
-  readonly previousClose: PreviousClose | undefined;
 }
 
 export interface Emission {

@@ -14,8 +14,7 @@
  *
  * Plain JSON values (records are plain objects). Pure: no I/O.
  */
-import type { ConnRecord, PacketHeader, WeirdRecord } from '../domain';
-import type { PreviousClose } from './correlator';
+import type { ConnRecord, PacketHeader, PreviousClose, WeirdRecord } from '../domain';
 
 /** One conn of a flow: waiting for its evidence (`p`) or written and open to late evidence (`e`). */
 export interface FlowConnState {

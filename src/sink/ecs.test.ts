@@ -2,7 +2,7 @@ import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
 import { parseCidr } from '../classify/ip';
 import { classifyConnection } from '../classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS } from '../classify/settings';
-import type { Correlated } from '../correlate/correlator';
+import type { Correlated } from '../domain';
 import fc from 'fast-check';
 
 import { directionOf, documentId, isoMs, protocolOf, toEcsDocument } from './ecs';

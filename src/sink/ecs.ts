@@ -12,99 +12,10 @@
  * a moving index would leave the first write behind as a duplicate.
  */
 import { hash } from 'node:crypto';
-import { CONN_STATES as CONN_STATE_MESSAGES, type ConnRecord, type Origin, type Phase, type Sender, type Verdict } from '../domain';
-import type { Correlated } from '../correlate/correlator';
-import type { Classification, Evidence } from '../classify/engine';
+import { CONN_STATES as CONN_STATE_MESSAGES, type Classification, type ConnRecord, type Correlated, type EcsRst, type EnrichedDoc, type NetworkDirection } from '../domain';
 import { cidrContains, parseIp, type Cidr } from '../classify/ip';
 import { isRst } from '../correlate/baseline';
 import { isScanProbe } from '../classify/scans';
-
-export interface EcsRst {
-  readonly present: boolean;
-  readonly verdict?: Verdict;
-  readonly phase?: Phase;
-  readonly sender?: Sender;
-  readonly origin?: Origin;
-  readonly confidence?: number;
-  readonly rules?: readonly string[];
-  readonly evidence?: readonly Evidence[];
-  readonly explanation?: string;
-  readonly ack?: boolean;
-  readonly ttl?: { readonly observed?: number; readonly expected?: number; readonly delta?: number };
-  readonly hops?: { readonly observed?: number; readonly expected?: number };
-  readonly ip_id_delta?: number;
-  readonly count?: number;
-  readonly idle_before_s?: number;
-  readonly retransmissions?: number;
-  readonly device?: { readonly name: string; readonly kind: string };
-  /**
-   * `probe`: this conn is a scan probe (classify/scans.ts). `scanner`: its source is a scanner in
-   * the conn's window; written false here and set by the scan summary step (sink/scans-store.ts),
-   * which sees every instance's documents.
-   */
-  readonly scan?: { readonly scanner: boolean; readonly probe: boolean };
-  readonly headers?: { readonly sampled: boolean };
-  /** When the first RST happened (see the module comment); present when a RST is. */
-  readonly ts?: string;
-  /** Where the first RST sits: post_syn, post_ack, post_psh, later_in_flow (docs/verdicts.md#stage-and-tags). */
-  readonly stage?: string;
-  /** Shape tags of the resets, and zmap / masscan on a scan probe. */
-  readonly tags?: readonly string[];
-  /** Every sampled RST with its own origin, in capture order. */
-  readonly resets?: readonly EcsReset[];
-}
-
-export interface EcsReset {
-  readonly sender: string;
-  readonly ts: string;
-  readonly ttl: number;
-  readonly hops: number;
-  readonly tcp_flags: number;
-  readonly ack: boolean;
-  readonly origin: string;
-  readonly signals: readonly string[];
-}
-
-/** ECS `network.direction` values zeek-rst writes. */
-export type NetworkDirection = 'inbound' | 'outbound' | 'internal' | 'external' | 'unknown';
-
-export interface EnrichedDoc {
-  readonly '@timestamp': string;
-  readonly event: {
-    readonly kind: 'event';
-    readonly category: readonly ['network'];
-    readonly type: readonly string[];
-    readonly dataset: 'zeek_rst.connection';
-    readonly start: string;
-    readonly end: string;
-    readonly duration?: number;
-    readonly outcome: 'success' | 'failure' | 'unknown';
-  };
-  readonly source: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
-  readonly destination: { readonly ip: string; readonly port: number; readonly bytes?: number; readonly packets?: number };
-  readonly network: {
-    readonly transport: string;
-    readonly protocol?: string;
-    readonly direction: NetworkDirection;
-    readonly community_id: string;
-    readonly bytes?: number;
-    readonly packets?: number;
-  };
-  readonly observer?: { readonly name: string };
-  readonly zeek: {
-    readonly session_id: string;
-    readonly connection: {
-      readonly state?: string;
-      readonly state_message?: string;
-      readonly history?: string;
-      readonly missed_bytes?: number;
-      readonly local_orig?: boolean;
-      readonly local_resp?: boolean;
-    };
-    readonly weird?: { readonly names: readonly string[] };
-  };
-  readonly rst: EcsRst;
-}
 
 /** Deterministic `_id`: replaying the same conn rewrites the same document (docs/fields.md). base64url(sha1(observer|uid)). */
 export function documentId(observer: string | undefined, uid: string): string {

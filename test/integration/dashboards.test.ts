@@ -23,7 +23,7 @@ import { createRecordClock } from '../../src/correlate/correlator';
 import { parseDevicesYaml } from '../../src/config/devices';
 import type { Device } from '../../src/classify/devices';
 import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc } from '../../src/pipeline';
-import type { EnrichedDoc } from '../../src/sink/ecs';
+import type { EnrichedDoc } from '../../src/domain';
 import { installTemplates } from '../../src/sink/elastic';
 import { connIndexFor, indexNames } from '../../src/sink/templates';
 import { readHeaderFile, readZeekLogFile } from '../../src/source/files';
