@@ -410,18 +410,19 @@ export interface RstJudgement {
 
 /*
  * The facts, in typed groups (docs/architecture.md, "Rules as data"): `Facts` is their
- * intersection, flat so that evidence templates name any fact. Computed once per connection by
- * classify/facts.ts `deriveEvidence`; rules read them, the engine quotes them, sink/ecs.ts copies
- * some of them into the document.
+ * intersection, flat so that evidence templates name any fact. Computed once per connection, one
+ * function per group in classify/facts/ (composed by classify/facts.ts `deriveEvidence`); rules
+ * read them, the engine quotes them, sink/ecs.ts copies some of them into the document.
  */
 
 /** What the conn record and its history letters say (history.ts): sides, data, payload, retransmission and checksum letters, weirds. */
 export interface HistoryFacts {
   readonly tcp: boolean;
-  readonly observer: string;
+  /** The conn's sensor, when known. */
+  readonly observer: string | undefined;
   readonly history: string;
-  readonly flipped: boolean;
-  readonly connState: string;
+  /** Zeek's conn_state; `-` when Zeek logged none (evidence quotes it, text and JSON value, as Zeek's TSV writes an unset field). */
+  readonly connState: ConnState | '-';
   readonly durationS: number | undefined;
   readonly origPkts: number | undefined;
   readonly respPkts: number | undefined;
@@ -481,7 +482,7 @@ export interface RstPositionFacts {
 export interface ReuseFacts {
   readonly reuseWeird: string | undefined;
   readonly previousUid: string | undefined;
-  readonly previousState: string | undefined;
+  readonly previousState: ConnState | undefined;
   readonly previousCloseAgoS: number | undefined;
   readonly twoMslS: number;
   readonly reuseWithin2Msl: boolean;
@@ -531,12 +532,11 @@ export interface BaselineFacts {
   readonly ttlDelta: number | undefined;
   readonly expectedHops: number | undefined;
   readonly baselineSource: 'flow' | 'host' | 'none';
-  readonly ipIdBehaviour: string;
+  readonly ipIdBehaviour: IpIdBehaviour;
   /** RST IP ID minus the claimed sender's previous IP ID (16-bit, signed). */
   readonly ipIdDelta: number | undefined;
   /** The sender's IP IDs increase and the RST's is not a small step forward. */
   readonly ipIdOutOfSequence: boolean;
-  readonly ttlDeltaThreshold: number;
   /** TTL differs from the claimed sender's baseline by >= the threshold (2). */
   readonly ttlMismatch: boolean;
   readonly idleBeforeS: number | undefined;

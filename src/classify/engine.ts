@@ -56,7 +56,7 @@ function originPhrase(f: Facts, device: DeviceAttribution | undefined): string {
 
 function attributeDevice(f: Facts): DeviceAttribution | undefined {
   if (f.deviceName !== undefined) return { name: f.deviceName, kind: f.deviceKind ?? 'unknown' };
-  if (f.origin === 'middlebox') return { name: `unknown hop ${f.rstHops ?? '?'} via ${f.observer === '' ? 'sensor' : f.observer}`, kind: 'unknown' };
+  if (f.origin === 'middlebox') return { name: `unknown hop ${f.rstHops ?? '?'} via ${f.observer === undefined || f.observer === '' ? 'sensor' : f.observer}`, kind: 'unknown' };
   return undefined;
 }
 

@@ -4,7 +4,7 @@
  * control packets always kept would thin them.
  */
 import { TCP_FLAGS, type PacketHeader } from '../../src/domain';
-import { samplingGapOdds } from '../../src/classify/facts';
+import { samplingGapOdds } from '../../src/classify/facts/baselines';
 import { loadCase, runPipeline, type CaseInput } from './classify-corpus';
 
 const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;

@@ -1,0 +1,54 @@
+/**
+ * HistoryFacts: what the conn record and its history letters say (history.ts): the sides'
+ * handshake and data letters, malformed packets, retransmissions and checksums before the RST,
+ * the weirds.
+ */
+import type { HistoryFacts, Side } from '../../domain';
+import { hasLetter, logarithmicLowerBound } from '../history';
+import { beforeFirstRst, type FactInput } from './input';
+
+/** Zeek's checksum weird for TCP. */
+export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']);
+
+export function historyFacts(input: FactInput): HistoryFacts {
+  const { conn: c, history: h, firstRIndex, sender } = input;
+  const origSyn = hasLetter(h, 'originator', 's');
+  const respSynAck = hasLetter(h, 'responder', 'h');
+  // D/d say whether data was exchanged; byte counts are inferred from sequence numbers and can
+  // span a content gap (an ACK of data never seen), so they count only without a history.
+  const noHistory = h.events.length === 0;
+  const origData = hasLetter(h, 'originator', 'd') || (noHistory && (c.origBytes ?? 0) > 0);
+  const respData = hasLetter(h, 'responder', 'd') || (noHistory && (c.respBytes ?? 0) > 0);
+  const nonRst = (side: Side): boolean => h.events.some((e) => e.side === side && e.letter !== 'r');
+  const malformed = h.events.find((e) => e.side === 'originator' && (e.letter === 'q' || e.letter === 'i') && (firstRIndex < 0 || e.index < firstRIndex));
+  const senderT = sender === undefined ? 0 : h.events.filter((e) => e.side === sender && e.letter === 't' && (firstRIndex < 0 || e.index < firstRIndex)).length;
+  const checksumHistory = beforeFirstRst(input, 'c');
+  const checksumWeird = [...CHECKSUM_WEIRDS].some((n) => input.weirdSet.has(n));
+  const missed = c.missedBytes ?? 0;
+  return {
+    tcp: c.proto === 'tcp',
+    observer: c.observer,
+    history: h.raw,
+    connState: c.connState ?? '-',
+    durationS: c.durationUs === undefined ? undefined : c.durationUs / 1e6,
+    origPkts: c.origPkts,
+    respPkts: c.respPkts,
+    origBytes: c.origBytes ?? 0,
+    respBytes: c.respBytes ?? 0,
+    origSyn,
+    origData,
+    respData,
+    payloadEitherWay: origData || respData,
+    established: (origSyn && respSynAck) || (nonRst('originator') && nonRst('responder')),
+    malformedSynHistory: malformed !== undefined,
+    malformedLetter: malformed === undefined ? undefined : malformed.letter === 'q' ? 'Q' : 'I',
+    retransmitsRepeatedly: senderT >= 2,
+    senderRetransmitLetters: senderT,
+    senderRetransmissionsAtLeast: logarithmicLowerBound(senderT),
+    checksumSignal: checksumHistory || checksumWeird,
+    checksumSource: checksumHistory ? 'history C/c' : checksumWeird ? 'weird bad_TCP_checksum' : undefined,
+    weirdNames: input.weirdNames.length === 0 ? undefined : input.weirdNames.join(','),
+    gapIsWholeByteCount:
+      (hasLetter(h, 'originator', 'g') || hasLetter(h, 'responder', 'g')) && missed > 0 && (missed === (c.origBytes ?? -1) || missed === (c.respBytes ?? -1)),
+  };
+}
