@@ -122,6 +122,7 @@ export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
       d.metrics.boundUsed.set({ kind: 'conn' }, p.conn);
       d.metrics.boundUsed.set({ kind: 'update' }, p.update);
       d.metrics.boundUsed.set({ kind: 'dead_letter' }, p.deadLetter);
+      d.metrics.bound.set(bound);
       d.metrics.sinkStalled.set(d.sink.msSinceProgress() / 1000);
     },
   };

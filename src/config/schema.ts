@@ -118,7 +118,7 @@ export const CONFIG_SCHEMA = {
     bulkMaxBytes: int(5 * 1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_SINK_BULK_MAX_BYTES', 'Bytes of bulk body per request at most (approximate, JSON length).'),
     flushIntervalMs: int(500, 1, 60000, 'ms', 'ZEEK_RST_SINK_FLUSH_INTERVAL_MS', 'A partial bulk request is sent after this long.'),
     bulkConcurrency: int(2, 1, 64, 'requests', 'ZEEK_RST_SINK_BULK_CONCURRENCY', 'Bulk requests in flight at most (lanes by _id hash: writes of one _id stay in order).'),
-    maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered or in flight before the consumer pauses (backpressure).'),
+    maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered, in flight or in their grace before the consumer pauses (backpressure), plus 1.5 x those Elasticsearch acknowledged over the last grace.'),
     maxUncommittedMessages: int(500000, 1000, 100000000, 'messages', 'ZEEK_RST_SINK_MAX_UNCOMMITTED_MESSAGES', 'Messages read and not yet committed (they wait for the next checkpoint) before the consumer pauses; bounds memory.'),
     shutdownTimeoutMs: int(30000, 1000, 3600000, 'ms', 'ZEEK_RST_SINK_SHUTDOWN_TIMEOUT_MS', 'On SIGTERM, how long to wait for Elasticsearch to take the last documents before committing what is done.'),
     retryInitialMs: int(200, 1, 60000, 'ms', 'ZEEK_RST_SINK_RETRY_INITIAL_MS', 'First retry delay of a failed bulk request or item (doubles each time, full jitter).'),
@@ -127,7 +127,7 @@ export const CONFIG_SCHEMA = {
   correlate: {
     graceMs: int(5000, 0, MAX_MS, 'ms', 'ZEEK_RST_CORRELATE_GRACE_MS', 'How long a conn waits for its weirds and headers before it is classified and written.'),
     lateWindowMs: int(600000, 1, MAX_MS, 'ms', 'ZEEK_RST_CORRELATE_LATE_WINDOW_MS', 'How long after its first write late evidence still re-classifies a conn (same _id). The state survives restarts in the changelog (state.*).'),
-    maxPendingConns: int(100000, 1, 100000000, 'conns', 'ZEEK_RST_CORRELATE_MAX_PENDING_CONNS', 'Conns waiting for evidence at most; the oldest is classified early beyond it.'),
+    maxPendingConns: int(100000, 1, 100000000, 'conns', 'ZEEK_RST_CORRELATE_MAX_PENDING_CONNS', 'Conns waiting for evidence at most (`run` pauses the consumer there; also the most the backpressure bound grows above sink.maxPendingDocs); the oldest is classified early beyond it.'),
     maxEmittedConns: int(200000, 1, 100000000, 'conns', 'ZEEK_RST_CORRELATE_MAX_EMITTED_CONNS', 'Written conns kept for late evidence at most (oldest evicted).'),
     maxWeirdUids: int(100000, 1, 100000000, 'uids', 'ZEEK_RST_CORRELATE_MAX_WEIRD_UIDS', 'Distinct uids whose weirds wait for their conn at most.'),
     maxHeaders: int(1000000, 1, 100000000, 'headers', 'ZEEK_RST_CORRELATE_MAX_HEADERS', 'Packet headers kept at most (all flows).'),
