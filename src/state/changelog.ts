@@ -19,7 +19,7 @@ import { partitionKeyOf, type StateChange, type StateValue } from '../correlate/
 import type { Logger } from '../log';
 import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
-import { createTopicAndWait } from './topics';
+import { createTopicAndWait, topicOffsets } from './topics';
 
 export interface ChangelogSettings {
   readonly topic: string;
@@ -32,6 +32,8 @@ export interface ChangelogSettings {
 
 /** Largest changelog message; the topic is created with this `max.message.bytes`. */
 export const MAX_ENTRY_BYTES = 8 * 1048576;
+/** A restore that takes longer logs its progress this often. */
+const RESTORE_PROGRESS_MS = 10_000;
 /** Bytes per produce call inside a checkpoint's transaction (the broker's request limit is 100 MB). */
 const SEND_CHUNK_BYTES = 4 * 1048576;
 
@@ -192,11 +194,12 @@ export interface RestoreOptions {
 export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: Logger, options: RestoreOptions): Promise<RestoredState> {
   const started = Date.now();
   const wanted = options.partitions === undefined ? undefined : new Set(options.partitions);
-  const admin = kafka.admin();
+  // Few retries per call: the loop in topicOffsets is the retry (state/topics.ts).
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
   await admin.connect();
   let ends: Map<number, bigint>;
   try {
-    const offsets = await admin.fetchTopicOffsets(s.topic);
+    const offsets = await topicOffsets(admin, s.topic);
     ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low) && (wanted === undefined || wanted.has(o.partition))).map((o) => [o.partition, BigInt(o.high) - 1n]));
   } finally {
     await admin.disconnect();
@@ -217,11 +220,18 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    const at = new Map<number, string>();
     const reached = (partition: number, offset: string): void => {
+      at.set(partition, offset);
       const end = ends.get(partition);
       if (end !== undefined && BigInt(offset) >= end) remaining.delete(partition);
       if (remaining.size === 0) finish();
     };
+    // A long restore says where it is (partition: last offset read / offset to reach).
+    const progress = setInterval(() => {
+      log.warn({ topic: s.topic, messages, remaining: [...remaining].map((p) => `${p}: ${at.get(p) ?? 'none'}/${String(ends.get(p))}`) }, 'changelog restore still reading');
+    }, RESTORE_PROGRESS_MS);
+    progress.unref();
     // Control records (transaction markers) end most partitions: only the batch events see them.
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       if (e.payload.topic === s.topic) reached(e.payload.partition, e.payload.lastOffset);
@@ -261,8 +271,10 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
         await Promise.race([done, timeout]);
       } finally {
         clearTimeout(timer);
+        clearInterval(progress);
       }
     } finally {
+      clearInterval(progress);
       await consumer.disconnect().catch(() => undefined);
     }
   }

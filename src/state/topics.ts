@@ -32,3 +32,19 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   return meta.topics[0]?.partitions.length ?? 0;
 }
+
+/**
+ * The partitions' offsets of a topic, asked again until it answers: a topic another instance has
+ * just created can answer "not the leader" for a while, which kafkajs would retry for minutes.
+ */
+export async function topicOffsets(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err: unknown) {
+      if (Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

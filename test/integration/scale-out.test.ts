@@ -115,6 +115,7 @@ describe('scale-out: instances in one consumer group', () => {
   let kafka: Kafka;
   let es: Client;
   const children: Child[] = [];
+  const prefixes = [n.prefix];
   const w = workload();
   const inOrder = w.inOrder;
 
@@ -126,7 +127,8 @@ describe('scale-out: instances in one consumer group', () => {
 
   afterAll(async () => {
     for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
-    await es.indices.delete({ index: `${n.prefix}-*`, ignore_unavailable: true }).catch(() => undefined);
+    // 600,000 documents: not kept on the test node.
+    for (const prefix of prefixes) await es.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true }).catch(() => undefined);
     await es.close();
   });
 
@@ -164,6 +166,7 @@ describe('scale-out: instances in one consumer group', () => {
   it('direct mode with three instances (a control, not a supported setup): nothing lost, but verdicts differ', async () => {
     // The same input topics, read by another group into other indices.
     const m = testNames('scale-direct');
+    prefixes.push(m.prefix);
     const direct = { ...ENV, ZEEK_RST_PARTITIONING_MODE: 'direct', ZEEK_RST_TOPIC_CONN: n.conn, ZEEK_RST_TOPIC_WEIRD: n.weird, ZEEK_RST_TOPIC_HEADERS: n.headers };
     const expected = classifyVerdicts(direct, m, inOrder);
     const instances = [0, 1, 2].map((i) => {
@@ -172,7 +175,9 @@ describe('scale-out: instances in one consumer group', () => {
       children.push(c);
       return c;
     });
-    await waitAllCommitted(kafka, m.group, [n.conn, n.weird, n.headers], instances);
+    // Every connection indexed (the instances rebalance among themselves as they come up, so
+    // offsets of this unsupported setup are not what is checked here).
+    await waitFor(async () => (await connCount(es, m)) >= TOTAL, { timeoutMs: 600_000, intervalMs: 1000, what: () => `every document of the direct control (${instances.map((c) => c.stderr().slice(-2000)).join('\n---\n')})` });
     for (const x of instances) x.process.kill('SIGTERM');
     for (const x of instances) expect((await x.exited).code).toBe(0);
     const got = await indexedVerdicts(es, m.prefix);
