@@ -15,7 +15,7 @@
  * Internal: nothing but `run` should write to the topic; a line that is not what `run` writes
  * becomes a dead letter (`invalid_repartition_record`), never an exception.
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { InputRecord } from '../decode/dispatch';
 import type { Decoded, SourceRef } from '../domain';
 import type { Logger } from '../log';
@@ -166,7 +166,8 @@ export function produceRequests(lines: ReadonlyMap<number, readonly string[]>, l
 }
 
 export function createRepartitionWriter(kafka: Kafka, s: RepartitionSettings, log: Logger, onFatal: (err: unknown) => void): RepartitionWriter {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Every message names its partition; the partitioner is set only so that kafkajs does not warn.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   let open = newBatch();
   let sending: Promise<void> | undefined;
   let inFlight = 0;
