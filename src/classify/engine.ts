@@ -3,10 +3,11 @@
  * evidence of every matching rule. It knows nothing about individual rules: adding a rule is a
  * row in rules/index.ts.
  */
-import type { Classification, Correlated, DeviceAttribution, Evidence, FactValue, Facts, Phase, RstJudgement, RstStage, Verdict } from '../domain';
+import type { Classification, Correlated, DeviceAttribution, Evidence, FactValue, Facts, Phase, RstJudgement, RstStage, RstTag, ScannerFingerprint, Verdict } from '../domain';
 import type { Device } from './devices';
 import { deriveEvidence, type DerivedEvidence, type FactKey } from './facts';
-import { reasonText } from './rst-evidence';
+import { isRst } from '../correlate/baseline';
+import { headerSide, reasonText } from './rst-evidence';
 import type { Rule } from './rule';
 import { RULES } from './rules';
 import type { ClassifySettings } from './settings';
@@ -133,8 +134,60 @@ export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES, extr
   };
 }
 
+/**
+ * Whether the connection can have a RST for classifyFacts: a TCP conn whose history has an `R`/`r`
+ * or one of whose endpoints sent a sampled RST header. The exact complement of classifyFacts'
+ * `!facts.tcp || !facts.rstPresent` (facts/input.ts: parseHistory's `r` events come from `R` and
+ * `r` only, the RST headers are those headerSide places), read from the records without deriving
+ * any fact.
+ */
+function mayHaveRst(corr: Correlated): boolean {
+  const conn = corr.conn;
+  if (conn.proto !== 'tcp') return false;
+  const history = conn.history;
+  if (history !== undefined && (history.includes('R') || history.includes('r'))) return true;
+  for (const h of corr.headers) if (isRst(h) && headerSide(conn, h) !== undefined) return true;
+  return false;
+}
+
+/**
+ * The classification of a connection without a RST, as classifyFacts gives it, with its facts
+ * derived only when read: most conns (every UDP and ICMP one, most TCP ones) have no RST, no rule
+ * reads their facts and their document does not show them, so deriving the ~90 facts of each was
+ * a fifth of the conn path's time (npm run bench -- classify). Memoised; what it derives from
+ * (the conn, its headers and weirds, the host baselines and previous close as of the emission)
+ * does not change after the correlator built it, so a late read sees the eager facts.
+ * A class with the getter on its prototype: an object literal with a getter costs about a
+ * microsecond per conn in V8 (its accessor pair is built through the runtime), a class instance
+ * tens of nanoseconds. `facts` is therefore not an own property (JSON.stringify and spreads of
+ * such a classification leave it out); nothing serialises a Classification.
+ */
+class NoRstClassification implements Classification {
+  readonly present = false;
+  readonly rules: readonly string[] = [];
+  readonly evidence: readonly Evidence[] = [];
+  readonly tags: readonly (RstTag | ScannerFingerprint)[] = [];
+  readonly resets: readonly RstJudgement[] = [];
+  readonly #corr: Correlated;
+  readonly #settings: ClassifySettings;
+  readonly #devices: readonly Device[];
+  #facts: Facts | undefined;
+
+  constructor(corr: Correlated, settings: ClassifySettings, devices: readonly Device[]) {
+    this.#corr = corr;
+    this.#settings = settings;
+    this.#devices = devices;
+  }
+
+  get facts(): Facts {
+    this.#facts ??= deriveEvidence(this.#corr, this.#settings, this.#devices).facts;
+    return this.#facts;
+  }
+}
+
 /** Facts + rules for one correlated connection. */
 export function classifyConnection(corr: Correlated, settings: ClassifySettings, devices: readonly Device[], rules: readonly Rule[] = RULES): Classification {
+  if (!mayHaveRst(corr)) return new NoRstClassification(corr, settings, devices);
   const { facts, ...extra } = deriveEvidence(corr, settings, devices);
   return classifyFacts(facts, rules, extra);
 }
