@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureStackUp } from './stack/stack';
-import { waitFor } from './stack/wait';
+import { waitFor } from '../src/wait';
 import { startPipeline, type RunStatus } from '../src/cli/run';
 import { run as produce } from '../src/cli/produce';
 import { resolveConfig } from '../src/config/load';

@@ -4,7 +4,7 @@
  * records in and take documents out; this module holds no rules and does no I/O.
  */
 import type { Classification, ConnRecord, EnrichedDoc, PacketHeader, SourceRef, WeirdRecord } from './domain';
-import { createCorrelator, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
+import { createCorrelator, NO_DISCARDS, NO_EVICTIONS, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
 import type { StateChange, StateValue } from './correlate/state';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
@@ -102,15 +102,20 @@ const concatSteps = (steps: readonly PipelineStep[]): PipelineStep => {
   return { docs, evicted };
 };
 
-function sumStats(all: readonly CorrelatorStats[]): CorrelatorStats {
+/** Stats of no partition: the identity of `sumStats`. */
+const NO_STATS: CorrelatorStats = Object.freeze({
+  pendingConns: 0, emittedConns: 0, pendingUpdates: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0,
+  streamUs: Number.NEGATIVE_INFINITY, evictions: NO_EVICTIONS, discards: NO_DISCARDS,
+});
+
+/** The stats of several correlators (partitions, tasks) as one: sums, and the latest stream time. */
+export function sumStats(all: readonly CorrelatorStats[]): CorrelatorStats {
   const add = <T extends object>(a: T, b: T): T => {
     const out = { ...a } as Record<string, number>;
     for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + (v as number);
     return out as T;
   };
-  const [first, ...rest] = all;
-  if (first === undefined) throw new Error('no partitions');
-  return rest.reduce(
+  return all.reduce(
     (acc, s) => ({
       pendingConns: acc.pendingConns + s.pendingConns,
       emittedConns: acc.emittedConns + s.emittedConns,
@@ -123,7 +128,7 @@ function sumStats(all: readonly CorrelatorStats[]): CorrelatorStats {
       evictions: add(acc.evictions, s.evictions),
       discards: add(acc.discards, s.discards),
     }),
-    first,
+    NO_STATS,
   );
 }
 

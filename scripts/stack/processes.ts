@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitFor } from './wait';
+import { waitFor } from '../../src/wait';
 
 export interface PidRecord {
   readonly pid: number;

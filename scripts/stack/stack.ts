@@ -18,7 +18,7 @@ import {
 import {
   ensureSecureMaterial, prepareSecureElasticsearchConf, provisionSecureStack, secureElasticsearchAnswers, secureFiles, secureKafkaAnswers, type SecureCredentials,
 } from './secure';
-import { waitFor } from './wait';
+import { waitFor } from '../../src/wait';
 
 export type ServiceName = 'kafka' | 'elasticsearch';
 export const SERVICES: readonly ServiceName[] = ['kafka', 'elasticsearch'];

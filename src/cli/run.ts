@@ -18,9 +18,10 @@ import { loadHeaderCodec } from '../config/header-schemas';
 import { loadConfig } from '../config/load';
 import type { Config, PartitioningMode } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
-import { NO_DISCARDS, type DiscardCounters } from '../correlate/correlator';
+import { NO_DISCARDS, type CorrelatorStats, type DiscardCounters } from '../correlate/correlator';
 import type { DeadLetter, InputKind, SourceRef } from '../domain';
 import { DISCARD_KINDS, type DocumentSink } from '../driver';
+import { sumStats } from '../pipeline';
 import { ZeekRstError } from '../errors';
 import { createInputDecoder } from '../decode/dispatch';
 import { createPartitioner, routingKeyOf } from '../partition';
@@ -273,18 +274,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       lastCounts.set(t, { evicted: s.evicted, discards: { ...s.discards } });
     }
   };
-  const stats = (): { pendingConns: number; emittedConns: number; pendingUpdates: number; weirdUids: number; headers: number } => {
-    const sum = { pendingConns: 0, emittedConns: 0, pendingUpdates: 0, weirdUids: 0, headers: 0 };
-    for (const t of taskSet.all()) {
-      const s = t.driver.stats();
-      sum.pendingConns += s.pendingConns;
-      sum.emittedConns += s.emittedConns;
-      sum.pendingUpdates += s.pendingUpdates;
-      sum.weirdUids += s.weirdUids;
-      sum.headers += s.headers;
-    }
-    return sum;
-  };
+  const stats = (): CorrelatorStats => sumStats(taskSet.all().map((t) => t.driver.pipeline.stats()));
   let skipped = 0;
 
   // Backpressure over every path and honest health (cli/delivery.ts).
@@ -396,7 +386,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     // what the correlating stage has not read yet.
     hasCapacity: (topic, partition) => {
       if (!roomForUncommitted()) return false;
-      if (mode === 'repartition' && topic !== repartition.topic) return (repartitionWriter?.inFlight() ?? 0) < MAX_REPARTITION_IN_FLIGHT;
+      if (mode === 'repartition' && topic !== repartition.topic) return (repartitionWriter?.inFlight() ?? 0) < config.partitioning.maxInFlightRecords;
       return !taskSet.restoring(mode === 'direct' ? 'all' : partition) && delivery.hasRoom();
     },
     onAssignment: (assigned) => {
@@ -572,9 +562,6 @@ async function ensureStateTopics(kafka: Kafka, mode: PartitioningMode, changelog
     await admin.disconnect();
   }
 }
-
-/** Records on their way to the repartition topic before the decoding stage pauses. */
-const MAX_REPARTITION_IN_FLIGHT = 200_000;
 
 /** How long `run` lets the event loop drain after a graceful stop before it exits anyway. */
 const EXIT_GRACE_MS = 2000;

@@ -84,6 +84,9 @@ export interface DiscardCounters {
 
 export const DISCARD_KINDS = ['duplicateConns', 'weirdsWithoutUid', 'weirdsOverCap', 'weirdsUnjoined', 'headersUnjoined'] as const satisfies readonly (keyof DiscardCounters)[];
 
+/** Every eviction counter at zero. */
+export const NO_EVICTIONS: Readonly<EvictionCounters> = Object.freeze({ pendingConns: 0, emittedConns: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0 });
+
 /** Every discard counter at zero. */
 export const NO_DISCARDS: Readonly<DiscardCounters> = Object.freeze({ duplicateConns: 0, weirdsWithoutUid: 0, weirdsOverCap: 0, weirdsUnjoined: 0, headersUnjoined: 0 });
 
@@ -214,7 +217,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   const touchFlow = track ? (cid: string): void => void touchedFlows.add(cid) : (): void => undefined;
   const touchWeirds = track ? (key: string): void => void touchedWeirds.add(key) : (): void => undefined;
   const touchClose = track ? (key: string): void => void touchedCloses.add(key) : (): void => undefined;
-  const evictions: EvictionCounters = { pendingConns: 0, emittedConns: 0, weirdUids: 0, headers: 0, hosts: 0, recentCloses: 0 };
+  const evictions: EvictionCounters = { ...NO_EVICTIONS };
   const discards: DiscardCounters = { ...NO_DISCARDS };
   let lastNow = Number.NEGATIVE_INFINITY;
   let streamUs = Number.NEGATIVE_INFINITY;

@@ -8,23 +8,20 @@
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
 
+import { waitFor } from '../wait';
+
 const WAIT_MS = 30_000;
 
 export async function createTopicAndWait(admin: Admin, spec: ITopicConfig & { readonly numPartitions: number }): Promise<void> {
   await admin.createTopics({ waitForLeaders: false, topics: [spec] });
-  const deadline = Date.now() + WAIT_MS;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
+  await waitFor(
+    async () => {
       const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
       const partitions = meta.topics[0]?.partitions ?? [];
-      if (partitions.length === spec.numPartitions && partitions.every((p) => p.leader >= 0) && (await admin.fetchTopicOffsets(spec.topic)).length === spec.numPartitions) return;
-    } catch (err: unknown) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`topic ${spec.topic} was created but has no leader for every partition after ${WAIT_MS} ms${last instanceof Error ? ` (${last.message})` : ''}`);
+      return partitions.length === spec.numPartitions && partitions.every((p) => p.leader >= 0) && (await admin.fetchTopicOffsets(spec.topic)).length === spec.numPartitions;
+    },
+    { timeoutMs: WAIT_MS, what: `the new topic ${spec.topic} to have a leader that answers for each of its ${spec.numPartitions} partitions` },
+  );
 }
 
 /** The partition count of an existing topic. */
@@ -36,15 +33,8 @@ export async function partitionCount(admin: Admin, topic: string): Promise<numbe
 /**
  * The partitions' offsets of a topic, asked again until it answers: a topic another instance has
  * just created can answer "not the leader" for a while, which kafkajs would retry for minutes.
+ * A timeout carries the last answer as its cause (what asKafkaError classifies).
  */
-export async function topicOffsets(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (err: unknown) {
-      if (Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+export function topicOffsets(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  return waitFor(() => admin.fetchTopicOffsets(topic), { timeoutMs: WAIT_MS, intervalMs: 200, what: `the offsets of topic ${topic}` });
 }

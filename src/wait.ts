@@ -1,6 +1,8 @@
 /**
  * Waits on a condition up to a deadline, polling it; never a bare sleep. The condition may
- * return a boolean, or a value (anything but undefined/false) that is handed back.
+ * return a boolean, or a value (anything but undefined/false) that is handed back. A check that
+ * throws counts as "not yet"; the timeout names what was awaited and carries the last error.
+ * Used by `run` (internal topics), the stack scripts and the tests.
  */
 export interface WaitOptions {
   /** Give up after this long (ms). */
