@@ -213,16 +213,24 @@ class ObjectFields implements Fields {
   }
 }
 
+/** No fields: for a reader that is given its values (the `...Of` methods) rather than a name to look up. */
+const NO_FIELDS: Fields = { get: () => undefined };
+
 /**
  * Reads typed fields, remembering the first problem. Required reads return a placeholder after a
  * problem; the caller checks `problem()` before using the values. A class rather than a closure
  * factory: one is made per record, and methods on the prototype cost nothing per record.
  * JSON `null` counts as unset.
+ *
+ * Each check exists twice: by name (`count(name)`, the value looked up in the reader's Fields) and
+ * with the value given (`countOf(name, value)`, the name only for the problem's detail), for a
+ * decoder that has read its values already (zeek-record.ts reads a flat JSON conn by property
+ * name, cheaper than a lookup per field through Fields).
  */
 export class FieldReader {
   private first: Problem | undefined;
 
-  constructor(private readonly fields: Fields) {}
+  constructor(private readonly fields: Fields = NO_FIELDS) {}
 
   problem(): Problem | undefined {
     return this.first;
@@ -241,8 +249,7 @@ export class FieldReader {
     return this.fields.get(name);
   }
 
-  private get(name: string, required: boolean): unknown {
-    const v = this.fields.get(name);
+  private present(name: string, v: unknown, required: boolean): unknown {
     if (v === undefined || v === null) {
       if (required) this.fail(problem('missing_field', `${name} is missing`));
       return undefined;
@@ -262,8 +269,8 @@ export class FieldReader {
     return v;
   }
 
-  private str(name: string, required: boolean): string | undefined {
-    const v = this.get(name, required);
+  private str(name: string, value: unknown, required: boolean): string | undefined {
+    const v = this.present(name, value, required);
     if (v === undefined) return undefined;
     if (typeof v !== 'string') {
       this.fail(problem('wrong_type', `${name} must be a string, got ${show(v)}`));
@@ -272,8 +279,8 @@ export class FieldReader {
     return v;
   }
 
-  private address(name: string, required: boolean): string | undefined {
-    const v = this.str(name, required);
+  private address(name: string, value: unknown, required: boolean): string | undefined {
+    const v = this.str(name, value, required);
     if (v === undefined) return undefined;
     if (!isIp(v)) {
       this.fail(problem('invalid_ip', `${name} ${show(v)} is not an IPv4 or IPv6 address`));
@@ -283,15 +290,27 @@ export class FieldReader {
   }
 
   string(name: string): string {
-    return this.str(name, true) ?? '';
+    return this.stringOf(name, this.fields.get(name));
+  }
+
+  stringOf(name: string, value: unknown): string {
+    return this.str(name, value, true) ?? '';
   }
 
   optString(name: string): string | undefined {
-    return this.str(name, false);
+    return this.optStringOf(name, this.fields.get(name));
+  }
+
+  optStringOf(name: string, value: unknown): string | undefined {
+    return this.str(name, value, false);
   }
 
   bool(name: string): boolean | undefined {
-    const v = this.get(name, false);
+    return this.boolOf(name, this.fields.get(name));
+  }
+
+  boolOf(name: string, value: unknown): boolean | undefined {
+    const v = this.present(name, value, false);
     if (v === undefined) return undefined;
     if (typeof v !== 'boolean') {
       this.fail(problem('wrong_type', `${name} must be a boolean, got ${show(v)}`));
@@ -302,16 +321,24 @@ export class FieldReader {
 
   /** An IP address (checked); required. */
   addr(name: string): string {
-    return this.address(name, true) ?? '';
+    return this.addrOf(name, this.fields.get(name));
+  }
+
+  addrOf(name: string, value: unknown): string {
+    return this.address(name, value, true) ?? '';
   }
 
   optAddr(name: string): string | undefined {
-    return this.address(name, false);
+    return this.address(name, this.fields.get(name), false);
   }
 
   /** A port 0..65535; required. */
   port(name: string): number {
-    return this.intIn(name, 0, 65535, 'invalid_port', true) ?? 0;
+    return this.portOf(name, this.fields.get(name));
+  }
+
+  portOf(name: string, value: unknown): number {
+    return this.intInOf(name, value, 0, 65535, 'invalid_port', true) ?? 0;
   }
 
   optPort(name: string): number | undefined {
@@ -320,7 +347,11 @@ export class FieldReader {
 
   /** A non-negative integer count (bytes, packets). */
   count(name: string): number | undefined {
-    const v = this.get(name, false);
+    return this.countOf(name, this.fields.get(name));
+  }
+
+  countOf(name: string, value: unknown): number | undefined {
+    const v = this.present(name, value, false);
     if (v === undefined) return undefined;
     const n = this.num(name, v);
     if (n === undefined) return undefined;
@@ -337,7 +368,11 @@ export class FieldReader {
 
   /** A non-negative number of seconds, returned in µs. */
   intervalUs(name: string): number | undefined {
-    const v = this.get(name, false);
+    return this.intervalUsOf(name, this.fields.get(name));
+  }
+
+  intervalUsOf(name: string, value: unknown): number | undefined {
+    const v = this.present(name, value, false);
     if (v === undefined) return undefined;
     const n = this.num(name, v);
     if (n === undefined) return undefined;
@@ -350,7 +385,11 @@ export class FieldReader {
 
   /** An integer in [lo, hi]; `reason` names the range failure. */
   intIn(name: string, lo: number, hi: number, reason: DeadLetterReason, required: boolean): number | undefined {
-    const v = this.get(name, required);
+    return this.intInOf(name, this.fields.get(name), lo, hi, reason, required);
+  }
+
+  intInOf(name: string, value: unknown, lo: number, hi: number, reason: DeadLetterReason, required: boolean): number | undefined {
+    const v = this.present(name, value, required);
     if (v === undefined) return undefined;
     const n = this.num(name, v);
     if (n === undefined) return undefined;
@@ -369,7 +408,17 @@ export class FieldReader {
   oneOf<T extends string>(name: string, allowed: ReadonlySet<T>, required: true): T;
   oneOf<T extends string>(name: string, allowed: ReadonlySet<T>, required: false): T | undefined;
   oneOf<T extends string>(name: string, allowed: ReadonlySet<T>, required: boolean): T | undefined {
-    const v = this.str(name, required);
+    return this.oneOfValue(name, this.fields.get(name), allowed, required);
+  }
+
+  oneOfOf<T extends string>(name: string, value: unknown, allowed: ReadonlySet<T>, required: true): T;
+  oneOfOf<T extends string>(name: string, value: unknown, allowed: ReadonlySet<T>, required: false): T | undefined;
+  oneOfOf<T extends string>(name: string, value: unknown, allowed: ReadonlySet<T>, required: boolean): T | undefined {
+    return this.oneOfValue(name, value, allowed, required);
+  }
+
+  private oneOfValue<T extends string>(name: string, value: unknown, allowed: ReadonlySet<T>, required: boolean): T | undefined {
+    const v = this.str(name, value, required);
     if (v !== undefined && isMember(allowed, v)) return v;
     if (v !== undefined) this.fail(problem('invalid_enum', `${name} ${show(v)} is not one of ${[...allowed].join(', ')}`));
     return required ? allowed.values().next().value : undefined;

@@ -12,7 +12,7 @@
  */
 import type { ConnRecord, DeadLetter, Decoded, SourceRef, WeirdRecord } from '../domain';
 import type { RecordContext, ZeekLogRecord, ZeekLogType } from './zeek-record';
-import { buildConn, buildWeird, buildZeekRecord, isZeekLogType } from './zeek-record';
+import { buildConn, buildConnFrom, buildWeird, buildZeekRecord, connValuesOfObject, isZeekLogType } from './zeek-record';
 import type { DecodeOptions, Fields, Problem } from './validate';
 import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, objectFields, isProblem, parseJsonObject, problem, show } from './validate';
 
@@ -116,7 +116,10 @@ export function decodeZeekJson(
 export function decodeConnJson(raw: Uint8Array, source: SourceRef, options: DecodeOptions = {}, index?: number): Decoded<ConnRecord> {
   const r = resolve(raw, options, 'conn');
   if (isProblem(r)) return deadLetter(r, raw, source);
-  return r.type === 'conn' ? buildConn(fieldsOf(r.body), contextOf(raw, source, options, index)) : unreachable(raw, source);
+  if (r.type !== 'conn') return unreachable(raw, source);
+  const ctx = contextOf(raw, source, options, index);
+  // Zeek's flat JSON is read by property (zeek-record.ts, connValuesOfObject); re-nested input through its flat copy.
+  return hasNesting(r.body) ? buildConn(flatten(r.body), ctx) : buildConnFrom(connValuesOfObject(r.body), ctx);
 }
 
 /** Decodes one weird record (typed topic or --weird file). */

@@ -49,8 +49,7 @@ export function syntheticUid(ctx: RecordContext): string {
 }
 
 /** ts, honouring `allowCanonified`; returns µs, or a problem. `canonified` tells whether it was X'd/missing. */
-function readTs(r: FieldReader, ctx: RecordContext): { tsUs: number; canonified: boolean } | Problem {
-  const v = r.raw('ts');
+function readTs(v: unknown, ctx: RecordContext): { tsUs: number; canonified: boolean } | Problem {
   if (v === undefined || v === null) {
     if (ctx.options.allowCanonified === true) return { tsUs: 0, canonified: true };
     return problem('missing_field', 'ts is missing');
@@ -63,46 +62,119 @@ function readTs(r: FieldReader, ctx: RecordContext): { tsUs: number; canonified:
   return isProblem(us) ? us : { tsUs: us, canonified: false };
 }
 
-function observerOf(r: FieldReader, ctx: RecordContext): string | undefined {
-  return r.optString('_system_name') ?? ctx.options.observer;
+function observerOf(r: FieldReader, systemName: unknown, ctx: RecordContext): string | undefined {
+  return r.optStringOf('_system_name', systemName) ?? ctx.options.observer;
+}
+
+/**
+ * The raw values of the conn fields that buildConn reads, each read once. From Fields (TSV, re-nested JSON)
+ * by name, or straight from a flat parsed JSON object by property (`connValuesOfObject`): a
+ * property read with a constant name is several times cheaper than a lookup per field through
+ * Fields (a keyed read with a varying name plus Object.hasOwn), which was about a third of
+ * decoding a conn (npm run bench -- decode).
+ */
+export interface ConnFieldValues {
+  readonly ts: unknown;
+  readonly uid: unknown;
+  readonly origH: unknown;
+  readonly origP: unknown;
+  readonly respH: unknown;
+  readonly respP: unknown;
+  readonly proto: unknown;
+  readonly service: unknown;
+  readonly duration: unknown;
+  readonly origBytes: unknown;
+  readonly respBytes: unknown;
+  readonly connState: unknown;
+  readonly localOrig: unknown;
+  readonly localResp: unknown;
+  readonly missedBytes: unknown;
+  readonly history: unknown;
+  readonly origPkts: unknown;
+  readonly origIpBytes: unknown;
+  readonly respPkts: unknown;
+  readonly respIpBytes: unknown;
+  readonly communityId: unknown;
+  readonly ipProto: unknown;
+  readonly systemName: unknown;
+}
+
+/** The Zeek names buildConn reads, in the order it reads them. */
+export const CONN_FIELD_NAMES = [
+  'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'service', 'duration', 'orig_bytes',
+  'resp_bytes', 'conn_state', 'local_orig', 'local_resp', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes',
+  'resp_pkts', 'resp_ip_bytes', 'community_id', 'ip_proto', '_system_name',
+] as const;
+
+export function connValues(f: Fields): ConnFieldValues {
+  return {
+    ts: f.get('ts'), uid: f.get('uid'), origH: f.get('id.orig_h'), origP: f.get('id.orig_p'), respH: f.get('id.resp_h'),
+    respP: f.get('id.resp_p'), proto: f.get('proto'), service: f.get('service'), duration: f.get('duration'),
+    origBytes: f.get('orig_bytes'), respBytes: f.get('resp_bytes'), connState: f.get('conn_state'),
+    localOrig: f.get('local_orig'), localResp: f.get('local_resp'), missedBytes: f.get('missed_bytes'),
+    history: f.get('history'), origPkts: f.get('orig_pkts'), origIpBytes: f.get('orig_ip_bytes'),
+    respPkts: f.get('resp_pkts'), respIpBytes: f.get('resp_ip_bytes'), communityId: f.get('community_id'),
+    ipProto: f.get('ip_proto'), systemName: f.get('_system_name'),
+  };
+}
+
+/**
+ * The same from a flat JSON object by property. Equal to `connValues(objectFields(o))` for an
+ * object of JSON.parse: its prototype is Object.prototype, which has none of these names
+ * (zeek-record.test.ts checks it), so a property read finds only own properties, as
+ * objectFields' Object.hasOwn guard does.
+ */
+export function connValuesOfObject(o: Readonly<Record<string, unknown>>): ConnFieldValues {
+  return {
+    ts: o.ts, uid: o.uid, origH: o['id.orig_h'], origP: o['id.orig_p'], respH: o['id.resp_h'], respP: o['id.resp_p'],
+    proto: o.proto, service: o.service, duration: o.duration, origBytes: o.orig_bytes, respBytes: o.resp_bytes,
+    connState: o.conn_state, localOrig: o.local_orig, localResp: o.local_resp, missedBytes: o.missed_bytes,
+    history: o.history, origPkts: o.orig_pkts, origIpBytes: o.orig_ip_bytes, respPkts: o.resp_pkts,
+    respIpBytes: o.resp_ip_bytes, communityId: o.community_id, ipProto: o.ip_proto, systemName: o._system_name,
+  };
 }
 
 export function buildConn(fields: Fields, ctx: RecordContext): Decoded<ConnRecord> {
-  const r = new FieldReader(fields);
-  const ts = readTs(r, ctx);
+  return buildConnFrom(connValues(fields), ctx);
+}
+
+/** buildConn of values already read (see ConnFieldValues); the checks run in the same order. */
+export function buildConnFrom(f: ConnFieldValues, ctx: RecordContext): Decoded<ConnRecord> {
+  const r = new FieldReader();
+  const ts = readTs(f.ts, ctx);
   if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
   let canonified = ts.canonified;
   let uid: string;
-  const rawUid = r.raw('uid');
+  const rawUid = f.uid;
   if (ctx.options.allowCanonified === true && (rawUid === undefined || rawUid === null || isCanonified(rawUid))) {
     uid = syntheticUid(ctx);
     canonified = true;
   } else if (isCanonified(rawUid)) {
     return deadLetter(problem('missing_field', `uid ${show(rawUid)} is canonified (X's); decode with allowCanonified to accept test baselines`), ctx.raw, ctx.source);
   } else {
-    uid = r.string('uid');
+    uid = r.stringOf('uid', rawUid);
   }
-  const origH = r.addr('id.orig_h');
-  const origP = r.port('id.orig_p');
-  const respH = r.addr('id.resp_h');
-  const respP = r.port('id.resp_p');
-  const proto = r.oneOf('proto', TRANSPORTS, true);
-  const service = r.optString('service');
-  const durationUs = r.intervalUs('duration');
-  const origBytes = r.count('orig_bytes');
-  const respBytes = r.count('resp_bytes');
-  const connState = r.oneOf('conn_state', CONN_STATE_CODES, false);
-  const localOrig = r.bool('local_orig');
-  const localResp = r.bool('local_resp');
-  const missedBytes = r.count('missed_bytes');
-  const history = r.optString('history');
-  const origPkts = r.count('orig_pkts');
-  const origIpBytes = r.count('orig_ip_bytes');
-  const respPkts = r.count('resp_pkts');
-  const respIpBytes = r.count('resp_ip_bytes');
-  const givenCid = r.optString('community_id');
-  const ipProto = r.intIn('ip_proto', 0, 255, 'invalid_enum', false);
-  const observer = observerOf(r, ctx);
+  const origH = r.addrOf('id.orig_h', f.origH);
+  const origP = r.portOf('id.orig_p', f.origP);
+  const respH = r.addrOf('id.resp_h', f.respH);
+  const respP = r.portOf('id.resp_p', f.respP);
+  const proto = r.oneOfOf('proto', f.proto, TRANSPORTS, true);
+  const service = r.optStringOf('service', f.service);
+  const durationUs = r.intervalUsOf('duration', f.duration);
+  const origBytes = r.countOf('orig_bytes', f.origBytes);
+  const respBytes = r.countOf('resp_bytes', f.respBytes);
+  const connState = r.oneOfOf('conn_state', f.connState, CONN_STATE_CODES, false);
+  const localOrig = r.boolOf('local_orig', f.localOrig);
+  const localResp = r.boolOf('local_resp', f.localResp);
+  const missedBytes = r.countOf('missed_bytes', f.missedBytes);
+  const history = r.optStringOf('history', f.history);
+  const origPkts = r.countOf('orig_pkts', f.origPkts);
+  const origIpBytes = r.countOf('orig_ip_bytes', f.origIpBytes);
+  const respPkts = r.countOf('resp_pkts', f.respPkts);
+  const respIpBytes = r.countOf('resp_ip_bytes', f.respIpBytes);
+  const givenCid = r.optStringOf('community_id', f.communityId);
+  const ipProto = r.intInOf('ip_proto', f.ipProto, 0, 255, 'invalid_enum', false);
+  const observer = observerOf(r, f.systemName, ctx);
   const p = r.problem();
   if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
   if (origH.includes(':') !== respH.includes(':')) {
@@ -149,7 +221,7 @@ export function computeConnCommunityId(
 
 export function buildWeird(fields: Fields, ctx: RecordContext): Decoded<WeirdRecord> {
   const r = new FieldReader(fields);
-  const ts = readTs(r, ctx);
+  const ts = readTs(r.raw('ts'), ctx);
   if (isProblem(ts)) return deadLetter(ts, ctx.raw, ctx.source);
   let canonified = ts.canonified;
   let uid: string | undefined;
@@ -172,7 +244,7 @@ export function buildWeird(fields: Fields, ctx: RecordContext): Decoded<WeirdRec
   const notice = r.bool('notice');
   const peer = r.optString('peer');
   const weirdSource = r.optString('source');
-  const observer = observerOf(r, ctx);
+  const observer = observerOf(r, r.raw('_system_name'), ctx);
   const p = r.problem();
   if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
   if (name === '') return deadLetter(problem('missing_field', 'name is empty'), ctx.raw, ctx.source);
