@@ -393,6 +393,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       if (mode === 'repartition') taskSet.assign(assigned.filter((p) => p.topic === repartition.topic).map((p) => p.partition));
     },
     commitEveryMs: COMMIT_EVERY_MS,
+    alignedTopics: inputTopics,
     onFatal,
   });
 

@@ -10,6 +10,9 @@
  *   kafkajs does not fetch for a partition whose batch has not returned, so fetching pauses.
  * - On a rebalance, partitions no longer assigned are forgotten: their uncommitted messages go
  *   to the new owner, and this process ignores late completions for them.
+ * - The partitions of `alignedTopics` are read in the order of their message timestamps
+ *   (source/alignment.ts): one that runs ahead is paused and its batch left unresolved, so Kafka
+ *   fetches it again from there once it is resumed.
  */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
@@ -17,6 +20,7 @@ import type { Config } from '../config/schema';
 import { ZeekRstError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
+import { createAlignment, type Alignment } from './alignment';
 import type { OffsetTracker } from './offset-tracker';
 
 /** One delivered message, as the pipeline sees it. */
@@ -153,6 +157,8 @@ export interface KafkaSourceOptions {
   /** The partitions assigned after each rebalance (repartition mode owns tasks by them). */
   readonly onAssignment?: (assigned: readonly { readonly topic: string; readonly partition: number }[]) => void;
   readonly commitEveryMs: number;
+  /** Topics whose partitions are read in message-timestamp order (the inputs a conn is joined from); none when absent. */
+  readonly alignedTopics?: readonly string[];
   /** Called when the consumer crashes for good (kafkajs gave up); the pipeline stops without committing more. */
   readonly onFatal: (err: ZeekRstError) => void;
 }
@@ -177,6 +183,8 @@ export interface KafkaSource {
 }
 
 const CAPACITY_POLL_MS = 50;
+/** How often partitions paused for alignment are looked at again. */
+const ALIGN_POLL_MS = 100;
 const HEARTBEAT_EVERY_MS = 1000;
 
 export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
@@ -190,7 +198,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   });
   const lags = new Map<string, number>();
   /** Next offset to read per `topic/partition`, from the messages handled. */
-  const next = new Map<string, bigint>();
+  const positions = new Map<string, bigint>();
   // Lag is a best-effort metric refreshed every 2 s: a failed refresh is simply the next one's
   // job, so the admin client does not retry for long. An admin call still retrying when
   // disconnect() runs would reconnect afterwards and keep the process alive.
@@ -202,7 +210,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   const refreshLag = async (): Promise<void> => {
     for (const topic of o.topics) {
       const highs = await admin.fetchTopicOffsets(topic);
-      const unseen = assignment.filter((p) => p.topic === topic && !next.has(`${topic}/${p.partition}`));
+      const unseen = assignment.filter((p) => p.topic === topic && !positions.has(`${topic}/${p.partition}`));
       const committed = new Map<number, bigint>();
       if (unseen.length > 0) {
         const [entry] = await admin.fetchOffsets({ groupId: o.config.group, topics: [topic] });
@@ -212,12 +220,23 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
         if (!assignment.some((p) => p.topic === topic && p.partition === h.partition)) continue;
         const key = `${topic}/${h.partition}`;
         const c = committed.get(h.partition);
-        const position = next.get(key) ?? (c !== undefined && c >= 0n ? c : BigInt(h.low));
+        const position = positions.get(key) ?? (c !== undefined && c >= 0n ? c : BigInt(h.low));
         const lag = Number(BigInt(h.high) - position);
         lags.set(key, lag);
         o.metrics.consumerLag.set({ topic, partition: String(h.partition) }, lag);
+        if (lag <= 0) alignment?.reached(key, true);
       }
     }
+  };
+  /** One refresh at a time, in the background; a failure is the next one's job. */
+  const startLagRefresh = (): void => {
+    lagInFlight ??= refreshLag()
+      .catch((err: unknown) => {
+        o.log.debug({ error: err instanceof Error ? err.message : String(err) }, 'lag refresh failed');
+      })
+      .finally(() => {
+        lagInFlight = undefined;
+      });
   };
   let assignment: { topic: string; partition: number }[] = [];
   let stopping = false;
@@ -225,6 +244,19 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   let activeBatches = 0;
   let idleWaiters: (() => void)[] = [];
   let commitTimer: NodeJS.Timeout | undefined;
+  let alignTimer: NodeJS.Timeout | undefined;
+  const alignedTopics = new Set(o.config.alignInputs ? (o.alignedTopics ?? []) : []);
+  const alignment: Alignment | undefined = alignedTopics.size === 0 ? undefined : createAlignment({ maxSkewMs: o.config.alignSkewMs, idleMs: o.config.alignIdleMs });
+  const partitionOf = (key: string): { topic: string; partitions: number[] } => {
+    const slash = key.lastIndexOf('/');
+    return { topic: key.slice(0, slash), partitions: [Number(key.slice(slash + 1))] };
+  };
+  /** Resumes what alignment paused, unless the source is stopping (stopFetching paused everything). */
+  const resumeAligned = (keys: readonly string[]): void => {
+    if (keys.length === 0 || stopping) return;
+    consumer.resume(keys.map(partitionOf));
+    o.metrics.alignmentPaused.set(alignment?.pausedCount() ?? 0);
+  };
   let committing: Promise<void> = Promise.resolve();
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -233,6 +265,13 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     const keep = new Set(next.map((p) => `${p.topic}/${p.partition}`));
     for (const p of assignment) if (!keep.has(`${p.topic}/${p.partition}`)) o.tracker.forget(p);
     assignment = next;
+    // kafkajs fetches from the committed offsets after a join: positions are learnt again.
+    positions.clear();
+    if (alignment !== undefined) {
+      resumeAligned(alignment.reset(next.filter((p) => alignedTopics.has(p.topic)).map((p) => `${p.topic}/${p.partition}`)));
+      // Which assigned partitions have nothing to read, so that they hold nothing back.
+      startLagRefresh();
+    }
     o.log.info({ group: event.payload.groupId, partitions: next.map((p) => `${p.topic}/${p.partition}`) }, 'joined the consumer group');
     o.onAssignment?.(next);
   });
@@ -300,6 +339,9 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
           const isStale = (): boolean => payload.isStale();
           const heartbeat = (): Promise<void> => payload.heartbeat();
           activeBatches += 1;
+          const key = `${batch.topic}/${batch.partition}`;
+          const aligned = alignment !== undefined && alignedTopics.has(batch.topic);
+          let heldBack = false;
           try {
             let lastBeat = Date.now();
             for (const m of batch.messages) {
@@ -315,16 +357,32 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
               waiting = false;
               o.metrics.paused.set(0);
               if (stopping || !isRunning() || isStale()) break;
+              if (aligned && !alignment.admit(key, Number(m.timestamp))) {
+                // Ahead of the other inputs: this message and the rest of the batch stay
+                // unresolved, so the next fetch after the resume starts at this message.
+                payload.pause();
+                o.metrics.alignmentPauses.inc({ topic: batch.topic });
+                o.metrics.alignmentPaused.set(alignment.pausedCount());
+                heldBack = true;
+                break;
+              }
               if (o.tracker.track({ topic: batch.topic, partition: batch.partition, offset: m.offset })) {
                 o.metrics.recordsIn.inc({ topic: batch.topic });
                 o.onMessage({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value });
               }
               payload.resolveOffset(m.offset);
-              next.set(`${batch.topic}/${batch.partition}`, BigInt(m.offset) + 1n);
+              positions.set(key, BigInt(m.offset) + 1n);
               if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
                 await heartbeat();
                 lastBeat = Date.now();
               }
+            }
+            if (aligned) {
+              if (!heldBack && !stopping && isRunning() && !isStale()) alignment.reached(key, BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
+              // Before the next fetch is sent: a partition that waited on this one may go now. Left
+              // to the timer, the fetch would ask only for partitions with nothing new and wait
+              // out its long poll (maxWaitTimeInMs) first.
+              resumeAligned(alignment.resumable());
             }
           } finally {
             batchDone();
@@ -338,15 +396,13 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
         });
       }, o.commitEveryMs);
       commitTimer.unref();
-      lagTimer = setInterval(() => {
-        lagInFlight ??= refreshLag()
-          .catch((err: unknown) => {
-            o.log.debug({ error: err instanceof Error ? err.message : String(err) }, 'lag refresh failed');
-          })
-          .finally(() => {
-            lagInFlight = undefined;
-          });
-      }, 2000);
+      if (alignment !== undefined) {
+        alignTimer = setInterval(() => {
+          resumeAligned(alignment.resumable());
+        }, ALIGN_POLL_MS);
+        alignTimer.unref();
+      }
+      lagTimer = setInterval(startLagRefresh, 2000);
       lagTimer.unref();
     },
 
@@ -370,6 +426,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
     async disconnect() {
       if (commitTimer !== undefined) clearInterval(commitTimer);
+      if (alignTimer !== undefined) clearInterval(alignTimer);
       if (lagTimer !== undefined) clearInterval(lagTimer);
       await lagInFlight;
       await admin.disconnect().catch(() => undefined);

@@ -85,7 +85,14 @@ export async function createTopics(kafka: Kafka, n: Names, partitions: { conn?: 
   }
 }
 
-export async function produceValues(kafka: Kafka, topic: string, values: readonly Buffer[]): Promise<void> {
+/** Value of one series in Prometheus text, or undefined when the series is absent. */
+export function series(text: string, name: string, labels: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels === '' ? '' : `{${labels}}`} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Produces the values in order; `timestampMs` sets every message's CreateTime (default: now). */
+export async function produceValues(kafka: Kafka, topic: string, values: readonly Buffer[], timestampMs?: number): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -98,7 +105,7 @@ export async function produceValues(kafka: Kafka, topic: string, values: readonl
         messages = [];
         bytes = 0;
       }
-      messages.push({ value });
+      messages.push(timestampMs === undefined ? { value } : { value, timestamp: String(timestampMs) });
       bytes += value.length;
     }
     if (messages.length > 0) await producer.send({ topic, acks: -1, messages });

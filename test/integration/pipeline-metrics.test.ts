@@ -12,15 +12,9 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from './pipeline-harness';
+import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, rejectedConn, series, testConfig, testNames } from './pipeline-harness';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
-
-/** Value of one series in Prometheus text, or undefined when the series is absent. */
-function series(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels === '' ? '' : `{${labels}}`} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('pipeline: /metrics', () => {
   const n = testNames('metrics');

@@ -1,0 +1,128 @@
+import fc from 'fast-check';
+
+import { createAlignment } from './alignment';
+
+const make = (maxSkewMs = 1000, idleMs = 10_000): { a: ReturnType<typeof createAlignment>; clock: { t: number } } => {
+  const clock = { t: 0 };
+  return { a: createAlignment({ maxSkewMs, idleMs, now: () => clock.t }), clock };
+};
+
+describe('alignment of input partitions by message timestamp', () => {
+  it('lets a partition go while it is within the skew of the lowest other head', () => {
+    const { a } = make(1000);
+    expect(a.admit('conn/0', 10_000)).toBe(true);
+    expect(a.admit('headers/0', 10_500)).toBe(true);
+    expect(a.admit('headers/0', 11_000)).toBe(true); // exactly the skew
+  });
+
+  it('pauses the partition that runs ahead, and resumes it once the others catch up', () => {
+    const { a } = make(1000);
+    a.admit('conn/0', 10_000);
+    expect(a.admit('headers/0', 11_001)).toBe(false);
+    expect(a.pausedCount()).toBe(1);
+    expect(a.resumable()).toEqual([]);
+    expect(a.admit('conn/0', 10_500)).toBe(true);
+    expect(a.resumable()).toEqual(['headers/0']);
+    expect(a.pausedCount()).toBe(0);
+    // Resumed once only.
+    expect(a.resumable()).toEqual([]);
+  });
+
+  it('does not hold back on a partition that is caught up (live traffic flows unaligned)', () => {
+    const { a } = make(1000);
+    a.admit('conn/0', 10_000);
+    expect(a.admit('headers/0', 60_000)).toBe(false);
+    a.reached('conn/0', true);
+    expect(a.resumable()).toEqual(['headers/0']);
+    expect(a.admit('headers/0', 60_000)).toBe(true);
+    // New data on the caught-up partition makes it count again.
+    expect(a.admit('conn/0', 10_001)).toBe(true);
+    expect(a.admit('headers/0', 60_001)).toBe(false);
+  });
+
+  it('holds every partition back on an assigned one not seen yet, until it is seen, caught up or idle', () => {
+    const { a, clock } = make(1000, 5000);
+    a.reset(['conn/0', 'weird/0', 'headers/0']);
+    // The first fetch of a backlog: the header batch must not go through whole before the conns are seen.
+    expect(a.admit('headers/0', 1_000_000)).toBe(false);
+    expect(a.admit('conn/0', 10_000)).toBe(false); // weird/0 is not seen yet either
+    expect(a.resumable()).toEqual([]);
+    a.reached('weird/0', true); // its lag is 0: nothing to wait for
+    expect(a.resumable()).toEqual(['conn/0']); // the lowest head goes; headers/0 is far ahead of it
+    expect(a.admit('conn/0', 10_000)).toBe(true);
+    clock.t = 5001; // conn/0 has offered nothing since
+    expect(a.resumable()).toEqual(['headers/0']);
+  });
+
+  it('does not hold back on a partition it was never told of', () => {
+    const { a } = make(1000);
+    expect(a.admit('headers/0', 1_000_000)).toBe(true);
+    expect(a.admit('conn/0', 10_000)).toBe(true);
+    expect(a.admit('headers/0', 1_000_001)).toBe(false);
+  });
+
+  it('lets an assigned partition that never offers a message stop holding back after idleMs', () => {
+    const { a, clock } = make(1000, 5000);
+    a.reset(['conn/0', 'headers/0']);
+    expect(a.admit('headers/0', 1000)).toBe(false);
+    clock.t = 5001;
+    expect(a.resumable()).toEqual(['headers/0']);
+  });
+
+  it('keeps a paused partition as a floor for the others even after idleMs (it is waiting, not idle)', () => {
+    const { a, clock } = make(1000, 5000);
+    a.admit('conn/0', 1000);
+    expect(a.admit('weird/0', 5000)).toBe(false); // ahead of conn/0
+    expect(a.admit('headers/0', 9000)).toBe(false); // ahead of conn/0 and of weird/0
+    clock.t = 1000;
+    a.admit('conn/0', 4500); // weird/0 (5000) may go, headers/0 (9000) is still ahead of both
+    clock.t = 7000; // conn/0 idle now; weird/0 was resumed at 1000 but is not re-offered yet
+    expect(a.resumable()).toEqual(['weird/0']);
+    expect(a.admit('weird/0', 5000)).toBe(true);
+    expect(a.resumable()).toEqual([]); // headers/0 waits for weird/0, which is active
+  });
+
+  it('never holds back on a message without a timestamp', () => {
+    const { a } = make(0);
+    a.admit('conn/0', 10);
+    expect(a.admit('headers/0', -1)).toBe(true);
+    expect(a.admit('headers/0', Number.NaN)).toBe(true);
+  });
+
+  it('forgets every head on a rebalance and names the paused partitions to resume', () => {
+    const { a } = make(1000);
+    a.admit('conn/0', 0);
+    a.admit('headers/0', 50_000);
+    expect(a.reset(['headers/0'])).toEqual(['headers/0']);
+    expect(a.pausedCount()).toBe(0);
+    expect(a.admit('headers/0', 50_000)).toBe(true); // conn/0 is no longer assigned
+  });
+
+  it('never pauses every partition that has something to read: the lowest head always goes', () => {
+    const partitions = ['conn/0', 'conn/1', 'weird/0', 'headers/0'];
+    const step = fc.record({ p: fc.constantFrom(...partitions), ts: fc.integer({ min: 0, max: 100_000 }), caughtUp: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.integer({ min: 0, max: 5000 }), (steps, skew) => {
+        const { a } = make(skew, 1_000_000);
+        a.reset(partitions);
+        const paused = new Set<string>();
+        /** Partitions that hold the others back: not caught up (assigned ones at first). */
+        const holding = new Set<string>(partitions);
+        for (const s of steps) {
+          if (paused.has(s.p)) continue; // Kafka fetches nothing for a paused partition
+          holding.add(s.p);
+          if (!a.admit(s.p, s.ts)) paused.add(s.p);
+          else if (s.caughtUp) {
+            a.reached(s.p, true);
+            holding.delete(s.p);
+          }
+          for (const k of a.resumable()) paused.delete(k);
+        }
+        expect(a.pausedCount()).toBe(paused.size);
+        // Whenever something waits, some partition that is not caught up still reads.
+        if (paused.size > 0) expect([...holding].some((k) => !paused.has(k))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
