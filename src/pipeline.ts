@@ -61,9 +61,18 @@ export interface ClassifyPipeline {
   restore(values: Iterable<StateValue>): void;
 }
 
+const NO_DOCS: readonly OutputDoc[] = Object.freeze([]);
+const NOTHING: PipelineStep = Object.freeze({ evicted: 0, docs: NO_DOCS });
+
+/** A step without documents: most addConn, addHeader and addWeird calls; the usual one (nothing evicted) is shared. */
+function emptyStep(evicted: number): PipelineStep {
+  return evicted === 0 ? NOTHING : { evicted, docs: NO_DOCS };
+}
+
 export function createClassifyPipeline(settings: PipelineSettings, clock: Clock, options: CorrelatorOptions = {}): ClassifyPipeline {
   const correlator = createCorrelator(settings.correlate, clock, options);
-  const finish = (step: CorrelatorStep): PipelineStep => ({
+  const ecsOptions = { localNetworks: settings.localNetworks };
+  const finish = (step: CorrelatorStep): PipelineStep => (step.ready.length === 0 && step.refused === undefined ? emptyStep(step.evicted) : {
     evicted: step.evicted,
     ...(step.refused === undefined ? {} : { refused: step.refused }),
     docs: step.ready.map((e) => {
@@ -72,7 +81,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
       return {
         id: documentId(c.conn.observer, c.conn.uid),
         kind: e.kind,
-        doc: toEcsDocument(c, classification, { localNetworks: settings.localNetworks }),
+        doc: toEcsDocument(c, classification, ecsOptions),
         classification,
         source: c.conn.source,
       };

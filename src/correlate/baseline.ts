@@ -163,13 +163,21 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
       }
       hosts.set(key, list);
       touch(key);
-      // Packets mostly arrive in capture order, so this is almost always an append.
-      list.splice(upperBound(list, h.tsUs), 0, { tsUs: h.tsUs, ttl: h.ipTtl, ipId: h.ipId });
+      // Packets mostly arrive in capture order, so this is almost always an append (push, not
+      // the generic splice).
+      const at = upperBound(list, h.tsUs);
+      const sample: HostSample = { tsUs: h.tsUs, ttl: h.ipTtl, ipId: h.ipId };
+      if (at === list.length) list.push(sample);
+      else list.splice(at, 0, sample);
       if (list.length > samples) list.shift();
       return evicted;
     },
     get(observer, ip, atUs) {
-      const list = hosts.get(keyOf(observer, ip)) ?? hosts.get(keyOf(undefined, ip));
+      // Every conn asks for both its hosts: no key is built while the store is empty (no headers
+      // yet, or none at all), and the sensor-less key is looked up again only when it differs.
+      if (hosts.size === 0) return undefined;
+      const own = keyOf(observer, ip);
+      const list = hosts.get(own) ?? (observer === undefined || observer === '' ? undefined : hosts.get(keyOf(undefined, ip)));
       if (list === undefined) return undefined;
       const upTo = list.slice(0, upperBound(list, atUs));
       const ttl = mode(upTo.map((s) => s.ttl));

@@ -172,6 +172,14 @@ function tupleKey(c: ConnRecord): string {
   return `${c.observer ?? ''}|${c.origH}|${c.origP}|${c.respH}|${c.respP}`;
 }
 
+/**
+ * `tupleKey(a) === tupleKey(b)` without building either key (rememberClose compares every conn
+ * of a flow): addresses hold no `|`, so the keys are equal exactly when the parts are.
+ */
+function sameTuple(a: ConnRecord, b: ConnRecord): boolean {
+  return a.origP === b.origP && a.respP === b.respP && a.origH === b.origH && a.respH === b.respH && (a.observer ?? '') === (b.observer ?? '');
+}
+
 function observersCompatible(h: PacketHeader, c: ConnRecord): boolean {
   return h.sensor === null || c.observer === undefined || h.sensor === c.observer;
 }
@@ -330,9 +338,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   };
 
   /** The latest close on the conn's 4-tuple that ended before it started, if any is remembered. */
-  const previousCloseOf = (c: ConnRecord): PreviousClose | undefined => {
+  const previousCloseOf = (c: ConnRecord, key: string): PreviousClose | undefined => {
     if (c.canonified === true) return undefined;
-    const candidate = recentCloses.get(tupleKey(c));
+    const candidate = recentCloses.get(key);
     return candidate !== undefined && candidate.uid !== c.uid && candidate.closedTsUs <= c.tsUs + CORE_TOLERANCE_US ? candidate : undefined;
   };
 
@@ -341,10 +349,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
    * arrival order), and re-opens emitted conns on that tuple that started after it closed but
    * were classified before it arrived: their previous close changed.
    */
-  const rememberClose = (c: ConnRecord, t: number): number => {
+  const rememberClose = (c: ConnRecord, key: string, t: number): number => {
     // Canonified logs have no real ts: a close time from them would be meaningless.
     if (c.canonified === true || c.proto !== 'tcp') return 0;
-    const key = tupleKey(c);
     const close: PreviousClose = { uid: c.uid, observer: c.observer, closedTsUs: connEndUs(c), connState: c.connState, history: c.history };
     const known = recentCloses.get(key);
     let evicted = 0;
@@ -366,7 +373,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     }
     for (const k of connsByCid.get(c.communityId) ?? []) {
       const e = emitted.get(k);
-      if (e === undefined || e.conn.uid === c.uid || tupleKey(e.conn) !== key) continue;
+      if (e === undefined || e.conn.uid === c.uid || !sameTuple(e.conn, c)) continue;
       if (close.closedTsUs > e.conn.tsUs + CORE_TOLERANCE_US) continue; // not before it
       if (e.previousClose !== undefined && e.previousClose.closedTsUs >= close.closedTsUs) continue;
       e.previousClose = close;
@@ -381,7 +388,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     touchFlow(p.conn.communityId);
     let evicted = 0;
     const hs = sortByTs(collectHeaders(key, p.conn));
-    const prev = previousCloseOf(p.conn);
+    // The 4-tuple's key, built once for both the previous close and this conn's own close.
+    const tuple = tupleKey(p.conn);
+    const prev = previousCloseOf(p.conn, tuple);
     if (emitted.size >= settings.maxEmittedConns) {
       const oldest = emitted.entries().next();
       if (oldest.done !== true) {
@@ -395,7 +404,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     }
     setEmitted(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev, seq: nextSeq() });
     out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev) });
-    evicted += rememberClose(p.conn, t);
+    evicted += rememberClose(p.conn, tuple, t);
     return evicted;
   };
 
