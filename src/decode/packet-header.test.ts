@@ -7,7 +7,7 @@ import { Type } from 'avsc';
 import type { Decoded, PacketHeader, SourceRef } from '../domain';
 import { isZeekRstError } from '../errors';
 import { fingerprintBytes } from './avro-fingerprint';
-import { createHeaderCodec, decodeHeaderJson } from './packet-header';
+import { createHeaderCodec, decodeHeaderJson, HEADER_FIELD_NAMES } from './packet-header';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
 
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '7' };
@@ -156,5 +156,26 @@ describe('schema evolution', () => {
       caught = err;
     }
     expect(isZeekRstError(caught, 'ZRST_SCHEMA_INVALID')).toBe(true);
+  });
+});
+
+describe('header fields read by property', () => {
+  it('neither Object.prototype nor avsc\'s record prototype has a header field name, so a property read finds own fields only', () => {
+    const codec = createHeaderCodec();
+    const h = value(decodeHeaderJson(bytes(RST_LINE), SRC));
+    const record: unknown = codec.type.fromBuffer(codec.encodeBody(h));
+    expect(typeof record).toBe('object');
+    const proto: unknown = Object.getPrototypeOf(record);
+    for (const name of HEADER_FIELD_NAMES) {
+      expect(name in Object.prototype).toBe(false);
+      expect(Object.hasOwn(record as object, name)).toBe(true);
+      expect(proto !== null && typeof proto === 'object' && name in proto).toBe(false);
+    }
+  });
+
+  it('a JSON line with a prototype-named key (__proto__, toString) decodes as without it', () => {
+    const h = value(decodeHeaderJson(bytes(RST_LINE), SRC));
+    const noisy = `{"__proto__":{"src_port":1},"toString":1,${RST_LINE.slice(1)}`;
+    expect(value(decodeHeaderJson(bytes(noisy), SRC))).toEqual(h);
   });
 });
