@@ -71,6 +71,7 @@ describe('pipeline: inputs read in message-time order', () => {
 
     running = await startPipeline(testConfig(n, {
       ZEEK_RST_PARTITIONING_MODE: 'direct',
+      ZEEK_RST_KAFKA_ALIGN_INPUTS: 'true',
       ZEEK_RST_CORRELATE_MAX_HEADERS: String(STORE),
       ZEEK_RST_CORRELATE_GRACE_MS: '100',
       // Record time: 1,000 conns per second; nothing here is old enough to expire.
