@@ -34,6 +34,14 @@ export interface ChangelogSettings {
 export const MAX_ENTRY_BYTES = 8 * 1048576;
 /** A restore that takes longer logs its progress this often. */
 const RESTORE_PROGRESS_MS = 10_000;
+/**
+ * A restore reader that gets no batch of a partition it still has to read for this long is
+ * replaced by a new one. A read_committed reader never waits for a transaction here: the ends
+ * are last stable offsets, and the writer fenced its predecessor before the restore.
+ */
+const RESTORE_STALL_MS = 30_000;
+/** The broker's default `fetch.max.bytes`: a larger fetch is cut to it anyway. */
+const FETCH_MAX_BYTES = 52_428_800;
 /** Bytes per produce call inside a checkpoint's transaction (the broker's request limit is 100 MB). */
 const SEND_CHUNK_BYTES = 4 * 1048576;
 
@@ -75,7 +83,10 @@ export interface CheckpointReport {
 }
 
 export interface ChangelogWriter {
-  /** Connects the transactional producer (aborting what a killed predecessor left open). */
+  /**
+   * Connects the transactional producer and fences its predecessor with the same transactional
+   * id: the broker aborts what that one left open, before this call returns.
+   */
   connect(): Promise<void>;
   /** One checkpoint, atomically. */
   write(w: CheckpointWrite): Promise<CheckpointReport>;
@@ -113,7 +124,14 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
   const producer: Producer = kafka.producer({ transactionalId: target.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: byCommunityId });
   const fixed = target.partition;
   return {
-    connect: () => producer.connect(),
+    async connect() {
+      await producer.connect();
+      // kafkajs asks for the transactional producer id (the fence) only at the first transaction,
+      // not on connect: open an empty one now, so the predecessor's open transaction is aborted
+      // before anyone restores below it. An empty transaction sends nothing on abort.
+      const tx = await producer.transaction();
+      await tx.abort();
+    },
     async write(w) {
       const encoded: Encoded[] = [];
       let bytes = 0;
@@ -204,80 +222,19 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
   } finally {
     await admin.disconnect();
   }
-  const latest = new Map<number, Map<string, Buffer | null>>();
-  let messages = 0;
-  let bytes = 0;
-  if (ends.size > 0) {
-    // A group of its own, never committed: every restore reads from the beginning.
-    const consumer = kafka.consumer({
-      groupId: `${s.group}.restore.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
-      readUncommitted: false,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? MAX_ENTRY_BYTES * 2,
-      maxWaitTimeInMs: 200,
-    });
-    const remaining = new Set(ends.keys());
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const at = new Map<number, string>();
-    const reached = (partition: number, offset: string): void => {
-      at.set(partition, offset);
-      const end = ends.get(partition);
-      if (end !== undefined && BigInt(offset) >= end) remaining.delete(partition);
-      if (remaining.size === 0) finish();
-    };
-    // A long restore says where it is (partition: last offset read / offset to reach).
-    const progress = setInterval(() => {
-      log.warn({ topic: s.topic, messages, remaining: [...remaining].map((p) => `${p}: ${at.get(p) ?? 'none'}/${String(ends.get(p))}`) }, 'changelog restore still reading');
-    }, RESTORE_PROGRESS_MS);
-    progress.unref();
-    // Control records (transaction markers) end most partitions: only the batch events see them.
-    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-      if (e.payload.topic === s.topic) reached(e.payload.partition, e.payload.lastOffset);
-    });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: s.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async (payload) => {
-          const { batch } = payload;
-          if (!ends.has(batch.partition)) {
-            payload.pause(); // another instance's partition, or an empty one
-            return;
-          }
-          let part = latest.get(batch.partition);
-          if (part === undefined) {
-            part = new Map();
-            latest.set(batch.partition, part);
-          }
-          for (const m of batch.messages) {
-            if (m.key === null) continue;
-            part.set(m.key.toString(), m.value);
-            messages++;
-            bytes += m.value?.length ?? 0;
-          }
-          await payload.heartbeat();
-        },
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`restoring the changelog ${s.topic} took longer than ${options.timeoutMs} ms (${messages} messages read, partitions ${[...remaining].join(',')} not at their end)`));
-        }, options.timeoutMs);
-      });
-      try {
-        await Promise.race([done, timeout]);
-      } finally {
-        clearTimeout(timer);
-        clearInterval(progress);
-      }
-    } finally {
-      clearInterval(progress);
-      await consumer.disconnect().catch(() => undefined);
+  const deadline = started + options.timeoutMs;
+  let read: ReadResult = { latest: new Map(), messages: 0, bytes: 0 };
+  for (let attempt = 1; ends.size > 0; attempt++) {
+    const outcome = await readToEnds(kafka, s, log, ends, options, deadline);
+    if (outcome.kind === 'done') {
+      read = outcome;
+      break;
     }
+    // A reader that stopped getting data is replaced by a new one, which reads from the beginning
+    // again (no partition that a restore has not finished is trusted).
+    log.warn({ topic: s.topic, attempt, messages: outcome.messages, remaining: outcome.remaining }, 'changelog restore stalled; reading again with a new reader');
   }
+  const { latest, messages, bytes } = read;
   const byPartition = new Map<number, RestoredPart>();
   for (const [partition, entries] of latest) byPartition.set(partition, parsePart(entries));
   for (const p of options.partitions ?? []) if (!byPartition.has(p)) byPartition.set(p, { values: [], positions: new Map(), marks: [] });
@@ -288,6 +245,112 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
   const ms = Date.now() - started;
   log.info({ topic: s.topic, partitions: options.partitions ?? 'all', messages, bytes, entries: values.length, positions: positions.size, ms }, 'correlator state restored from the changelog');
   return { values, positions, marks, byPartition, messages, bytes, ms };
+}
+
+interface ReadResult {
+  readonly latest: ReadonlyMap<number, ReadonlyMap<string, Buffer | null>>;
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+type ReadOutcome = ({ readonly kind: 'done' } & ReadResult) | { readonly kind: 'stalled'; readonly messages: number; readonly remaining: readonly string[] };
+
+/**
+ * One reader, from the beginning of the partitions to their ends. It gives up ('stalled') when no
+ * batch of a partition still to read has come for RESTORE_STALL_MS, and throws at the deadline.
+ */
+async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends: ReadonlyMap<number, bigint>, options: RestoreOptions, deadline: number): Promise<ReadOutcome> {
+  const latest = new Map<number, Map<string, Buffer | null>>();
+  let messages = 0;
+  let bytes = 0;
+  const maxBytesPerPartition = options.maxBytesPerPartition ?? MAX_ENTRY_BYTES * 2;
+  // A group of its own, never committed: every restore reads from the beginning.
+  const consumer = kafka.consumer({
+    groupId: `${s.group}.restore.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
+    readUncommitted: false,
+    maxBytesPerPartition,
+    // kafkajs's default for the whole fetch (10 MB) is below one partition's share.
+    maxBytes: Math.min(FETCH_MAX_BYTES, maxBytesPerPartition * Math.max(1, ends.size)),
+    maxWaitTimeInMs: 200,
+  });
+  const remaining = new Set(ends.keys());
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const at = new Map<number, string>();
+  let lastProgress = Date.now();
+  const reached = (partition: number, offset: string): void => {
+    at.set(partition, offset);
+    if (remaining.has(partition)) lastProgress = Date.now();
+    const end = ends.get(partition);
+    if (end !== undefined && BigInt(offset) >= end) remaining.delete(partition);
+    if (remaining.size === 0) finish();
+  };
+  const where = (): string[] => [...remaining].map((p) => `${p}: ${at.get(p) ?? 'none'}/${String(ends.get(p))}`);
+  // A long restore says where it is (partition: last offset read / offset to reach), and how
+  // many fetches came back since the last report and with how many partitions' data: fetches
+  // without data point at the broker's answers, no fetches at all at the reader itself.
+  let fetches = 0;
+  let fetchedBatches = 0;
+  consumer.on(consumer.events.FETCH, (e) => {
+    fetches++;
+    fetchedBatches += e.payload.numberOfBatches;
+  });
+  const progress = setInterval(() => {
+    log.warn({ topic: s.topic, messages, fetches, fetchedBatches, remaining: where() }, 'changelog restore still reading');
+    fetches = 0;
+    fetchedBatches = 0;
+  }, RESTORE_PROGRESS_MS);
+  progress.unref();
+  // Control records (transaction markers) end most partitions: only the batch events see them.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    if (e.payload.topic === s.topic) reached(e.payload.partition, e.payload.lastOffset);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: s.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (!ends.has(batch.partition)) {
+          payload.pause(); // another instance's partition, or an empty one
+          return;
+        }
+        let part = latest.get(batch.partition);
+        if (part === undefined) {
+          part = new Map();
+          latest.set(batch.partition, part);
+        }
+        for (const m of batch.messages) {
+          if (m.key === null) continue;
+          part.set(m.key.toString(), m.value);
+          messages++;
+          bytes += m.value?.length ?? 0;
+        }
+        await payload.heartbeat();
+      },
+    });
+    const ended = await new Promise<'done' | 'stalled'>((resolve, reject) => {
+      void done.then(() => {
+        resolve('done');
+      });
+      timer = setInterval(() => {
+        if (Date.now() >= deadline) {
+          reject(new Error(`restoring the changelog ${s.topic} took longer than ${options.timeoutMs} ms (${messages} messages read, partitions ${[...remaining].join(',')} not at their end)`));
+        } else if (Date.now() - lastProgress >= RESTORE_STALL_MS) {
+          resolve('stalled');
+        }
+      }, 250);
+    });
+    return ended === 'done' ? { kind: 'done', latest, messages, bytes } : { kind: 'stalled', messages, remaining: where() };
+  } finally {
+    clearInterval(timer);
+    clearInterval(progress);
+    await consumer.disconnect().catch(() => undefined);
+  }
 }
 
 type Entry = StateValue | { readonly t: 'position'; readonly offset: string } | { readonly t: 'mark'; readonly offset: string; readonly n: number };
