@@ -81,7 +81,7 @@ export const CONFIG_SCHEMA = {
     sessionTimeoutMs: int(30000, 6000, 300000, 'ms', 'ZEEK_RST_KAFKA_SESSION_TIMEOUT_MS', 'Consumer session timeout; the pipeline heartbeats while it waits for Elasticsearch.'),
     connectionTimeoutMs: int(3000, 100, 60000, 'ms', 'ZEEK_RST_KAFKA_CONNECTION_TIMEOUT_MS', 'Time to open a broker connection.'),
     maxBytesPerPartition: int(1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_KAFKA_MAX_BYTES_PER_PARTITION', 'Fetch size per partition and request.'),
-    alignInputs: bool(false, 'ZEEK_RST_KAFKA_ALIGN_INPUTS', 'Off by default for now (docs/delivery.md). Read the conn, weird and header partitions in the order of their message timestamps, as Kafka Streams does: a partition more than alignSkewMs ahead of the others waits for them. Keeps a backlog\'s headers beside their conns (docs/delivery.md).'),
+    alignInputs: bool(true, 'ZEEK_RST_KAFKA_ALIGN_INPUTS', 'Read the conn, weird and header partitions in the order of their message timestamps, as Kafka Streams does: a partition more than alignSkewMs ahead of the others waits for them. Keeps a backlog\'s headers beside their conns (docs/delivery.md).'),
     alignSkewMs: int(1000, 0, MAX_MS, 'ms', 'ZEEK_RST_KAFKA_ALIGN_SKEW_MS', 'How far in message time an input partition may read ahead of the lowest other one that is not caught up.'),
     alignIdleMs: int(10000, 100, MAX_MS, 'ms', 'ZEEK_RST_KAFKA_ALIGN_IDLE_MS', 'An input partition that has offered no message for this long stops holding the others back.'),
     ssl: bool(false, 'ZEEK_RST_KAFKA_SSL', 'Connect to the brokers with TLS.'),

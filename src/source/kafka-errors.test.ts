@@ -1,5 +1,5 @@
 import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import { asKafkaError } from './kafka';
+import { asKafkaError, isOutage } from './kafka';
 
 // kafkajs's type declarations omit these constructors' parameters; the runtime takes them.
 type Ctor = new (...args: unknown[]) => Error;
@@ -22,5 +22,21 @@ describe('asKafkaError', () => {
 
   it('names what was being done', () => {
     expect(asKafkaError(new Sasl('refused'), 'connecting the producer').message).toContain('connecting the producer: refused');
+  });
+});
+
+describe('isOutage (a joined consumer that kafkajs gave up on is run again)', () => {
+  it('is an outage: no connection, or no coordinator with every broker unreachable', () => {
+    expect(isOutage(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isOutage(new NoCoordinator('Failed to find group coordinator'))).toBe(true);
+    expect(isOutage(new Retries(new NoCoordinator('Failed to find group coordinator'), { retryCount: 5, retryTime: 100 }))).toBe(true);
+  });
+
+  it('is not an outage: a refusal, wrapped or not', () => {
+    expect(isOutage(new Sasl('SASL SCRAM SHA512 authentication failed'))).toBe(false);
+    const group = new Protocol({ message: 'Not authorized to access group', type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false });
+    expect(isOutage(group)).toBe(false);
+    expect(isOutage(new Retries(group, { retryCount: 3, retryTime: 100 }))).toBe(false);
+    expect(isOutage(new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))).toBe(false);
   });
 });

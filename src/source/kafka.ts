@@ -102,6 +102,17 @@ export function asKafkaError(err: unknown, what: string): ZeekRstError {
 }
 
 /**
+ * A consumer crash that an outage explains: Kafka unreachable, or no group coordinator found,
+ * with no refusal (authentication, ACL, certificate) anywhere in what it wraps.
+ */
+export function isOutage(err: unknown): boolean {
+  const code = asKafkaError(err, 'the consumer').code;
+  if (code === 'ZRST_KAFKA_UNAVAILABLE') return true;
+  const chain = errorChain(err);
+  return code === 'ZRST_KAFKA_NOT_AUTHORIZED' && chain.some((e) => e['name'] === 'KafkaJSGroupCoordinatorNotFound') && !chain.some((e) => typeof e['type'] === 'string' && AUTHORIZATION_TYPES.has(e['type']));
+}
+
+/**
  * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
  * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
  * then handles (a group coordinator still loading when a broker starts, a leader election):
@@ -186,6 +197,12 @@ const CAPACITY_POLL_MS = 50;
 /** How often partitions paused for alignment are looked at again. */
 const ALIGN_POLL_MS = 100;
 const HEARTBEAT_EVERY_MS = 1000;
+/**
+ * A consumer that kafkajs gave up on during a broker outage is run again this many times, with
+ * the backoff below (about 3 minutes in all), before the source fails for good.
+ */
+const REJOIN_ATTEMPTS = 12;
+const rejoinDelayMs = (attempt: number): number => Math.min(30_000, 300 * 2 ** attempt);
 
 export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   const consumer: Consumer = o.kafka.consumer({
@@ -259,7 +276,13 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   };
   let committing: Promise<void> = Promise.resolve();
 
+  let joined = false;
+  let rejoins = 0;
+  let rejoinTimer: NodeJS.Timeout | undefined;
+  let runOptions: Parameters<Consumer['run']>[0];
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    joined = true;
+    rejoins = 0;
     const next: { topic: string; partition: number }[] = [];
     for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const partition of partitions) next.push({ topic, partition });
     const keep = new Set(next.map((p) => `${p.topic}/${p.partition}`));
@@ -280,8 +303,26 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
       o.log.warn({ error: event.payload.error.message }, 'consumer crashed; kafkajs restarts it');
       return;
     }
+    // kafkajs does not restart a consumer that found no group coordinator: with every broker
+    // unreachable it says so, as it does for a group the ACLs refuse. start() checked the group's
+    // ACL, so once the group was joined this is an outage, and the source runs the consumer again.
+    const outage = joined && isOutage(event.payload.error);
+    const error = outage ? new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', `the consumer: ${event.payload.error.message} (no broker answered)`, { cause: event.payload.error }) : asKafkaError(event.payload.error, 'the consumer');
+    if (outage && !stopping && runOptions !== undefined && rejoins < REJOIN_ATTEMPTS) {
+      const delayMs = rejoinDelayMs(rejoins++);
+      o.metrics.errors.inc({ stage: 'source', kind: 'rejoin' });
+      o.log.warn({ error: error.message, attempt: rejoins, delayMs }, 'consumer stopped during a broker outage; running it again');
+      const options = runOptions;
+      rejoinTimer = setTimeout(() => {
+        if (stopping) return;
+        consumer.run(options).catch((err: unknown) => {
+          o.onFatal(asKafkaError(err, 'the consumer'));
+        });
+      }, delayMs);
+      return;
+    }
     o.metrics.errors.inc({ stage: 'source', kind: 'crash' });
-    o.onFatal(asKafkaError(event.payload.error, 'the consumer'));
+    o.onFatal(error);
   });
 
   const commitNow = async (): Promise<void> => {
@@ -330,7 +371,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
         await consumer.disconnect().catch(() => undefined);
         throw asKafkaError(err, 'joining the consumer group');
       }
-      await consumer.run({
+      runOptions = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async (payload) => {
@@ -388,7 +429,8 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
             batchDone();
           }
         },
-      });
+      };
+      await consumer.run(runOptions);
       commitTimer = setInterval(() => {
         commit().catch((err: unknown) => {
           o.metrics.errors.inc({ stage: 'source', kind: 'commit' });
@@ -427,6 +469,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     async disconnect() {
       if (commitTimer !== undefined) clearInterval(commitTimer);
       if (alignTimer !== undefined) clearInterval(alignTimer);
+      if (rejoinTimer !== undefined) clearTimeout(rejoinTimer);
       if (lagTimer !== undefined) clearInterval(lagTimer);
       await lagInFlight;
       await admin.disconnect().catch(() => undefined);
