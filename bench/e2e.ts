@@ -34,8 +34,10 @@ import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
+import { createCommitDelay, type PartitionSample } from './commit-delay';
 import { fromDist, ROOT } from './dist';
 import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
+import { median } from './median';
 
 const { fetchCommittedLag } = fromDist('source/committed-lag') as typeof CommittedLag;
 const { connTemplateBody } = fromDist('sink/templates') as typeof Templates;
@@ -183,6 +185,10 @@ interface RunFigure {
   readonly docsOut: number;
   readonly lagMax: number;
   readonly lagEnd: number;
+  /** Seconds the committed offsets trailed the consumed positions (bench/commit-delay.ts): steady-state median and max, whole-run max. */
+  readonly commitDelaySteady: number;
+  readonly commitDelaySteadyMax: number;
+  readonly commitDelayMax: number;
   /** MB, summed over the instances. */
   readonly rssHalf: number;
   readonly rssEnd: number;
@@ -278,13 +284,32 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       return 0;
     }
   };
-  const lagNow = async (): Promise<number> => {
+  const inputTopics = [topics.conn, topics.weird, topics.headers];
+  const commitDelay = createCommitDelay();
+  /** Committed lag in messages (summed), and in seconds behind the consumed positions (the worst partition). */
+  const lagNow = async (now: number): Promise<{ messages: number; seconds: number }> => {
     try {
-      return (await fetchCommittedLag(admin, group, [topics.conn, topics.weird, topics.headers])).reduce((n, p) => n + p.lag, 0);
+      const parts = await fetchCommittedLag(admin, group, inputTopics);
+      // Consumed position = high watermark - the children's consumer lag (each reports its own partitions).
+      const consumerLag = new Map<string, number>();
+      for (const c of children) {
+        for (const [labels, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_consumer_lag'))) {
+          const m = /partition="(\d+)",topic="([^"]+)"|topic="([^"]+)",partition="(\d+)"/.exec(labels);
+          if (m !== null) consumerLag.set(`${m[2] ?? m[3] ?? ''}/${m[1] ?? m[4] ?? ''}`, v);
+        }
+      }
+      const samples: PartitionSample[] = parts.flatMap((p) => {
+        const lag = consumerLag.get(`${p.topic}/${p.partition}`);
+        return lag === undefined ? [] : [{ key: `${p.topic}/${p.partition}`, consumed: p.high - BigInt(Math.max(0, Math.round(lag))), committed: p.committed }];
+      });
+      return { messages: parts.reduce((n, p) => n + p.lag, 0), seconds: commitDelay.observe(now, samples) };
     } catch {
-      return Number.NaN;
+      return { messages: Number.NaN, seconds: Number.NaN };
     }
   };
+  /** Commit delays of the samples between 10 % and 90 % of the documents (steady state). */
+  const steadyDelays: number[] = [];
+  let delayMax = 0;
   const rssAll = (): number => children.reduce((n, c) => n + rssMb(c.pid), 0);
   let lagMax = 0;
   let rssHalf: number | undefined;
@@ -306,8 +331,13 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       if (dead !== undefined) throw new Error(`zeek-rst run exited with ${String(dead.exitCode)} before the end:\n${dead.stderr}`);
       const count = await countDocs();
       const now = Date.now();
-      const lag = await lagNow();
+      const lagged = await lagNow(now);
+      const lag = lagged.messages;
       if (Number.isFinite(lag)) lagMax = Math.max(lagMax, lag);
+      if (Number.isFinite(lagged.seconds)) {
+        delayMax = Math.max(delayMax, lagged.seconds);
+        if (t10 !== undefined && t90 === undefined) steadyDelays.push(lagged.seconds);
+      }
       const rss = rssAll();
       rssMax = Math.max(rssMax, rss);
       await Promise.all(children.map(async (c) => {
@@ -335,7 +365,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       }
       if (now >= nextReport) {
         const parts = ['sink', 'conn', 'update'].map((k) => `${k} ${fmt(children.reduce((n, c) => n + metricSum(c.metricsText, `zeek_rst_backpressure_pending{kind="${k}"}`), 0))}`).join(', ');
-        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages, RSS ${rss} MB, pending ${parts} (bound ${fmt(sum('zeek_rst_backpressure_bound'))})${paused ? ', paused' : ''}`);
+        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages (${lagged.seconds.toFixed(0)} s behind consumed), RSS ${rss} MB, pending ${parts} (bound ${fmt(sum('zeek_rst_backpressure_bound'))})${paused ? ', paused' : ''}`);
         nextReport = now + 10_000;
       }
       // Done: every conn is a document, every message was read, and nothing waits to be written
@@ -354,7 +384,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   }
   const rssEnd = rssAll();
   const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
-  const lagEnd = await lagNow();
+  const lagEnd = (await lagNow(Date.now())).messages;
   const discards: Record<string, number> = {};
   for (const c of children) for (const [k, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_correlator_discards_total'))) discards[k] = (discards[k] ?? 0) + v;
   const evictions = sum('zeek_rst_correlator_evictions_total');
@@ -368,7 +398,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -376,7 +406,7 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   const each = f.instances > 1 ? ` (summed over ${f.instances} processes)` : '';
   print(`  ${label}: ${fmt(f.conns)} conn documents in ${f.runSeconds.toFixed(1)} s from start: ${fmt(f.docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(f.steady)} documents/s`);
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
-  print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}`);
+  print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
@@ -459,7 +489,7 @@ export async function main(args: readonly string[]): Promise<void> {
         instances: f.instances,
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
-        committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
+        committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
       print(JSON.stringify({

@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { distBuiltAt } from './dist';
+import { median } from './median';
 
 export interface BenchCase {
   readonly name: string;
@@ -60,11 +61,7 @@ function isSuite(x: unknown): x is BenchSuite {
   return typeof x === 'object' && x !== null && 'name' in x && 'cases' in x && Array.isArray(x.cases) && 'baseline' in x;
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
+export { median };
 
 /** CPU time of this process (user + system), µs. */
 function cpuUs(): number {
