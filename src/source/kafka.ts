@@ -21,7 +21,11 @@ import { ZeekRstError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { createAlignment, type Alignment } from './alignment';
+import { installEmptyBatchFix } from './kafkajs-empty-batches';
 import type { OffsetTracker } from './offset-tracker';
+
+// When this module loads, before any fetch: kafkajs would stop at an empty batch of the compacted changelog.
+installEmptyBatchFix();
 
 /** One delivered message, as the pipeline sees it. */
 export interface SourceMessage {
@@ -264,14 +268,15 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   let alignTimer: NodeJS.Timeout | undefined;
   const alignedTopics = new Set(o.config.alignInputs ? (o.alignedTopics ?? []) : []);
   const alignment: Alignment | undefined = alignedTopics.size === 0 ? undefined : createAlignment({ maxSkewMs: o.config.alignSkewMs, idleMs: o.config.alignIdleMs });
-  const partitionOf = (key: string): { topic: string; partitions: number[] } => {
-    const slash = key.lastIndexOf('/');
-    return { topic: key.slice(0, slash), partitions: [Number(key.slice(slash + 1))] };
-  };
+  /**
+   * Every partition ever assigned, by its `topic/partition` key (alignment's keys): a partition
+   * paused before a rebalance took it away is still resumed (kafkajs keeps its pause).
+   */
+  const byKey = new Map<string, { topic: string; partitions: number[] }>();
   /** Resumes what alignment paused, unless the source is stopping (stopFetching paused everything). */
   const resumeAligned = (keys: readonly string[]): void => {
     if (keys.length === 0 || stopping) return;
-    consumer.resume(keys.map(partitionOf));
+    consumer.resume(keys.flatMap((k) => byKey.get(k) ?? []));
     o.metrics.alignmentPaused.set(alignment?.pausedCount() ?? 0);
   };
   let committing: Promise<void> = Promise.resolve();
@@ -290,6 +295,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     assignment = next;
     // kafkajs fetches from the committed offsets after a join: positions are learnt again.
     positions.clear();
+    for (const p of next) byKey.set(`${p.topic}/${p.partition}`, { topic: p.topic, partitions: [p.partition] });
     if (alignment !== undefined) {
       resumeAligned(alignment.reset(next.filter((p) => alignedTopics.has(p.topic)).map((p) => `${p.topic}/${p.partition}`)));
       // Which assigned partitions have nothing to read, so that they hold nothing back.

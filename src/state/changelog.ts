@@ -19,7 +19,11 @@ import { partitionKeyOf, type StateChange, type StateValue } from '../correlate/
 import type { Logger } from '../log';
 import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
+import { installEmptyBatchFix } from '../source/kafkajs-empty-batches';
 import { createTopicAndWait, topicOffsets } from './topics';
+
+// Compaction leaves empty batches, which kafkajs alone cannot read past (source/kafkajs-empty-batches.ts).
+installEmptyBatchFix();
 
 export interface ChangelogSettings {
   readonly topic: string;

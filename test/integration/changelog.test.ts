@@ -9,6 +9,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { createRootLogger } from '../../src/log';
 import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../../src/state/changelog';
+import { waitFor } from '../helpers/wait';
 import { kafkaClient, testNames } from './pipeline-harness';
 
 const log = createRootLogger({ level: 'error' });
@@ -69,6 +70,70 @@ describe('changelog: a connecting writer fences its predecessor', () => {
       await expect(tx.commit()).rejects.toThrow();
     } finally {
       await third.disconnect();
+    }
+  });
+});
+
+/**
+ * The log cleaner keeps a batch whose records it removed as an empty batch; when one ends its
+ * segment, a fetch at its offset returns it alone. kafkajs by itself fetched that offset again
+ * forever (src/source/kafkajs-empty-batches.ts). Built here as compaction builds it: one
+ * transaction writes a batch and commits it once the segment is older than `segment.ms` (so its
+ * commit marker opens the next segment), a second transaction writes the same keys again, and the
+ * cleaner empties the first batch.
+ */
+const SEGMENT_MS = 2000;
+describe('changelog: a restore reads past an empty batch at the end of a segment', () => {
+  it('restores the latest value of every key once the first segment is compacted', async () => {
+    const kafka = kafkaClient();
+    const n = testNames('changelog-empty-batch');
+    const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions: 1, replicationFactor: 1, group: n.group };
+    const admin = kafka.admin();
+    await admin.connect();
+    const keys = 400;
+    const padding = 'x'.repeat(1500); // 400 x 1.5 kB: a batch of 600 kB
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: s.topic, numPartitions: 1, configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.ms', value: String(SEGMENT_MS) },
+          // Two segments of 600 kB do not fit one: the cleaner rewrites each on its own, so the
+          // first one ends with what is left of the first batch.
+          { name: 'segment.bytes', value: String(1048576) },
+          { name: 'min.cleanable.dirty.ratio', value: '0.01' },
+          { name: 'min.compaction.lag.ms', value: '0' },
+          { name: 'delete.retention.ms', value: '0' },
+        ] }],
+      });
+      // Two producers (two transactional ids, as two instances that owned the partition in
+      // turn): the cleaner keeps the last batch of each producer, even empty.
+      for (const round of [1, 2]) {
+        const producer = kafka.producer({ transactionalId: `${n.group}-owner-${round}`, idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+        try {
+          const tx = await producer.transaction();
+          await tx.send({ topic: s.topic, messages: Array.from({ length: keys }, (_, i) => ({ key: `k${i}`, partition: 0, value: JSON.stringify({ t: 'stream', streamUs: round * 1000 + i, byObserver: [], padding }) })) });
+          // The segment is older than segment.ms when the marker comes: the marker opens the next
+          // one. After round 2 both batches are outside the active segment, where the cleaner works.
+          await new Promise((r) => setTimeout(r, SEGMENT_MS + 500));
+          await tx.commit();
+        } finally {
+          await producer.disconnect();
+        }
+      }
+      // Before the cleaner ran, a restore reads both rounds (800 records); once it has emptied the
+      // first batch, 400, and only the fix lets a restore get past that batch at all.
+      let restored: Awaited<ReturnType<typeof restoreChangelog>> | undefined;
+      await waitFor(async () => {
+        restored = await restoreChangelog(kafka, s, log, { timeoutMs: 15_000 });
+        return restored.messages === keys;
+      }, { timeoutMs: 90_000, intervalMs: 1000, what: () => `the cleaner to empty the first batch (last restore read ${String(restored?.messages)} records)` });
+      const values = restored?.values ?? [];
+      expect(values).toHaveLength(keys);
+      expect(values.every((v) => v.t === "stream" && (v.streamUs ?? 0) >= 2000)).toBe(true);
+    } finally {
+      await admin.disconnect();
     }
   });
 });

@@ -19,7 +19,7 @@ import type { InputKind, InputMessage } from '../../src/domain';
 import { createDriver } from '../../src/driver';
 import { generateWorkload } from '../../bench/generator';
 import { waitFor } from '../helpers/wait';
-import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, spawnCli, testConfig, testEnv, testNames, type Child, type Names } from './pipeline-harness';
+import { committedOffsets, connCount, createTopics, endOffsets, esClient, exitOf, kafkaClient, produceValues, spawnCli, testConfig, testEnv, testNames, type Child, type Names } from './pipeline-harness';
 
 const TOTAL = 300_000;
 const SESSION_TIMEOUT_MS = 10_000;
@@ -156,7 +156,7 @@ describe('scale-out: instances in one consumer group', () => {
     const d = spawn();
     await waitAllCommitted(kafka, n.group, [n.conn, n.weird, n.headers, `${n.group}-repartition`], [a, c, d]);
     for (const x of [a, c, d]) x.process.kill('SIGTERM');
-    for (const x of [a, c, d]) expect((await x.exited).code).toBe(0);
+    for (const x of [a, c, d]) expect(await exitOf(x)).toEqual({ code: 0, stderr: '' });
 
     // Partitions were spread: every instance took correlation partitions over at some point.
     for (const x of [a, b, c, d]) expect(x.stderr()).toContain('taking over correlation partitions');
@@ -183,7 +183,7 @@ describe('scale-out: instances in one consumer group', () => {
     // offsets of this unsupported setup are not what is checked here).
     await waitFor(async () => (await connCount(es, m)) >= TOTAL, { timeoutMs: 600_000, intervalMs: 1000, what: () => `every document of the direct control (${instances.map((c) => c.stderr().slice(-2000)).join('\n---\n')})` });
     for (const x of instances) x.process.kill('SIGTERM');
-    for (const x of instances) expect((await x.exited).code).toBe(0);
+    for (const x of instances) expect(await exitOf(x)).toEqual({ code: 0, stderr: '' });
     const got = await indexedVerdicts(es, m.prefix);
     expect(got.size).toBe(TOTAL);
     const differing = [...expected].filter(([id, v]) => got.get(id) !== v);
