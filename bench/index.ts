@@ -61,8 +61,6 @@ function isSuite(x: unknown): x is BenchSuite {
   return typeof x === 'object' && x !== null && 'name' in x && 'cases' in x && Array.isArray(x.cases) && 'baseline' in x;
 }
 
-export { median };
-
 /** CPU time of this process (user + system), µs. */
 function cpuUs(): number {
   const u = process.cpuUsage();

@@ -43,7 +43,7 @@ interface KafkaDecoder {
 }
 
 /** The record that stands for an empty batch: at its last offset, no key, no value, a control record. */
-export function emptyBatchPlaceholder(batch: DecodedBatch): Record<string, unknown> {
+function emptyBatchPlaceholder(batch: DecodedBatch): Record<string, unknown> {
   const { records: _none, ...batchContext } = batch;
   return {
     magicByte: 2,

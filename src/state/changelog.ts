@@ -38,12 +38,6 @@ export interface ChangelogSettings {
 export const MAX_ENTRY_BYTES = 8 * 1048576;
 /** A restore that takes longer logs its progress this often. */
 const RESTORE_PROGRESS_MS = 10_000;
-/**
- * A restore reader that gets no batch of a partition it still has to read for this long is
- * replaced by a new one. A read_committed reader never waits for a transaction here: the ends
- * are last stable offsets, and the writer fenced its predecessor before the restore.
- */
-const RESTORE_STALL_MS = 30_000;
 /** The broker's default `fetch.max.bytes`: a larger fetch is cut to it anyway. */
 const FETCH_MAX_BYTES = 52_428_800;
 /** Bytes per produce call inside a checkpoint's transaction (the broker's request limit is 100 MB). */
@@ -226,19 +220,7 @@ export async function restoreChangelog(kafka: Kafka, s: ChangelogSettings, log: 
   } finally {
     await admin.disconnect();
   }
-  const deadline = started + options.timeoutMs;
-  let read: ReadResult = { latest: new Map(), messages: 0, bytes: 0 };
-  for (let attempt = 1; ends.size > 0; attempt++) {
-    const outcome = await readToEnds(kafka, s, log, ends, options, deadline);
-    if (outcome.kind === 'done') {
-      read = outcome;
-      break;
-    }
-    // A reader that stopped getting data is replaced by a new one, which reads from the beginning
-    // again (no partition that a restore has not finished is trusted).
-    log.warn({ topic: s.topic, attempt, messages: outcome.messages, remaining: outcome.remaining }, 'changelog restore stalled; reading again with a new reader');
-  }
-  const { latest, messages, bytes } = read;
+  const { latest, messages, bytes } = ends.size === 0 ? { latest: new Map<number, ReadonlyMap<string, Buffer | null>>(), messages: 0, bytes: 0 } : await readToEnds(kafka, s, log, ends, options);
   const byPartition = new Map<number, RestoredPart>();
   for (const [partition, entries] of latest) byPartition.set(partition, parsePart(entries));
   for (const p of options.partitions ?? []) if (!byPartition.has(p)) byPartition.set(p, { values: [], positions: new Map(), marks: [] });
@@ -257,13 +239,8 @@ interface ReadResult {
   readonly bytes: number;
 }
 
-type ReadOutcome = ({ readonly kind: 'done' } & ReadResult) | { readonly kind: 'stalled'; readonly messages: number; readonly remaining: readonly string[] };
-
-/**
- * One reader, from the beginning of the partitions to their ends. It gives up ('stalled') when no
- * batch of a partition still to read has come for RESTORE_STALL_MS, and throws at the deadline.
- */
-async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends: ReadonlyMap<number, bigint>, options: RestoreOptions, deadline: number): Promise<ReadOutcome> {
+/** One reader, from the beginning of the partitions to their ends; throws after `options.timeoutMs`. */
+async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends: ReadonlyMap<number, bigint>, options: RestoreOptions): Promise<ReadResult> {
   const latest = new Map<number, Map<string, Buffer | null>>();
   let messages = 0;
   let bytes = 0;
@@ -283,15 +260,12 @@ async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends:
     finish = resolve;
   });
   const at = new Map<number, string>();
-  let lastProgress = Date.now();
   const reached = (partition: number, offset: string): void => {
     at.set(partition, offset);
-    if (remaining.has(partition)) lastProgress = Date.now();
     const end = ends.get(partition);
     if (end !== undefined && BigInt(offset) >= end) remaining.delete(partition);
     if (remaining.size === 0) finish();
   };
-  const where = (): string[] => [...remaining].map((p) => `${p}: ${at.get(p) ?? 'none'}/${String(ends.get(p))}`);
   // A long restore says where it is (partition: last offset read / offset to reach), and how
   // many fetches came back since the last report and with how many partitions' data: fetches
   // without data point at the broker's answers, no fetches at all at the reader itself.
@@ -302,7 +276,7 @@ async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends:
     fetchedBatches += e.payload.numberOfBatches;
   });
   const progress = setInterval(() => {
-    log.warn({ topic: s.topic, messages, fetches, fetchedBatches, remaining: where() }, 'changelog restore still reading');
+    log.warn({ topic: s.topic, messages, fetches, fetchedBatches, remaining: [...remaining].map((p) => `${p}: ${at.get(p) ?? 'none'}/${String(ends.get(p))}`) }, 'changelog restore still reading');
     fetches = 0;
     fetchedBatches = 0;
   }, RESTORE_PROGRESS_MS);
@@ -337,21 +311,15 @@ async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends:
         await payload.heartbeat();
       },
     });
-    const ended = await new Promise<'done' | 'stalled'>((resolve, reject) => {
-      void done.then(() => {
-        resolve('done');
-      });
-      timer = setInterval(() => {
-        if (Date.now() >= deadline) {
-          reject(new Error(`restoring the changelog ${s.topic} took longer than ${options.timeoutMs} ms (${messages} messages read, partitions ${[...remaining].join(',')} not at their end)`));
-        } else if (Date.now() - lastProgress >= RESTORE_STALL_MS) {
-          resolve('stalled');
-        }
-      }, 250);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`restoring the changelog ${s.topic} took longer than ${options.timeoutMs} ms (${messages} messages read, partitions ${[...remaining].join(',')} not at their end)`));
+      }, options.timeoutMs);
     });
-    return ended === 'done' ? { kind: 'done', latest, messages, bytes } : { kind: 'stalled', messages, remaining: where() };
+    await Promise.race([done, timeout]);
+    return { latest, messages, bytes };
   } finally {
-    clearInterval(timer);
+    clearTimeout(timer);
     clearInterval(progress);
     await consumer.disconnect().catch(() => undefined);
   }

@@ -235,13 +235,13 @@ export interface Child {
   stderr(): string;
 }
 
-/** `zeek-rst <args>` as a child process, run from the TypeScript sources. */
 /** A child's exit code, with the tail of its stderr when it did not exit 0 (for the failure message). */
 export async function exitOf(c: Child): Promise<{ code: number | null; stderr: string }> {
   const { code } = await c.exited;
   return { code, stderr: code === 0 ? '' : c.stderr().slice(-4000) };
 }
 
+/** `zeek-rst <args>` as a child process, run from the TypeScript sources. */
 export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', "require('./src/cli/main').main(process.argv.slice(1))", ...args], {
     cwd: REPO,
