@@ -21,11 +21,11 @@ import { ZeekRstError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { createAlignment, type Alignment } from './alignment';
-import { installEmptyBatchFix } from './kafkajs-empty-batches';
+import { installKafkajsFixes } from './kafkajs-fixes';
 import type { OffsetTracker } from './offset-tracker';
 
-// When this module loads, before any fetch: kafkajs would stop at an empty batch of the compacted changelog.
-installEmptyBatchFix();
+// When this module loads, before any fetch or produce (source/kafkajs-fixes.ts).
+installKafkajsFixes();
 
 /** One delivered message, as the pipeline sees it. */
 export interface SourceMessage {

@@ -21,6 +21,7 @@
  * differ fails at start-up here, not silently at the first empty batch.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal CommonJS modules, replaced in the module cache (see above) */
+import { assertKafkajsVersion, assertNotLoaded, replaceModule } from './kafkajs-internals';
 
 const FETCH_DECODER = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages';
 /** The fetch response modules (v4 to v11) that take the decoder when they load. */
@@ -63,16 +64,14 @@ let installed = false;
 /** Installs the fixed decoder; idempotent. Throws when kafkajs is not the version it was written for. */
 export function installEmptyBatchFix(): void {
   if (installed) return;
-  for (const m of FETCH_RESPONSES) {
-    if (require.cache[require.resolve(m)] !== undefined) throw new Error(`kafkajs loaded ${m} before the empty-batch fix: import src/source/kafkajs-empty-batches first`);
-  }
+  assertKafkajsVersion('src/source/kafkajs-empty-batches.ts');
+  assertNotLoaded(FETCH_RESPONSES, 'the empty-batch fix', 'src/source/kafkajs-empty-batches');
   const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkaDecoder;
   const MessageSetDecoder = require('kafkajs/src/protocol/messageSet/decoder') as (d: KafkaDecoder, size: number) => unknown;
   const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d: KafkaDecoder) => Promise<DecodedBatch>;
   const { MAGIC_BYTE } = require('kafkajs/src/protocol/recordBatch/v0') as { MAGIC_BYTE: number };
-  const { version } = require('kafkajs/package.json') as { version: string };
-  if (version !== '2.2.4' || typeof Decoder !== 'function' || typeof MessageSetDecoder !== 'function' || typeof RecordBatchDecoder !== 'function' || MAGIC_BYTE !== 2) {
-    throw new Error(`kafkajs ${version} is not the 2.2.4 that src/source/kafkajs-empty-batches.ts was written for: check whether it still stops at empty batches, then update the fix`);
+  if (typeof Decoder !== 'function' || typeof MessageSetDecoder !== 'function' || typeof RecordBatchDecoder !== 'function' || MAGIC_BYTE !== 2) {
+    throw new Error('kafkajs: its fetch decoders are not the shape src/source/kafkajs-empty-batches.ts was written for');
   }
   // The magic byte sits at the same place in every message format; a batch header is 49 bytes at least.
   const MAGIC_OFFSET = 16;
@@ -98,9 +97,6 @@ export function installEmptyBatchFix(): void {
     }
     return records;
   };
-  require(FETCH_DECODER);
-  const entry = require.cache[require.resolve(FETCH_DECODER)];
-  if (entry === undefined) throw new Error('kafkajs: its fetch decoder is not in the CommonJS module cache; the empty-batch fix cannot be installed');
-  entry.exports = decodeMessages;
+  replaceModule(FETCH_DECODER, decodeMessages);
   installed = true;
 }

@@ -19,11 +19,11 @@ import { partitionKeyOf, type StateChange, type StateValue } from '../correlate/
 import type { Logger } from '../log';
 import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
-import { installEmptyBatchFix } from '../source/kafkajs-empty-batches';
+import { installKafkajsFixes } from '../source/kafkajs-fixes';
 import { createTopicAndWait, topicOffsets } from './topics';
 
-// Compaction leaves empty batches, which kafkajs alone cannot read past (source/kafkajs-empty-batches.ts).
-installEmptyBatchFix();
+// Compaction leaves empty batches, which kafkajs alone cannot read past, and more (source/kafkajs-fixes.ts).
+installKafkajsFixes();
 
 export interface ChangelogSettings {
   readonly topic: string;

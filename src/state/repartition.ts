@@ -19,7 +19,11 @@ import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { InputRecord } from '../decode/dispatch';
 import type { Decoded, SourceRef } from '../domain';
 import type { Logger } from '../log';
+import { installKafkajsFixes } from '../source/kafkajs-fixes';
 import { createTopicAndWait, partitionCount } from './topics';
+
+// Before this module's producer encodes anything (source/kafkajs-fixes.ts).
+installKafkajsFixes();
 
 export interface RepartitionSettings {
   readonly topic: string;

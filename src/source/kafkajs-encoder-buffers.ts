@@ -1,0 +1,105 @@
+/**
+ * kafkajs 2.2.4 zero-fills a fresh ArrayBuffer for every record it produces, and again each time
+ * an encoder grows.
+ *
+ * Its `Encoder` starts at `Buffer.alloc(512)` and doubles through `Buffer.alloc` + copy, and its
+ * record encoder (`recordBatch/record/v0`) makes one such encoder per record. `run` produces a
+ * changelog record per changed flow (about 5 kB each, 1.3 per document) and 256 kB repartition
+ * messages, so a CPU profile of `npm run bench -- e2e` spent 13 % of its samples constructing
+ * those buffers, as much again in the collector, and more copying them (bench/README.md).
+ *
+ * `installEncoderBufferFix` changes two things, neither of which changes a byte on the wire:
+ * - `Encoder.prototype.ensureAvailable` grows into `Buffer.allocUnsafe`: every byte of an
+ *   encoder is written before it is read (`buffer` is the written prefix), so the zeros were
+ *   never seen;
+ * - the record encoder (its CommonJS module, replaced before the produce request module loads it)
+ *   computes the record's size first, as kafkajs already does for its length prefix, and writes
+ *   it into one buffer of exactly that size, which Node takes from its pool below 4 kB.
+ *
+ * kafkajs is pinned (package.json) and the shapes are checked here, so a kafkajs whose internals
+ * differ fails at start-up, not on the wire. `test/unit/kafkajs-encoder-buffers.test.ts` compares
+ * produce requests encoded with and without it, byte for byte.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal CommonJS modules, replaced in the module cache (see above) */
+import { assertKafkajsVersion, assertNotLoaded, replaceModule } from './kafkajs-internals';
+
+const RECORD_ENCODER = 'kafkajs/src/protocol/recordBatch/record/v0';
+/** The module that takes the record encoder when it loads. */
+const PRODUCE_REQUEST = 'kafkajs/src/protocol/requests/produce/v3/request';
+
+interface KafkaEncoder {
+  buf: Buffer;
+  offset: number;
+  writeVarInt(v: number): KafkaEncoder;
+  writeInt8(v: number): KafkaEncoder;
+  writeVarLong(v: number | string): KafkaEncoder;
+  writeVarIntBytes(v: Buffer | string | null): KafkaEncoder;
+  writeVarIntArray(v: readonly KafkaEncoder[]): KafkaEncoder;
+  ensureAvailable(length: number): void;
+}
+interface EncoderClass {
+  readonly prototype: KafkaEncoder;
+  new (initialSize?: number): KafkaEncoder;
+  sizeOfVarInt(v: number): number;
+  sizeOfVarLong(v: number | string): number;
+  sizeOfVarIntBytes(v: Buffer | string | null): number;
+}
+interface RecordArgs {
+  readonly offsetDelta?: number;
+  readonly timestampDelta?: number | string;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: Readonly<Record<string, Buffer | string | readonly (Buffer | string)[]>>;
+}
+type HeaderEncoder = (h: { key: string; value: Buffer | string }) => KafkaEncoder;
+
+let installed = false;
+
+/** Installs both changes; idempotent. Throws when kafkajs is not the version it was written for. */
+export function installEncoderBufferFix(): void {
+  if (installed) return;
+  assertKafkajsVersion('src/source/kafkajs-encoder-buffers.ts');
+  assertNotLoaded([PRODUCE_REQUEST], 'the encoder buffer fix', 'src/source/kafkajs-encoder-buffers');
+  const Encoder = require('kafkajs/src/protocol/encoder') as EncoderClass;
+  const Header = require('kafkajs/src/protocol/recordBatch/header/v0') as HeaderEncoder;
+  const original = require(RECORD_ENCODER) as (a: RecordArgs) => KafkaEncoder;
+  const probe = new Encoder();
+  if (typeof original !== 'function' || typeof Header !== 'function' || !Buffer.isBuffer(probe.buf) || probe.offset !== 0 || typeof Encoder.prototype.ensureAvailable !== 'function' || typeof Encoder.sizeOfVarIntBytes !== 'function') {
+    throw new Error('kafkajs: its Encoder or record encoder is not the shape src/source/kafkajs-encoder-buffers.ts was written for');
+  }
+
+  Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkaEncoder, length: number): void {
+    if (this.offset + length <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(this.offset + length + 1)));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  };
+
+  /** An encoder over a buffer of exactly `size` bytes, not zero-filled (kafkajs's constructor would zero-fill 512). */
+  const sized = (size: number): KafkaEncoder => {
+    const e = Object.create(Encoder.prototype) as KafkaEncoder;
+    e.buf = Buffer.allocUnsafe(size);
+    e.offset = 0;
+    return e;
+  };
+
+  const encodeRecord = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordArgs): KafkaEncoder => {
+    const headerList = Object.keys(headers).flatMap((k) => {
+      const v = headers[k];
+      return v === undefined ? [] : Array.isArray(v) ? v.map((x: Buffer | string) => Header({ key: k, value: x })) : [Header({ key: k, value: v as Buffer | string })];
+    });
+    let headerBytes = Encoder.sizeOfVarInt(headerList.length);
+    for (const h of headerList) headerBytes += h.offset;
+    const body = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headerBytes;
+    return sized(Encoder.sizeOfVarInt(body) + body)
+      .writeVarInt(body)
+      .writeInt8(0) // no record attributes
+      .writeVarLong(timestampDelta)
+      .writeVarInt(offsetDelta)
+      .writeVarIntBytes(key)
+      .writeVarIntBytes(value)
+      .writeVarIntArray(headerList);
+  };
+  replaceModule(RECORD_ENCODER, encodeRecord);
+  installed = true;
+}

@@ -1,0 +1,14 @@
+/**
+ * The fixes `run` applies to kafkajs 2.2.4's internals, installed once before it fetches or
+ * produces anything: every module that makes a kafkajs consumer or producer of the pipeline
+ * calls `installKafkajsFixes` when it loads.
+ */
+import { installEmptyBatchFix } from './kafkajs-empty-batches';
+import { installEncoderBufferFix } from './kafkajs-encoder-buffers';
+
+export function installKafkajsFixes(): void {
+  // Compaction leaves empty batches, which kafkajs alone cannot read past.
+  installEmptyBatchFix();
+  // kafkajs zero-fills a fresh buffer per produced record.
+  installEncoderBufferFix();
+}
