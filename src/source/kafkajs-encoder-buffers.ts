@@ -14,7 +14,7 @@
  *   never seen;
  * - the record encoder (its CommonJS module, replaced before the produce request module loads it)
  *   computes the record's size first, as kafkajs already does for its length prefix, and writes
- *   it into one buffer of exactly that size, which Node takes from its pool below 4 kB.
+ *   it into a view of exactly that size on a 1 MB slab (larger records get a buffer of their own).
  *
  * kafkajs is pinned (package.json) and the shapes are checked here, so a kafkajs whose internals
  * differ fails at start-up, not on the wire. `test/unit/kafkajs-encoder-buffers.test.ts` compares
@@ -53,6 +53,9 @@ interface RecordArgs {
 }
 type HeaderEncoder = (h: { key: string; value: Buffer | string }) => KafkaEncoder;
 
+/** Bytes of one slab of record buffers. */
+const SLAB_BYTES = 1024 * 1024;
+
 let installed = false;
 
 /** Installs both changes; idempotent. Throws when kafkajs is not the version it was written for. */
@@ -75,10 +78,26 @@ export function installEncoderBufferFix(): void {
     this.buf = grown;
   };
 
+  // Records are cut from a slab of their own, in order and never reused: a view costs no
+  // ArrayBuffer (Node's pool is 8 kB, a fresh ArrayBuffer every few changelog records, and each
+  // one is external memory that brings the collector sooner). A record lives until its batch is
+  // encoded, so a slab is garbage soon after it is full.
+  let slab = Buffer.allocUnsafe(0);
+  let slabUsed = 0;
+  const fromSlab = (size: number): Buffer => {
+    if (size > SLAB_BYTES / 16) return Buffer.allocUnsafe(size);
+    if (slabUsed + size > slab.length) {
+      slab = Buffer.allocUnsafe(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    const view = slab.subarray(slabUsed, slabUsed + size);
+    slabUsed += size;
+    return view;
+  };
   /** An encoder over a buffer of exactly `size` bytes, not zero-filled (kafkajs's constructor would zero-fill 512). */
   const sized = (size: number): KafkaEncoder => {
     const e = Object.create(Encoder.prototype) as KafkaEncoder;
-    e.buf = Buffer.allocUnsafe(size);
+    e.buf = fromSlab(size);
     e.offset = 0;
     return e;
   };

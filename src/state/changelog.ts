@@ -42,6 +42,12 @@ const RESTORE_PROGRESS_MS = 10_000;
 const FETCH_MAX_BYTES = 52_428_800;
 /** Bytes per produce call inside a checkpoint's transaction (the broker's request limit is 100 MB). */
 const SEND_CHUNK_BYTES = 4 * 1048576;
+/**
+ * Messages per produce call: kafkajs groups a call's messages by partition by copying the
+ * partition's array once per message (producer/groupMessagesPerPartition.js), quadratic in the
+ * messages of one partition, which in repartition mode is all of them.
+ */
+const SEND_CHUNK_MESSAGES = 2000;
 
 const POSITION_PREFIX = 'o|';
 const positionKey = (p: PartitionKey): string => `${POSITION_PREFIX}${p.topic}|${p.partition}`;
@@ -104,6 +110,7 @@ interface Encoded {
 export const byCommunityId: ICustomPartitioner = () => {
   const byKey = Partitioners.DefaultPartitioner();
   return ({ topic, partitionMetadata, message }) => {
+    if (message.partition !== undefined && message.partition !== null) return message.partition; // repartition mode: fixed
     const key = message.key === null || message.key === undefined ? null : partitionKeyOf(message.key.toString());
     return byKey({ topic, partitionMetadata, message: { ...message, key } });
   };
@@ -169,7 +176,7 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
           // Partitioned by Community ID (byCommunityId); the message key stays the entry's own (compaction is by key).
           chunk.push(fixed === undefined ? e : { ...e, partition: fixed });
           chunkBytes += (e.value?.length ?? 0) + e.key.length;
-          if (chunkBytes >= SEND_CHUNK_BYTES) await send();
+          if (chunkBytes >= SEND_CHUNK_BYTES || chunk.length >= SEND_CHUNK_MESSAGES) await send();
         }
         await send();
         await tx.commit();
