@@ -110,7 +110,7 @@ interface Encoded {
 export const byCommunityId: ICustomPartitioner = () => {
   const byKey = Partitioners.DefaultPartitioner();
   return ({ topic, partitionMetadata, message }) => {
-    if (message.partition !== undefined && message.partition !== null) return message.partition; // repartition mode: fixed
+    if (message.partition !== undefined) return message.partition; // repartition mode: fixed
     const key = message.key === null || message.key === undefined ? null : partitionKeyOf(message.key.toString());
     return byKey({ topic, partitionMetadata, message: { ...message, key } });
   };
