@@ -15,7 +15,7 @@ import type { PacketHeader } from '../domain';
 import { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger } from '../log';
 import { readHeaderFile } from '../source/files';
-import { createKafka } from '../source/kafka';
+import { checkKafkaTls, createKafka } from '../source/kafka';
 import { zeekMessages } from '../source/zeek-lines';
 import { isFraming, parseCommandArgs, positiveInt } from './args';
 
@@ -92,6 +92,7 @@ export async function run(argv: readonly string[]): Promise<number> {
 
   const log = stageLogger(createRootLogger({ level: config.log.level }), 'produce');
   const kafka = createKafka(config.kafka, log);
+  await checkKafkaTls(config.kafka);
   if (values['create-topic'] === true) {
     const admin = kafka.admin();
     await admin.connect();

@@ -31,7 +31,7 @@ import { createDeadLetterWriter } from '../sink/dead-letter';
 import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
 import { applyRetention } from '../sink/retention';
 import { connIndexFor } from '../sink/templates';
-import { asKafkaError, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
+import { asKafkaError, checkKafkaTls, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
 import { partitionCount } from '../state/topics';
@@ -147,6 +147,10 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     retentionTimer.unref();
   }
   const kafka = createKafka(config.kafka, log.source);
+  await checkKafkaTls(config.kafka).catch(async (err: unknown) => {
+    await es.close().catch(() => undefined);
+    throw err;
+  });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect().catch(async (err: unknown) => {
     await es.close().catch(() => undefined);

@@ -15,6 +15,8 @@
  *   fetches it again from there once it is resumed.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/schema';
 import { ZeekRstError } from '../errors';
@@ -144,18 +146,55 @@ export function createKafka(c: Config['kafka'], log: Logger): Kafka {
     // Broker restarts: keep reconnecting for a long while instead of failing the consumer.
     retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 30_000 },
   };
-  const wantsTls = c.ssl || c.caFile !== undefined || c.certFile !== undefined;
-  if (wantsTls) {
-    options.ssl = {
-      rejectUnauthorized: c.rejectUnauthorized,
-      ...(c.caFile === undefined ? {} : { ca: [readPem(c.caFile, 'kafka.caFile')] }),
-      ...(c.certFile === undefined ? {} : { cert: readPem(c.certFile, 'kafka.certFile') }),
-      ...(c.keyFile === undefined ? {} : { key: readPem(c.keyFile, 'kafka.keyFile') }),
-    };
-  }
+  const ssl = tlsOptionsOf(c);
+  if (ssl !== undefined) options.ssl = ssl;
   const sasl = saslOf(c);
   if (sasl !== undefined) options.sasl = sasl;
   return new Kafka(options);
+}
+
+/** The TLS options of the Kafka client; undefined without TLS. */
+function tlsOptionsOf(c: Config['kafka']): ConnectionOptions | undefined {
+  if (!(c.ssl || c.caFile !== undefined || c.certFile !== undefined)) return undefined;
+  return {
+    rejectUnauthorized: c.rejectUnauthorized,
+    ...(c.caFile === undefined ? {} : { ca: [readPem(c.caFile, 'kafka.caFile')] }),
+    ...(c.certFile === undefined ? {} : { cert: readPem(c.certFile, 'kafka.certFile') }),
+    ...(c.keyFile === undefined ? {} : { key: readPem(c.keyFile, 'kafka.keyFile') }),
+  };
+}
+
+/**
+ * A TLS handshake with each broker, as kafkajs makes it, before kafkajs connects: kafkajs retries
+ * a certificate it does not trust as it retries a broker that is down (79 s with the retry
+ * settings above, measured by the secure tests), so an untrusted certificate is reported here at
+ * once (ZRST_TLS_UNTRUSTED). A broker that does not answer is left to kafkajs: an outage, retried.
+ */
+export async function checkKafkaTls(c: Config['kafka']): Promise<void> {
+  const ssl = tlsOptionsOf(c);
+  if (ssl === undefined) return;
+  for (const broker of c.brokers) {
+    const colon = broker.lastIndexOf(':');
+    const host = broker.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(broker.slice(colon + 1));
+    const failure = await new Promise<{ code?: unknown; message: string } | undefined>((resolve) => {
+      const socket = tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...ssl }, () => {
+        socket.end();
+        resolve(undefined);
+      });
+      socket.setTimeout(c.connectionTimeoutMs, () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        socket.destroy();
+        resolve({ code: err.code, message: err.message });
+      });
+    });
+    if (failure !== undefined && typeof failure.code === 'string' && TLS_TRUST_CODES.has(failure.code)) {
+      throw new ZeekRstError('ZRST_TLS_UNTRUSTED', `checking the certificate of the Kafka broker ${broker}: ${failure.message} (${failure.code})`);
+    }
+  }
 }
 
 export interface KafkaSourceOptions {

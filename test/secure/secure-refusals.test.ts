@@ -131,8 +131,10 @@ describe('secure stack: refused credentials', () => {
       { name: 'Elasticsearch: an API key the node does not know', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ZEEK_RST_ES_API_KEY: unknownKey } },
       { name: 'Elasticsearch: a role without index rights', code: 'ZRST_ES_NOT_AUTHORIZED', env: { ...goodKafka, ...esAuthEnv(e.noIndex) } },
     ];
+    const t0 = Date.now();
+    const seconds = (): string => ((Date.now() - t0) / 1000).toFixed(1);
     const [processes, starts] = await Promise.all([
-      Promise.all(asProcess.map(async (c) => ({ c, ...(await finished(spawnCli(['run'], { ...base, ...c.env }))) }))),
+      Promise.all(asProcess.map(async (c) => ({ c, ...(await finished(spawnCli(['run'], { ...base, ...c.env }))), after: seconds() }))),
       Promise.all(inProcess.map(async (c) => {
         const warnings: string[] = [];
         const started = startPipeline(loadConfig(undefined, { ...base, ...c.env }, (w) => warnings.push(w)), { log: capturingLogger() });
@@ -140,20 +142,23 @@ describe('secure stack: refused credentials', () => {
           await p.stop();
           return new Error(`${c.name}: the pipeline started`);
         }, (x: unknown) => x);
-        return { c, err, warnings };
+        return { c, err, warnings, after: seconds() };
       })),
     ]);
-    for (const { c, code, stderr } of processes) {
+    for (const { c, code, stderr, after } of processes) {
       const line = refusalLine(stderr);
-      process.stderr.write(`refusal | ${c.name} | exit ${String(code)} | ${line}\n`);
+      process.stderr.write(`refusal | ${c.name} | exit ${String(code)} after ${after} s | ${line}\n`);
       expect({ name: c.name, code, hasCode: line.includes(`(${c.code})`) }).toEqual({ name: c.name, code: 1, hasCode: true });
     }
-    for (const { c, err, warnings } of starts) {
+    for (const { c, err, warnings, after } of starts) {
       // What `zeek-rst run` prints for it (src/cli/main.ts).
       const line = isZeekRstError(err) ? `zeek-rst run: ${err.message} (${err.code})` : String(err);
       captured.push(line);
-      process.stderr.write(`refusal | ${c.name} | start-up rejected | ${line}\n`);
+      process.stderr.write(`refusal | ${c.name} | start-up rejected after ${after} s | ${line}\n`);
       expect({ name: c.name, code: isZeekRstError(err) ? err.code : String(err), warnings }).toEqual({ name: c.name, code: c.code, warnings: [] });
+      // A refusal is told at once, not after the retries that an outage gets (an untrusted
+      // Kafka certificate took 79 s before src/source/kafka.ts checked it first).
+      expect({ name: c.name, quick: Number(after) < 20 }).toEqual({ name: c.name, quick: true });
     }
     expect(processes[0]?.stderr).toContain(`zeek-rst: warning: kafka.saslPasswordFile: ${looseFile} is readable or writable by group or others (mode 0644)`);
     expect(captured.join('\n')).not.toContain(unknownKey);
@@ -161,7 +166,9 @@ describe('secure stack: refused credentials', () => {
     // Nothing was committed, nothing indexed: the good start reads all 20 from the beginning.
     expect([...(await committedOffsets(kafka, n.group, n.conn)).values()].every((o) => o < 0)).toBe(true);
     expect(await docCount(es, n)).toBe(0);
+    const good = Date.now();
     await completeWithGoodCredentials(kafka, es, n, records.length);
+    process.stderr.write(`refusal | the good start completed in ${((Date.now() - good) / 1000).toFixed(1)} s\n`);
   }, 300_000);
 
   it('stops by itself when its Elasticsearch user is removed mid-stream; what was not indexed stays uncommitted', async () => {
