@@ -34,7 +34,7 @@ import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
-import { createCommitDelay, type PartitionSample } from './commit-delay';
+import { createCommitDelay, type CommitDelay, type PartitionSample } from './commit-delay';
 import { fromDist, ROOT } from './dist';
 import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
 import { median } from './median';
@@ -189,6 +189,10 @@ interface RunFigure {
   readonly commitDelaySteady: number;
   readonly commitDelaySteadyMax: number;
   readonly commitDelayMax: number;
+  /** The same for the repartition topic (undefined in direct mode). */
+  readonly repartitionDelaySteady: number | undefined;
+  readonly repartitionDelaySteadyMax: number | undefined;
+  readonly repartitionDelayMax: number | undefined;
   /** MB, summed over the instances. */
   readonly rssHalf: number;
   readonly rssEnd: number;
@@ -285,31 +289,44 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     }
   };
   const inputTopics = [topics.conn, topics.weird, topics.headers];
+  // Repartition mode (the default): the input offsets commit once the repartition topic holds the
+  // records; what waits for the changelog and Elasticsearch is the repartition topic's offsets.
+  const repartitionTopic = `${group}-repartition`;
   const commitDelay = createCommitDelay();
-  /** Committed lag in messages (summed), and in seconds behind the consumed positions (the worst partition). */
-  const lagNow = async (now: number): Promise<{ messages: number; seconds: number }> => {
-    try {
-      const parts = await fetchCommittedLag(admin, group, inputTopics);
-      // Consumed position = high watermark - the children's consumer lag (each reports its own partitions).
-      const consumerLag = new Map<string, number>();
-      for (const c of children) {
-        for (const [labels, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_consumer_lag'))) {
-          const m = /partition="(\d+)",topic="([^"]+)"|topic="([^"]+)",partition="(\d+)"/.exec(labels);
-          if (m !== null) consumerLag.set(`${m[2] ?? m[3] ?? ''}/${m[1] ?? m[4] ?? ''}`, v);
-        }
+  const repartitionDelay = createCommitDelay();
+  /** The worst partition's commit delay (bench/commit-delay.ts) over `topics`, and their committed lag in messages. */
+  const delayOf = async (now: number, topicList: readonly string[], delay: CommitDelay): Promise<{ messages: number; seconds: number }> => {
+    const parts = await fetchCommittedLag(admin, group, topicList);
+    // Consumed position = high watermark - the children's consumer lag (each reports its own partitions).
+    const consumerLag = new Map<string, number>();
+    for (const c of children) {
+      for (const [labels, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_consumer_lag'))) {
+        const m = /partition="(\d+)",topic="([^"]+)"|topic="([^"]+)",partition="(\d+)"/.exec(labels);
+        if (m !== null) consumerLag.set(`${m[2] ?? m[3] ?? ''}/${m[1] ?? m[4] ?? ''}`, v);
       }
-      const samples: PartitionSample[] = parts.flatMap((p) => {
-        const lag = consumerLag.get(`${p.topic}/${p.partition}`);
-        return lag === undefined ? [] : [{ key: `${p.topic}/${p.partition}`, consumed: p.high - BigInt(Math.max(0, Math.round(lag))), committed: p.committed }];
-      });
-      return { messages: parts.reduce((n, p) => n + p.lag, 0), seconds: commitDelay.observe(now, samples) };
+    }
+    const samples: PartitionSample[] = parts.flatMap((p) => {
+      const lag = consumerLag.get(`${p.topic}/${p.partition}`);
+      return lag === undefined ? [] : [{ key: `${p.topic}/${p.partition}`, consumed: p.high - BigInt(Math.max(0, Math.round(lag))), committed: p.committed }];
+    });
+    return { messages: parts.reduce((n, p) => n + p.lag, 0), seconds: delay.observe(now, samples) };
+  };
+  const hasRepartitionTopic = async (): Promise<boolean> => (await admin.listTopics()).includes(repartitionTopic);
+  /** Committed lag of the inputs in messages (summed) and seconds; the repartition topic's in seconds (NaN in direct mode). */
+  const lagNow = async (now: number): Promise<{ messages: number; seconds: number; repartitionSeconds: number }> => {
+    try {
+      const inputs = await delayOf(now, inputTopics, commitDelay);
+      const repartitionSeconds = (await hasRepartitionTopic()) ? (await delayOf(now, [repartitionTopic], repartitionDelay)).seconds : Number.NaN;
+      return { ...inputs, repartitionSeconds };
     } catch {
-      return { messages: Number.NaN, seconds: Number.NaN };
+      return { messages: Number.NaN, seconds: Number.NaN, repartitionSeconds: Number.NaN };
     }
   };
   /** Commit delays of the samples between 10 % and 90 % of the documents (steady state). */
   const steadyDelays: number[] = [];
+  const steadyRepartitionDelays: number[] = [];
   let delayMax = 0;
+  let repartitionDelayMax = 0;
   const rssAll = (): number => children.reduce((n, c) => n + rssMb(c.pid), 0);
   let lagMax = 0;
   let rssHalf: number | undefined;
@@ -337,6 +354,10 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       if (Number.isFinite(lagged.seconds)) {
         delayMax = Math.max(delayMax, lagged.seconds);
         if (t10 !== undefined && t90 === undefined) steadyDelays.push(lagged.seconds);
+      }
+      if (Number.isFinite(lagged.repartitionSeconds)) {
+        repartitionDelayMax = Math.max(repartitionDelayMax, lagged.repartitionSeconds);
+        if (t10 !== undefined && t90 === undefined) steadyRepartitionDelays.push(lagged.repartitionSeconds);
       }
       const rss = rssAll();
       rssMax = Math.max(rssMax, rss);
@@ -398,7 +419,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -406,7 +427,8 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   const each = f.instances > 1 ? ` (summed over ${f.instances} processes)` : '';
   print(`  ${label}: ${fmt(f.conns)} conn documents in ${f.runSeconds.toFixed(1)} s from start: ${fmt(f.docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(f.steady)} documents/s`);
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
-  print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
+  print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: inputs median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
+  if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state, max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
@@ -489,7 +511,7 @@ export async function main(args: readonly string[]): Promise<void> {
         instances: f.instances,
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
-        committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
+        committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
       print(JSON.stringify({
