@@ -43,6 +43,7 @@ interface EncoderClass {
   sizeOfVarInt(v: number): number;
   sizeOfVarLong(v: number | string): number;
   sizeOfVarIntBytes(v: Buffer | string | null): number;
+  nextPowerOfTwo(v: number): number;
 }
 interface RecordArgs {
   readonly offsetDelta?: number;
@@ -67,13 +68,14 @@ export function installEncoderBufferFix(): void {
   const Header = require('kafkajs/src/protocol/recordBatch/header/v0') as HeaderEncoder;
   const original = require(RECORD_ENCODER) as (a: RecordArgs) => KafkaEncoder;
   const probe = new Encoder();
-  if (typeof original !== 'function' || typeof Header !== 'function' || !Buffer.isBuffer(probe.buf) || probe.offset !== 0 || typeof Encoder.prototype.ensureAvailable !== 'function' || typeof Encoder.sizeOfVarIntBytes !== 'function') {
+  if (typeof original !== 'function' || typeof Header !== 'function' || !Buffer.isBuffer(probe.buf) || probe.offset !== 0 || typeof Encoder.prototype.ensureAvailable !== 'function' || typeof Encoder.sizeOfVarIntBytes !== 'function' || typeof Encoder.nextPowerOfTwo !== 'function') {
     throw new Error('kafkajs: its Encoder or record encoder is not the shape src/source/kafkajs-encoder-buffers.ts was written for');
   }
 
   Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkaEncoder, length: number): void {
     if (this.offset + length <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(this.offset + length + 1)));
+    // The size kafkajs grows to, without its zero fill.
+    const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
     this.buf.copy(grown, 0, 0, this.offset);
     this.buf = grown;
   };
