@@ -294,10 +294,8 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const repartitionTopic = `${group}-repartition`;
   const commitDelay = createCommitDelay();
   const repartitionDelay = createCommitDelay();
-  /** The worst partition's commit delay (bench/commit-delay.ts) over `topics`, and their committed lag in messages. */
-  const delayOf = async (now: number, topicList: readonly string[], delay: CommitDelay): Promise<{ messages: number; seconds: number }> => {
-    const parts = await fetchCommittedLag(admin, group, topicList);
-    // Consumed position = high watermark - the children's consumer lag (each reports its own partitions).
+  /** Per `topic/partition`: the children's consumer lag (each reports its own partitions). */
+  const consumerLagNow = (): Map<string, number> => {
     const consumerLag = new Map<string, number>();
     for (const c of children) {
       for (const [labels, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_consumer_lag'))) {
@@ -305,18 +303,27 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
         if (m !== null) consumerLag.set(`${m[2] ?? m[3] ?? ''}/${m[1] ?? m[4] ?? ''}`, v);
       }
     }
+    return consumerLag;
+  };
+  /** The worst partition's commit delay (bench/commit-delay.ts) over `topics`, and their committed lag in messages. */
+  const delayOf = async (now: number, topicList: readonly string[], delay: CommitDelay, consumerLag: ReadonlyMap<string, number>): Promise<{ messages: number; seconds: number }> => {
+    const parts = await fetchCommittedLag(admin, group, topicList);
+    // Consumed position = high watermark - the consumer lag.
     const samples: PartitionSample[] = parts.flatMap((p) => {
       const lag = consumerLag.get(`${p.topic}/${p.partition}`);
       return lag === undefined ? [] : [{ key: `${p.topic}/${p.partition}`, consumed: p.high - BigInt(Math.max(0, Math.round(lag))), committed: p.committed }];
     });
     return { messages: parts.reduce((n, p) => n + p.lag, 0), seconds: delay.observe(now, samples) };
   };
-  const hasRepartitionTopic = async (): Promise<boolean> => (await admin.listTopics()).includes(repartitionTopic);
+  // `run` creates the repartition topic at start; never in direct mode.
+  let repartitionExists = false;
+  const hasRepartitionTopic = async (): Promise<boolean> => (repartitionExists ||= (await admin.listTopics()).includes(repartitionTopic));
   /** Committed lag of the inputs in messages (summed) and seconds; the repartition topic's in seconds (NaN in direct mode). */
   const lagNow = async (now: number): Promise<{ messages: number; seconds: number; repartitionSeconds: number }> => {
     try {
-      const inputs = await delayOf(now, inputTopics, commitDelay);
-      const repartitionSeconds = (await hasRepartitionTopic()) ? (await delayOf(now, [repartitionTopic], repartitionDelay)).seconds : Number.NaN;
+      const consumerLag = consumerLagNow();
+      const inputs = await delayOf(now, inputTopics, commitDelay, consumerLag);
+      const repartitionSeconds = (await hasRepartitionTopic()) ? (await delayOf(now, [repartitionTopic], repartitionDelay, consumerLag)).seconds : Number.NaN;
       return { ...inputs, repartitionSeconds };
     } catch {
       return { messages: Number.NaN, seconds: Number.NaN, repartitionSeconds: Number.NaN };
