@@ -132,7 +132,7 @@ describe('secure stack: refused credentials', () => {
       { name: 'Elasticsearch: a role without index rights', code: 'ZRST_ES_NOT_AUTHORIZED', env: { ...goodKafka, ...esAuthEnv(e.noIndex) } },
     ];
     const t0 = Date.now();
-    const seconds = (): string => ((Date.now() - t0) / 1000).toFixed(1);
+    const seconds = (): number => (Date.now() - t0) / 1000;
     const [processes, starts] = await Promise.all([
       Promise.all(asProcess.map(async (c) => ({ c, ...(await finished(spawnCli(['run'], { ...base, ...c.env }))), after: seconds() }))),
       Promise.all(inProcess.map(async (c) => {
@@ -147,18 +147,18 @@ describe('secure stack: refused credentials', () => {
     ]);
     for (const { c, code, stderr, after } of processes) {
       const line = refusalLine(stderr);
-      process.stderr.write(`refusal | ${c.name} | exit ${String(code)} after ${after} s | ${line}\n`);
+      process.stderr.write(`refusal | ${c.name} | exit ${String(code)} after ${after.toFixed(1)} s | ${line}\n`);
       expect({ name: c.name, code, hasCode: line.includes(`(${c.code})`) }).toEqual({ name: c.name, code: 1, hasCode: true });
     }
     for (const { c, err, warnings, after } of starts) {
       // What `zeek-rst run` prints for it (src/cli/main.ts).
       const line = isZeekRstError(err) ? `zeek-rst run: ${err.message} (${err.code})` : String(err);
       captured.push(line);
-      process.stderr.write(`refusal | ${c.name} | start-up rejected after ${after} s | ${line}\n`);
+      process.stderr.write(`refusal | ${c.name} | start-up rejected after ${after.toFixed(1)} s | ${line}\n`);
       expect({ name: c.name, code: isZeekRstError(err) ? err.code : String(err), warnings }).toEqual({ name: c.name, code: c.code, warnings: [] });
       // A refusal is told at once, not after the retries that an outage gets (an untrusted
       // Kafka certificate took 79 s before src/source/kafka.ts checked it first).
-      expect({ name: c.name, quick: Number(after) < 20 }).toEqual({ name: c.name, quick: true });
+      expect({ name: c.name, quick: after < 20 }).toEqual({ name: c.name, quick: true });
     }
     expect(processes[0]?.stderr).toContain(`zeek-rst: warning: kafka.saslPasswordFile: ${looseFile} is readable or writable by group or others (mode 0644)`);
     expect(captured.join('\n')).not.toContain(unknownKey);
