@@ -1,5 +1,5 @@
 import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import { asKafkaError, isOutage } from './kafka';
+import { asKafkaError, isGroupMovedOn, isOutage } from './kafka';
 
 // kafkajs's type declarations omit these constructors' parameters; the runtime takes them.
 type Ctor = new (...args: unknown[]) => Error;
@@ -38,5 +38,21 @@ describe('isOutage (a joined consumer that kafkajs gave up on is run again)', ()
     expect(isOutage(group)).toBe(false);
     expect(isOutage(new Retries(group, { retryCount: 3, retryTime: 100 }))).toBe(false);
     expect(isOutage(new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))).toBe(false);
+  });
+});
+
+describe('isGroupMovedOn (an offset commit refused by a rebalance is a warning, not a failure)', () => {
+  const refusal = (type: string, code: number): Error => new Protocol({ message: `refused (${type})`, type, code, retriable: false });
+
+  it('is the group moving on: a stale generation, an evicted member, a rebalance under way, wrapped or not', () => {
+    expect(isGroupMovedOn(refusal('ILLEGAL_GENERATION', 22))).toBe(true);
+    expect(isGroupMovedOn(refusal('UNKNOWN_MEMBER_ID', 25))).toBe(true);
+    expect(isGroupMovedOn(new Retries(refusal('REBALANCE_IN_PROGRESS', 27), { retryCount: 5, retryTime: 100 }))).toBe(true);
+  });
+
+  it('is not: a refused ACL, an outage, a coordinator that moved', () => {
+    expect(isGroupMovedOn(refusal('GROUP_AUTHORIZATION_FAILED', 30))).toBe(false);
+    expect(isGroupMovedOn(refusal('NOT_COORDINATOR_FOR_GROUP', 16))).toBe(false);
+    expect(isGroupMovedOn(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }))).toBe(false);
   });
 });

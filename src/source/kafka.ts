@@ -107,6 +107,17 @@ export function asKafkaError(err: unknown, what: string): ZeekRstError {
   return new ZeekRstError('ZRST_KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err });
 }
 
+/** A broker's refusal of a member's request because the group went on without it (kafkajs error types). */
+const GROUP_MOVED_ON_TYPES = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
+
+/**
+ * An offset commit refused because the group rebalanced, or evicted this member, since its last
+ * join. Nothing is lost: the partitions' next owner resumes from the last committed offsets.
+ */
+export function isGroupMovedOn(err: unknown): boolean {
+  return errorChain(err).some((e) => typeof e['type'] === 'string' && GROUP_MOVED_ON_TYPES.has(e['type']));
+}
+
 /**
  * A consumer crash that an outage explains: Kafka unreachable, or no group coordinator found,
  * with no refusal (authentication, ACL, certificate) anywhere in what it wraps.
@@ -373,7 +384,16 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   const commitNow = async (): Promise<void> => {
     const positions = o.tracker.committable();
     if (positions.length === 0) return;
-    await consumer.commitOffsets(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    try {
+      await consumer.commitOffsets(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    } catch (err: unknown) {
+      if (!isGroupMovedOn(err)) throw err;
+      // Not an error: the next owner of these partitions reads again from the last committed
+      // offsets (whatever it finds in the changelog already is skipped, docs/delivery.md).
+      o.metrics.errors.inc({ stage: 'source', kind: 'commit_refused_rebalance' });
+      o.log.warn({ error: err instanceof Error ? err.message : String(err), positions: positions.length }, 'offset commit refused: the consumer group rebalanced; the partitions\' next owner resumes from the last committed offsets');
+      return;
+    }
     o.tracker.markCommitted(positions);
     o.metrics.commits.inc();
     o.log.debug({ positions: positions.map((p) => `${p.topic}/${p.partition}@${p.offset}`) }, 'committed offsets');

@@ -4,9 +4,14 @@
  * Elasticsearch's own count of index operations shows (one per document, none twice). In both
  * partitioning modes: in repartition mode (docs/scale-out.md) the input offsets are committed once
  * the repartition topic holds their records, and the repartition topic's once they are indexed.
+ *
+ * And a stop whose final offset commit the group refuses, because the group went on without this
+ * member (evicted while frozen, the partitions given to another): a warning and exit 0, since
+ * the next owner resumes from the last committed offsets and the changelog; it indexes nothing
+ * twice and loses nothing.
  */
 import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { waitFor } from '../helpers/wait';
 import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, repartitionRecords, spawnCli, testEnv, testNames, type Child } from './pipeline-harness';
 
@@ -88,5 +93,96 @@ describe.each(['repartition', 'direct'] as const)('pipeline: SIGTERM (%s mode)',
     }
     // One index operation per document: the restart wrote none of the first run's documents again.
     expect(await indexOps()).toBe(RECORDS);
+  });
+});
+
+describe('pipeline: SIGTERM after the group went on without this member', () => {
+  const n = testNames('sigterm-evicted');
+  let kafka: Kafka;
+  let es: Client;
+  let other: Consumer | undefined;
+  const children: Child[] = [];
+  const records = 3000;
+
+  beforeAll(async () => {
+    kafka = kafkaClient();
+    es = esClient();
+    await createTopics(kafka, n, { conn: 2 });
+  });
+
+  afterAll(async () => {
+    for (const c of children) {
+      if (c.process.exitCode === null && c.process.signalCode === null) {
+        c.process.kill('SIGCONT');
+        c.process.kill('SIGKILL');
+      }
+    }
+    await other?.disconnect().catch(() => undefined);
+    await es.close();
+  });
+
+  it('warns that the commit was refused, exits 0, and the next owner indexes nothing twice', async () => {
+    await produceValues(kafka, n.conn, Array.from({ length: records }, (_, i) => conn(i)));
+    // No checkpoint before the stop: the repartition topic's offsets stay uncommitted until the final commit.
+    const env = testEnv(n, {
+      ZEEK_RST_CORRELATE_GRACE_MS: '200', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '600000', ZEEK_RST_STATE_CHECKPOINT_INTERVAL_MS: '600000',
+      ZEEK_RST_KAFKA_SESSION_TIMEOUT_MS: '6000', ZEEK_RST_LOG_LEVEL: 'debug',
+    });
+    const first = spawnCli(['run'], env);
+    children.push(first);
+    await waitFor(async () => (await connCount(es, n)) === records, { timeoutMs: 60_000, intervalMs: 100, what: () => `${records} documents (${first.stderr()})` });
+    const repartition = `${n.group}-repartition`;
+    expect(await committedOffsets(kafka, n.group, repartition)).toEqual(new Map([...(await endOffsets(kafka, repartition)).keys()].map((p) => [p, -1])));
+
+    // Frozen past its session timeout while another member joins: the group evicts it and hands
+    // every partition to the other member, which then stays quiet (a heartbeat 50 s apart).
+    first.process.kill('SIGSTOP');
+    const topics = [n.conn, n.weird, n.headers, repartition];
+    const partitions = (await Promise.all(topics.map(async (t) => (await endOffsets(kafka, t)).size))).reduce((a, b) => a + b, 0);
+    other = kafka.consumer({ groupId: n.group, sessionTimeout: 60_000, heartbeatInterval: 50_000 });
+    let owned = 0;
+    other.on(other.events.GROUP_JOIN, (e) => {
+      owned = Object.values(e.payload.memberAssignment).reduce((a, ps) => a + ps.length, 0);
+    });
+    await other.connect();
+    for (const topic of topics) await other.subscribe({ topic });
+    await other.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() });
+    await waitFor(() => owned === partitions, { timeoutMs: 60_000, intervalMs: 100, what: () => `the other member owning all ${partitions} partitions (owns ${owned})` });
+
+    // Thawed and stopped at once. kafkajs learns from its next heartbeat that it was evicted and
+    // asks to join again; that join, and the stop's final commit behind it on the same
+    // connection, wait until the other member takes part or leaves. It leaves once the stop's
+    // checkpoints are written (one per correlation partition), so the commit carries the old
+    // membership for certain.
+    let afterStop = '';
+    first.process.stderr?.on('data', (c: Buffer) => (afterStop = (afterStop + c.toString('utf8')).slice(-100_000)));
+    first.process.kill('SIGCONT');
+    first.process.kill('SIGTERM');
+    const tasks = (await endOffsets(kafka, repartition)).size;
+    await waitFor(() => afterStop.split('"msg":"checkpoint"').length - 1 >= tasks, { timeoutMs: 30_000, intervalMs: 50, what: () => `the stop's ${tasks} checkpoints (${first.stderr()})` });
+    await new Promise((r) => setTimeout(r, 500));
+    await other.disconnect();
+    other = undefined;
+    const exit = await first.exited;
+    expect({ exit, log: exit.code === 0 ? '' : first.stderr() }).toEqual({ exit: { code: 0, signal: null }, log: '' });
+    expect(first.stderr()).toContain('offset commit refused: the consumer group rebalanced');
+    expect(first.stderr()).not.toContain('error while stopping');
+
+    // The next owner starts from the offsets committed before (the stopping process may still
+    // have committed once it had joined again): what it reads again of the repartition topic is
+    // in the changelog already (the stop's checkpoint) and is skipped.
+    const next = spawnCli(['run'], { ...env, ZEEK_RST_STATE_CHECKPOINT_INTERVAL_MS: '500', ZEEK_RST_LOG_LEVEL: 'info' });
+    children.push(next);
+    await waitFor(() => next.stderr().includes('"msg":"pipeline running"'), { timeoutMs: 60_000, intervalMs: 100, what: () => `the next owner running (${next.stderr()})` });
+    await waitFor(async () => {
+      const committed = await committedOffsets(kafka, n.group, repartition);
+      return [...(await endOffsets(kafka, repartition))].every(([p, high]) => high === 0 || committed.get(p) === high);
+    }, { timeoutMs: 90_000, intervalMs: 250, what: () => `the repartition topic committed to its end (${next.stderr()})` });
+    next.process.kill('SIGTERM');
+    const nextExit = await next.exited;
+    expect({ nextExit, log: nextExit.code === 0 ? '' : next.stderr() }).toEqual({ nextExit: { code: 0, signal: null }, log: '' });
+    expect(await connCount(es, n)).toBe(records);
+    const stats = await es.indices.stats({ index: `${n.prefix}-conn-*`, metric: 'indexing' });
+    expect(stats._all.primaries?.indexing?.index_total).toBe(records);
   });
 });
