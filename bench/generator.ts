@@ -139,17 +139,29 @@ interface Packet {
 
 const { FIN, SYN, RST, ACK, PSH } = TCP_FLAGS;
 
+/** Packets are values: one object per kind, shared by every plan (a plan holds thousands). */
+const packets = new Map<string, Packet>();
+function packet(fromOrig: boolean, flags: number, data: boolean, zeroWindow: boolean): Packet {
+  const key = `${fromOrig ? 1 : 0}|${flags}|${data ? 1 : 0}|${zeroWindow ? 1 : 0}`;
+  let p = packets.get(key);
+  if (p === undefined) {
+    p = { fromOrig, flags, data, zeroWindow };
+    packets.set(key, p);
+  }
+  return p;
+}
+
 /** One packet for a history letter, or undefined for letters that are not a packet of their own (^). */
 function letterPacket(letter: string): Packet | undefined {
   const fromOrig = letter === letter.toUpperCase();
   switch (letter.toLowerCase()) {
-    case 's': return { fromOrig, flags: SYN, data: false, zeroWindow: false };
-    case 'h': return { fromOrig, flags: SYN | ACK, data: false, zeroWindow: false };
-    case 'a': return { fromOrig, flags: ACK, data: false, zeroWindow: false };
-    case 'f': return { fromOrig, flags: FIN | ACK, data: false, zeroWindow: false };
-    case 'r': return { fromOrig, flags: RST | ACK, data: false, zeroWindow: false };
-    case 'w': return { fromOrig, flags: ACK, data: false, zeroWindow: true };
-    case 'd': case 't': case 'c': case 'g': case 'i': case 'q': return { fromOrig, flags: PSH | ACK, data: true, zeroWindow: false };
+    case 's': return packet(fromOrig, SYN, false, false);
+    case 'h': return packet(fromOrig, SYN | ACK, false, false);
+    case 'a': return packet(fromOrig, ACK, false, false);
+    case 'f': return packet(fromOrig, FIN | ACK, false, false);
+    case 'r': return packet(fromOrig, RST | ACK, false, false);
+    case 'w': return packet(fromOrig, ACK, false, true);
+    case 'd': case 't': case 'c': case 'g': case 'i': case 'q': return packet(fromOrig, PSH | ACK, true, false);
     default: return undefined;
   }
 }
@@ -168,7 +180,7 @@ export function packetPlan(history: string, origPkts: number, respPkts: number, 
   for (let j = 0; j < total; j++) {
     const fromOrig = Math.floor(((j + 1) * origLeft) / total) > Math.floor((j * origLeft) / total);
     const data = fromOrig ? origBytes > 0 : respBytes > 0;
-    fill.push({ fromOrig, flags: data ? PSH | ACK : ACK, data, zeroWindow: false });
+    fill.push(packet(fromOrig, data ? PSH | ACK : ACK, data, false));
   }
   return [...opening, ...fill, ...closing];
 }
@@ -206,6 +218,19 @@ export function createConnGenerator(options: GeneratorOptions, rows: readonly Re
   });
   const tcpPerCopy = tcpSeen;
   const nameCount = Math.max(1, weirdNames.length);
+  // A base row's packets and payload sizes are the same in every copy: computed once per row.
+  const payloadOf = (bytes: number, n: number): number => (n === 0 ? 0 : Math.max(1, Math.min(1460, Math.round(bytes / n))));
+  const plans = new Map<number, { readonly plan: readonly Packet[]; readonly origPayload: number; readonly respPayload: number }>();
+  const planOf = (k: number, r: Readonly<Record<string, unknown>>): { readonly plan: readonly Packet[]; readonly origPayload: number; readonly respPayload: number } => {
+    let out = plans.get(k);
+    if (out === undefined) {
+      const plan = packetPlan(str(r['history']), num(r['orig_pkts']), num(r['resp_pkts']), num(r['orig_bytes']), num(r['resp_bytes']));
+      const dataPkts = (fromOrig: boolean): number => plan.filter((p) => p.fromOrig === fromOrig && p.data).length;
+      out = { plan, origPayload: payloadOf(num(r['orig_bytes']), dataPkts(true)), respPayload: payloadOf(num(r['resp_bytes']), dataPkts(false)) };
+      plans.set(k, out);
+    }
+    return out;
+  };
 
   return {
     baseRows: base.length,
@@ -227,13 +252,8 @@ export function createConnGenerator(options: GeneratorOptions, rows: readonly Re
       const ordinal = tcpOrdinal.get(i % base.length);
       if (proto !== 'tcp' || ordinal === undefined) return { index: i, conn, weird: undefined, headers: [], packets: num(r['orig_pkts']) + num(r['resp_pkts']) };
 
-      const history = str(r['history']);
-      const plan = packetPlan(history, num(r['orig_pkts']), num(r['resp_pkts']), num(r['orig_bytes']), num(r['resp_bytes']));
+      const { plan, origPayload, respPayload } = planOf(i % base.length, r);
       const durUs = Math.round(num(r['duration']) * 1e6);
-      const dataPkts = (fromOrig: boolean): number => plan.filter((p) => p.fromOrig === fromOrig && p.data).length;
-      const payloadOf = (bytes: number, n: number): number => (n === 0 ? 0 : Math.max(1, Math.min(1460, Math.round(bytes / n))));
-      const origPayload = payloadOf(num(r['orig_bytes']), dataPkts(true));
-      const respPayload = payloadOf(num(r['resp_bytes']), dataPkts(false));
       const v6 = origH.includes(':');
       let origSeq = mix(i, 0x5eed);
       let respSeq = mix(i, 0xacc);

@@ -17,7 +17,7 @@ function referenceHash(id: string, index: number): number {
 
 describe('header sampler', () => {
   it('the hash is FNV-1a 32 over the Community ID and the index, then fmix32', () => {
-    for (const [id, i] of [['1:LQU9qZlK+B5F3KDmev6m5PMibrg=', 0], ['1:LQU9qZlK+B5F3KDmev6m5PMibrg=', 1], ['', 0], ['1:x', 0xffffffff], ['1:é', 7]] as const) {
+    for (const [id, i] of [['1:LQU9qZlK+B5F3KDmev6m5PMibrg=', 0], ['1:LQU9qZlK+B5F3KDmev6m5PMibrg=', 1], ['', 0], ['1:x', 0xffffffff], ['1:é', 7], ['1:aé€😀z', 3], ['é', 0]] as const) {
       expect(sampleHash(id, i)).toBe(referenceHash(id, i));
     }
   });

@@ -35,19 +35,35 @@ export interface HeaderSampler {
   readonly trackedFlows: number;
 }
 
+// Bound once: in a vm context (jest's) every lookup of the global `Math` goes through the
+// context's interceptors, which made this hash, called for every packet of a capture, 6x slower.
+const { imul } = Math;
+const fnv1a = (h: number, byte: number): number => imul(h ^ byte, 0x01000193) >>> 0;
+
+/** FNV-1a 32 over the UTF-8 bytes of a string, from seed `h`. */
+function fnv1aUtf8(h: number, s: string): number {
+  // Community IDs are ASCII (a version, a colon, base64), whose UTF-8 bytes are its char codes;
+  // only another string needs its bytes encoded.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      const bytes = Buffer.from(s.slice(i), 'utf8');
+      for (const b of bytes) h = fnv1a(h, b);
+      return h;
+    }
+    h = fnv1a(h, c);
+  }
+  return h;
+}
+
 /** FNV-1a 32 over the id and the index, then fmix32 (see the file comment). */
 export function sampleHash(communityId: string, index: number): number {
-  let h = 0x811c9dc5;
-  const mix = (byte: number): void => {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  };
-  for (const b of Buffer.from(communityId, 'utf8')) mix(b);
-  for (let i = 0; i < 4; i++) mix((index >>> (8 * i)) & 0xff);
+  let h = fnv1aUtf8(0x811c9dc5, communityId);
+  for (let i = 0; i < 4; i++) h = fnv1a(h, (index >>> (8 * i)) & 0xff);
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h = imul(h, 0xc2b2ae35) >>> 0;
   h ^= h >>> 16;
   return h >>> 0;
 }
