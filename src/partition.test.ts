@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInputDecoder, type InputRecord } from './decode/dispatch';
 import { createHeaderCodec } from './decode/packet-header';
-import { createPartitioner, routingKeyOf } from './partition';
+import { Partitioners } from 'kafkajs';
+import { createPartitioner, murmur2, routingKeyOf } from './partition';
 
 const CASE = path.resolve(__dirname, '../test/fixtures/corpus/pop3-fin-then-rst');
 
@@ -26,8 +27,27 @@ describe('correlation partitions', () => {
       const p = createPartitioner(n);
       for (const [key, hash] of vectors) expect(p.of(key)).toBe((hash & 0x7fffffff) % n);
     }
+    for (const [key, hash] of vectors) expect(murmur2(key)).toBe(hash);
     expect(createPartitioner(1).of('anything')).toBe(0);
     expect(() => createPartitioner(0)).toThrow(RangeError);
+  });
+
+  it("gives every key the partition kafkajs's own default partitioner gives it", () => {
+    // Keys of every length mod 4, ASCII and not, bytes >= 0x80 in every position of a block.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = ['a', 'Z', '0', '+', '/', '=', ':', '|', 'é', '€', '😀', '\u0000', '\u007f', '\u0080'];
+    const keys = ['', ...Array.from({ length: 5000 }, () => Array.from({ length: rand(70) }, () => alphabet[rand(alphabet.length)]).join(''))];
+    for (const n of [2, 3, 12, 64, 1000]) {
+      const kafkajs = Partitioners.DefaultPartitioner();
+      const partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+      const ours = createPartitioner(n);
+      const differ = keys.filter((key) => ours.of(key) !== kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } }));
+      expect(differ).toEqual([]);
+    }
   });
 
   it('puts a connection, its weirds and its packet headers in one partition', () => {

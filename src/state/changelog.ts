@@ -21,6 +21,7 @@ import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
 import { installKafkajsFixes } from '../source/kafkajs-fixes';
 import { createTopicAndWait, topicOffsets } from './topics';
+import { partitionOfKey } from '../partition';
 
 // Compaction leaves empty batches, which kafkajs alone cannot read past, and more (source/kafkajs-fixes.ts).
 installKafkajsFixes();
@@ -109,10 +110,11 @@ interface Encoded {
  */
 export const byCommunityId: ICustomPartitioner = () => {
   const byKey = Partitioners.DefaultPartitioner();
-  return ({ topic, partitionMetadata, message }) => {
+  return (args) => {
+    const { message, partitionMetadata } = args;
     if (message.partition !== undefined) return message.partition; // repartition mode: fixed
-    const key = message.key === null || message.key === undefined ? null : partitionKeyOf(message.key.toString());
-    return byKey({ topic, partitionMetadata, message: { ...message, key } });
+    if (message.key === null || message.key === undefined) return byKey(args);
+    return partitionOfKey(partitionKeyOf(message.key.toString()), partitionMetadata.length);
   };
 };
 
