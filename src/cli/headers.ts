@@ -29,7 +29,7 @@ import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
 import type { PacketHeader } from '../domain';
 import { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger } from '../log';
-import { checkKafkaTls, createKafka } from '../source/kafka';
+import { connectKafka } from '../source/kafka';
 import { emptyCaptureCounts, readCapture, type CaptureCounts } from '../source/pcap';
 import { encodeHeaderBatch } from './produce';
 import { isFraming, parseCommandArgs, positiveInt } from './args';
@@ -289,8 +289,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (batchFormat !== 'sequence' && batchFormat !== 'container') throw new ZeekRstError('ZRST_USAGE', `--batch-format must be sequence or container, got '${batchFormat}'`);
     const topic = values.topic ?? config.topics.headers;
     const codec = createHeaderCodec(framing === 'confluent' ? { registry: { [schemaId]: createHeaderCodec().type.schema() } } : {});
-    const kafka = createKafka(config.kafka, stageLogger(createRootLogger({ level: config.log.level }), 'produce'));
-    await checkKafkaTls(config.kafka);
+    const kafka = await connectKafka(config.kafka, stageLogger(createRootLogger({ level: config.log.level }), 'produce'));
     try {
       if (values['create-topic'] === true) {
         const partitions = positiveInt(values.partitions, '--partitions', 1);

@@ -15,7 +15,7 @@ import type { PacketHeader } from '../domain';
 import { ZeekRstError } from '../errors';
 import { createRootLogger, stageLogger } from '../log';
 import { readHeaderFile } from '../source/files';
-import { checkKafkaTls, createKafka } from '../source/kafka';
+import { connectKafka } from '../source/kafka';
 import { zeekMessages } from '../source/zeek-lines';
 import { isFraming, parseCommandArgs, positiveInt } from './args';
 
@@ -91,8 +91,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const isHeaderFile = (f: string): boolean => values.headers === true || topic === config.topics.headers || /\.headers\.jsonl(\.gz)?$|\.avro$/.test(f);
 
   const log = stageLogger(createRootLogger({ level: config.log.level }), 'produce');
-  const kafka = createKafka(config.kafka, log);
-  await checkKafkaTls(config.kafka);
+  const kafka = await connectKafka(config.kafka, log);
   if (values['create-topic'] === true) {
     const admin = kafka.admin();
     await admin.connect();

@@ -31,7 +31,7 @@ import { createDeadLetterWriter } from '../sink/dead-letter';
 import { createElasticSink, createEsClient, installTemplates, type Rejection } from '../sink/elastic';
 import { applyRetention } from '../sink/retention';
 import { connIndexFor } from '../sink/templates';
-import { asKafkaError, checkKafkaTls, createKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
+import { asKafkaError, connectKafka, createKafkaSource, type SourceMessage } from '../source/kafka';
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
 import { partitionCount } from '../state/topics';
@@ -146,8 +146,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     retentionTimer = setInterval(enforce, config.retention.intervalMs);
     retentionTimer.unref();
   }
-  const kafka = createKafka(config.kafka, log.source);
-  await checkKafkaTls(config.kafka).catch(async (err: unknown) => {
+  const kafka = await connectKafka(config.kafka, log.source).catch(async (err: unknown) => {
     await es.close().catch(() => undefined);
     throw err;
   });

@@ -147,7 +147,17 @@ function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
   };
 }
 
-export function createKafka(c: Config['kafka'], log: Logger): Kafka {
+/**
+ * The Kafka client of a command (run, produce, headers), made once each broker's TLS certificate
+ * passed `checkBrokerCertificates`; the PEM files are read once, for both.
+ */
+export async function connectKafka(c: Config['kafka'], log: Logger): Promise<Kafka> {
+  const ssl = tlsOptionsOf(c);
+  if (ssl !== undefined) await checkBrokerCertificates(c, ssl);
+  return createKafka(c, log, ssl);
+}
+
+function createKafka(c: Config['kafka'], log: Logger, ssl: ConnectionOptions | undefined): Kafka {
   const options: KafkaConfig = {
     clientId: c.clientId,
     brokers: [...c.brokers],
@@ -157,7 +167,6 @@ export function createKafka(c: Config['kafka'], log: Logger): Kafka {
     // Broker restarts: keep reconnecting for a long while instead of failing the consumer.
     retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 30_000 },
   };
-  const ssl = tlsOptionsOf(c);
   if (ssl !== undefined) options.ssl = ssl;
   const sasl = saslOf(c);
   if (sasl !== undefined) options.sasl = sasl;
@@ -181,9 +190,7 @@ function tlsOptionsOf(c: Config['kafka']): ConnectionOptions | undefined {
  * settings above, measured by the secure tests), so an untrusted certificate is reported here at
  * once (ZRST_TLS_UNTRUSTED). A broker that does not answer is left to kafkajs: an outage, retried.
  */
-export async function checkKafkaTls(c: Config['kafka']): Promise<void> {
-  const ssl = tlsOptionsOf(c);
-  if (ssl === undefined) return;
+async function checkBrokerCertificates(c: Config['kafka'], ssl: ConnectionOptions): Promise<void> {
   for (const broker of c.brokers) {
     const colon = broker.lastIndexOf(':');
     const host = broker.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
