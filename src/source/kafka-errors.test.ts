@@ -1,5 +1,8 @@
-import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import { asKafkaError, isGroupMovedOn, isOutage } from './kafka';
+import { Writable } from 'node:stream';
+import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError, Partitioners } from 'kafkajs';
+import { resolveConfig } from '../config/load';
+import { createRootLogger } from '../log';
+import { asKafkaError, connectKafka, isGroupMovedOn, isOutage } from './kafka';
 
 // kafkajs's type declarations omit these constructors' parameters; the runtime takes them.
 type Ctor = new (...args: unknown[]) => Error;
@@ -54,5 +57,28 @@ describe('isGroupMovedOn (an offset commit refused by a rebalance is a warning, 
     expect(isGroupMovedOn(refusal('GROUP_AUTHORIZATION_FAILED', 30))).toBe(false);
     expect(isGroupMovedOn(refusal('NOT_COORDINATOR_FOR_GROUP', 16))).toBe(false);
     expect(isGroupMovedOn(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { code: 'ECONNREFUSED' }))).toBe(false);
+  });
+});
+
+describe("kafkajs's log lines", () => {
+  function capture(): { lines: () => { level: number; msg: string }[]; stream: Writable } {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    return { stream, lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: number; msg: string }) };
+  }
+
+  it("an idempotent producer's bounded retries are a debug line, not a warning at every start", async () => {
+    const r = resolveConfig({ env: { ZEEK_RST_KAFKA_BROKERS: '127.0.0.1:1' }, readSecretFile: () => '' });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const out = capture();
+    const kafka = await connectKafka(r.config.kafka, createRootLogger({ level: 'debug', destination: out.stream }));
+    kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const limiting = out.lines().filter((l) => l.msg.includes('Limiting retries for the idempotent producer'));
+    expect(limiting.map((l) => l.level)).toEqual([20]);
   });
 });

@@ -130,6 +130,14 @@ export function isOutage(err: unknown): boolean {
 }
 
 /**
+ * kafkajs warns at the creation of every idempotent producer whose retries are bounded, one per
+ * correlation partition at each start. They are bounded on purpose: a changelog write that
+ * fails is written again at the next checkpoint, and a repartition send that fails stops the
+ * process, whose input offsets stay uncommitted (docs/delivery.md). A debug line, not a warning.
+ */
+const LIMITED_RETRIES = 'Limiting retries for the idempotent producer';
+
+/**
  * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
  * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
  * then handles (a group coordinator still loading when a broker starts, a leader election):
@@ -140,7 +148,8 @@ function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
     const fields = { namespace: entry.namespace, error: typeof entry.log['error'] === 'string' ? entry.log['error'] : undefined };
     const message = `kafkajs: ${entry.log.message}`;
     const isResponseError = entry.namespace === 'Connection' && entry.log.message.startsWith('Response ');
-    if (entry.level === logLevel.ERROR && !isResponseError) log.error(fields, message);
+    if (entry.namespace === 'Producer' && entry.log.message.startsWith(LIMITED_RETRIES)) log.debug(fields, message);
+    else if (entry.level === logLevel.ERROR && !isResponseError) log.error(fields, message);
     else if (entry.level === logLevel.ERROR) log.warn(fields, message);
     else if (entry.level === logLevel.WARN) log.warn(fields, message);
     else log.debug(fields, message);
