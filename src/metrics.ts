@@ -24,7 +24,7 @@ export const METRIC_TABLE = {
   bulkInFlight: { type: 'gauge', name: 'zeek_rst_bulk_requests_in_flight', help: 'Bulk requests sent to Elasticsearch and not answered yet (a batch waiting to be retried counts).', labels: [] },
   sinkStalled: { type: 'gauge', name: 'zeek_rst_sink_stalled_seconds', help: 'While documents are pending: seconds since Elasticsearch last acknowledged one (0 when none is pending).', labels: [] },
   boundUsed: { type: 'gauge', name: 'zeek_rst_backpressure_pending', help: 'What counts against zeek_rst_backpressure_bound, per kind (sink, conn, update, dead_letter).', labels: ['kind'] },
-  bound: { type: 'gauge', name: 'zeek_rst_backpressure_bound', help: 'The consumer pauses while zeek_rst_backpressure_pending sums to this: sink.maxPendingDocs + 1.5 x the documents acknowledged over the last grace (at most correlate.maxPendingConns more).', labels: [] },
+  bound: { type: 'gauge', name: 'zeek_rst_backpressure_bound', help: 'The consumer pauses while zeek_rst_backpressure_pending sums to this: sink.maxPendingDocs + 1.5 x the documents acknowledged over the last grace (at most correlate.maxPendingConns more), at most what that rate acknowledges in the grace plus sink.maxQueueMs.', labels: [] },
   paused: { type: 'gauge', name: 'zeek_rst_source_paused', help: '1 while fetching is paused for backpressure.', labels: [] },
   alignmentPauses: { type: 'counter', name: 'zeek_rst_source_alignment_pauses_total', help: 'Times an input partition was paused for running ahead of the others in message time (kafka.alignInputs), per topic.', labels: ['topic'] },
   alignmentPaused: { type: 'gauge', name: 'zeek_rst_source_alignment_paused', help: 'Input partitions paused now for running ahead of the others in message time.', labels: [] },

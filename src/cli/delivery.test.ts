@@ -1,9 +1,9 @@
 import { createMetrics } from '../metrics';
-import { createDeliveryMonitor, graceAllowance, type DeliveryParts } from './delivery';
+import { createDeliveryMonitor, graceAllowance, timeBound, type DeliveryParts } from './delivery';
 
 function parts(over: { sink?: number; conns?: number; updates?: number; dead?: number; stalledMs?: number; retrying?: boolean; fatal?: string; completed?: () => number; now?: () => number } = {}): DeliveryParts {
   return {
-    sink: { pendingCount: () => over.sink ?? 0, msSinceProgress: () => over.stalledMs ?? 0, healthy: () => over.retrying !== true, completedThrough: over.completed ?? (() => 0) },
+    sink: { pendingCount: () => over.sink ?? 0, msSinceProgress: () => over.stalledMs ?? 0, healthy: () => over.retrying !== true, lastEnqueued: () => (over.completed?.() ?? 0) + (over.sink ?? 0) },
     driver: { stats: () => ({ pendingConns: over.conns ?? 0, pendingUpdates: over.updates ?? 0 }) },
     deadLetters: { inFlight: () => over.dead ?? 0 },
     metrics: createMetrics(),
@@ -33,7 +33,7 @@ describe('delivery monitor: backpressure', () => {
     let done = 0;
     let sink = 300;
     let conns = 300;
-    const m = createDeliveryMonitor({ ...parts({ completed: () => done, now: () => t }), sink: { pendingCount: () => sink, msSinceProgress: () => 0, healthy: () => true, completedThrough: () => done }, driver: { stats: () => ({ pendingConns: conns, pendingUpdates: 0 }) } });
+    const m = createDeliveryMonitor({ ...parts({ completed: () => done, now: () => t }), sink: { pendingCount: () => sink, msSinceProgress: () => 0, healthy: () => true, lastEnqueued: () => done + sink }, driver: { stats: () => ({ pendingConns: conns, pendingUpdates: 0 }) } });
     expect(m.bound()).toBe(100);
     expect(m.hasRoom()).toBe(false);
     // 400 documents acknowledged over 5 s (one grace): the bound is 100 + 600.
@@ -77,6 +77,50 @@ describe('delivery monitor: backpressure', () => {
     }
     expect(m.bound()).toBe(100);
     expect(m.hasRoom()).toBe(false);
+  });
+
+  it('with maxQueueMs, holds the bound to the grace plus that much work at the acknowledged rate, at least minPendingDocs', () => {
+    let t = 0;
+    let done = 0;
+    const m = createDeliveryMonitor({ ...parts({ sink: 0, conns: 0, completed: () => done, now: () => t }), maxPendingDocs: 100_000, maxPendingConns: 100_000, maxQueueMs: 5000, minPendingDocs: 4000 });
+    // Nothing acknowledged yet: the floor.
+    expect(m.bound()).toBe(4000);
+    // 2,000 documents/s over one grace (5 s): 10,000 per grace; grace + 5 s of work is 20,000,
+    // where the bound in documents would be 100,000 + 15,000.
+    for (let i = 1; i <= 25; i++) {
+      t = i * 200;
+      done = i * 400;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(20_000);
+    // Elasticsearch stops acknowledging: one grace later, the floor again.
+    for (let i = 26; i <= 55; i++) {
+      t = i * 200;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(4000);
+    // Lanes acknowledge out of order: the rate counts every acknowledged document, whatever the
+    // sink's contiguous watermark says. 10,000 enqueued in the next grace, 2,000 of them pending.
+    let enqueued = done;
+    let pendingNow = 0;
+    const lanes = createDeliveryMonitor({ ...parts({ now: () => t }), sink: { pendingCount: () => pendingNow, msSinceProgress: () => 0, healthy: () => true, lastEnqueued: () => enqueued }, maxPendingDocs: 100_000, maxPendingConns: 100_000, maxQueueMs: 5000, minPendingDocs: 4000 });
+    for (let i = 56; i <= 80; i++) {
+      t = i * 200;
+      enqueued += 400;
+      pendingNow = 2000;
+      lanes.updateGauges();
+    }
+    // 10,000 - 2,000 acknowledged over one grace: 8,000 per grace, x (5 s + 5 s) / 5 s.
+    expect(lanes.bound()).toBe(16_000);
+    // The bound in documents still applies when it is the lower one, and the floor never exceeds it.
+    const small = createDeliveryMonitor({ ...parts(), maxQueueMs: 5000, minPendingDocs: 4000 });
+    expect(small.bound()).toBe(100);
+  });
+
+  it('timeBound: the grace plus the queue time at the rate of the last grace, at least the floor', () => {
+    expect(timeBound(0, 5000, 5000, 4000)).toBe(4000);
+    expect(timeBound(10_000, 5000, 5000, 4000)).toBe(20_000);
+    expect(timeBound(10_000, 5000, 10_000, 4000)).toBe(30_000);
   });
 
   it('graceAllowance: 1.5 x, capped', () => {

@@ -23,11 +23,24 @@
  *
  * The allowance needs `maxPendingConns` and `graceMs` (run.ts passes `config.correlate.*`);
  * without them the bound is `maxPendingDocs` alone, as before.
+ *
+ * The bound is also held to a time: at the acknowledged rate R, at most R x (grace +
+ * `sink.maxQueueMs`) documents (never below `minPendingDocs`, two full bulk requests per lane).
+ * By Little's law R x grace of them are conns in their grace, so the sink holds about
+ * `maxQueueMs` of work whatever R is. A message's offset commits once its documents are
+ * acknowledged (then the next checkpoint): with a bound in documents alone, a slow Elasticsearch
+ * left the commits a minute behind. Intake still grows with R: with the sink empty, one grace
+ * takes in (grace + maxQueueMs) / grace times what the last one acknowledged.
  */
 import { deliveryHealth, type Health, type Metrics } from '../metrics';
 
 export interface DeliveryParts {
-  readonly sink: { pendingCount(): number; msSinceProgress(): number; healthy(): boolean; completedThrough(): number };
+  /**
+   * `lastEnqueued() - pendingCount()` is what the sink has acknowledged (or dead-lettered), in any
+   * order: the rate the bounds follow. Not its `completedThrough()`, a watermark that one slow
+   * lane holds back while the others go on.
+   */
+  readonly sink: { pendingCount(): number; msSinceProgress(): number; healthy(): boolean; lastEnqueued(): number };
   readonly driver: { stats(): { readonly pendingConns: number; readonly pendingUpdates: number } };
   readonly deadLetters: { inFlight(): number };
   readonly metrics: Metrics;
@@ -39,6 +52,10 @@ export interface DeliveryParts {
   readonly maxPendingConns?: number;
   /** `correlate.graceMs`: the window over which the acknowledged rate is measured. */
   readonly graceMs?: number;
+  /** `sink.maxQueueMs`: the work beyond the grace that may wait, at the acknowledged rate; 0 or absent: no time bound. */
+  readonly maxQueueMs?: number;
+  /** The time bound never goes below this (at start, and while Elasticsearch acknowledges nothing). */
+  readonly minPendingDocs?: number;
   readonly unhealthyAfterMs: number;
   /** The fatal error's message, once there is one. */
   readonly fatal: () => string | undefined;
@@ -58,7 +75,7 @@ export interface DeliveryMonitor {
   pending(): PendingParts;
   /** True while the sum is below `bound()` and the conns in their grace below `correlate.maxPendingConns`. */
   hasRoom(): boolean;
-  /** `sink.maxPendingDocs` + the grace allowance from the acknowledged rate (refreshed by `updateGauges`). */
+  /** `sink.maxPendingDocs` + the grace allowance, at most the time bound (refreshed by `updateGauges`). */
   bound(): number;
   health(extra?: Readonly<Record<string, string | number | boolean>>): Health;
   /** Refreshes the time-based gauges and the grace bound (called by the ticker). */
@@ -75,21 +92,29 @@ export function graceAllowance(acknowledgedInGrace: number, cap: number): number
   return Math.min(cap, Math.ceil(GRACE_HEADROOM * Math.max(0, acknowledgedInGrace)));
 }
 
+/** Documents that `ms` of work beyond the grace is at `inGrace` documents per grace: at least `floor`. */
+export function timeBound(inGrace: number, graceMs: number, ms: number, floor: number): number {
+  return Math.max(floor, Math.ceil((Math.max(0, inGrace) * (graceMs + ms)) / graceMs));
+}
+
 export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
   const now = d.now ?? Date.now;
   const window = Math.max(1, d.graceMs ?? 1);
   const cap = d.maxPendingConns === undefined || d.graceMs === undefined ? 0 : d.maxPendingConns;
   const maxConns = d.maxPendingConns ?? Number.POSITIVE_INFINITY;
-  /** (time, completedThrough) samples over the last grace, oldest first. */
-  const samples: { t: number; done: number }[] = [{ t: now(), done: d.sink.completedThrough() }];
-  let bound = d.maxPendingDocs;
+  const acknowledged = (): number => d.sink.lastEnqueued() - d.sink.pendingCount();
+  /** (time, acknowledged) samples over the last grace, oldest first. */
+  const samples: { t: number; done: number }[] = [{ t: now(), done: acknowledged() }];
+  const queueMs = d.graceMs === undefined ? 0 : (d.maxQueueMs ?? 0);
+  const floor = Math.min(d.maxPendingDocs, d.minPendingDocs ?? d.maxPendingDocs);
+  let bound = queueMs > 0 ? floor : d.maxPendingDocs;
   const pending = (): PendingParts => {
     const s = d.driver.stats();
     return { sink: d.sink.pendingCount(), conn: s.pendingConns, update: s.pendingUpdates, deadLetter: d.deadLetters.inFlight() };
   };
   const refreshBound = (): void => {
     const t = now();
-    const done = d.sink.completedThrough();
+    const done = acknowledged();
     samples.push({ t, done });
     // Keep one sample at or before the window's start.
     while (samples.length > 2 && (samples[1]?.t ?? t) <= t - window) samples.shift();
@@ -97,7 +122,8 @@ export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
     const span = t - oldest.t;
     // Documents acknowledged over one grace (scaled when less history is there yet).
     const inGrace = span <= 0 ? 0 : ((done - oldest.done) * window) / Math.max(span, window);
-    bound = d.maxPendingDocs + graceAllowance(inGrace, cap);
+    const byDocuments = d.maxPendingDocs + graceAllowance(inGrace, cap);
+    bound = queueMs > 0 ? Math.min(byDocuments, timeBound(inGrace, window, queueMs, floor)) : byDocuments;
   };
   return {
     pending,

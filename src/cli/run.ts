@@ -281,7 +281,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   let skipped = 0;
 
   // Backpressure over every path and honest health (cli/delivery.ts).
-  const delivery = createDeliveryMonitor({ sink, driver: { stats }, deadLetters, metrics, maxPendingDocs: config.sink.maxPendingDocs, maxPendingConns: config.correlate.maxPendingConns, graceMs: config.correlate.graceMs, unhealthyAfterMs: config.metrics.unhealthyAfterMs, fatal: () => fatal?.message });
+  const delivery = createDeliveryMonitor({ sink, driver: { stats }, deadLetters, metrics, maxPendingDocs: config.sink.maxPendingDocs, maxPendingConns: config.correlate.maxPendingConns, graceMs: config.correlate.graceMs, maxQueueMs: config.sink.maxQueueMs, minPendingDocs: 2 * config.sink.bulkMaxDocs * config.sink.bulkConcurrency, unhealthyAfterMs: config.metrics.unhealthyAfterMs, fatal: () => fatal?.message });
 
   const release = (ref: MessageRef): void => {
     tracker.release(ref);

@@ -122,6 +122,7 @@ export const CONFIG_SCHEMA = {
     flushIntervalMs: int(500, 1, 60000, 'ms', 'ZEEK_RST_SINK_FLUSH_INTERVAL_MS', 'A partial bulk request is sent after this long.'),
     bulkConcurrency: int(2, 1, 64, 'requests', 'ZEEK_RST_SINK_BULK_CONCURRENCY', 'Bulk requests in flight at most (lanes by _id hash: writes of one _id stay in order).'),
     maxPendingDocs: int(20000, 1, 10000000, 'documents', 'ZEEK_RST_SINK_MAX_PENDING_DOCS', 'Documents buffered, in flight or in their grace before the consumer pauses (backpressure), plus 1.5 x those Elasticsearch acknowledged over the last grace.'),
+    maxQueueMs: int(5000, 0, MAX_MS, 'ms', 'ZEEK_RST_SINK_MAX_QUEUE_MS', 'Also holds the backpressure bound to this much work beyond the grace, at the rate Elasticsearch acknowledged over the last grace (never below two full bulk requests per lane), so offsets commit promptly however slow Elasticsearch is; 0 = documents only.'),
     maxUncommittedMessages: int(500000, 1000, 100000000, 'messages', 'ZEEK_RST_SINK_MAX_UNCOMMITTED_MESSAGES', 'Messages read and not yet committed (they wait for the next checkpoint) before the consumer pauses; bounds memory.'),
     shutdownTimeoutMs: int(30000, 1000, 3600000, 'ms', 'ZEEK_RST_SINK_SHUTDOWN_TIMEOUT_MS', 'On SIGTERM, how long to wait for Elasticsearch to take the last documents before committing what is done.'),
     retryInitialMs: int(200, 1, 60000, 'ms', 'ZEEK_RST_SINK_RETRY_INITIAL_MS', 'First retry delay of a failed bulk request or item (doubles each time, full jitter).'),
