@@ -200,6 +200,8 @@ interface RunFigure {
   readonly cpu: number;
   readonly pausedMax: number;
   readonly evictions: number;
+  /** Checkpoints written (summed over the instances), their mean wait and write, the changelog bytes. */
+  readonly checkpoints: { readonly count: number; readonly waitMeanS: number; readonly writeMeanS: number; readonly changelogMb: number };
   readonly discards: Record<string, number>;
   readonly exitCodes: readonly (number | null)[];
   readonly stopSeconds: number;
@@ -416,6 +418,14 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const discards: Record<string, number> = {};
   for (const c of children) for (const [k, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_correlator_discards_total'))) discards[k] = (discards[k] ?? 0) + v;
   const evictions = sum('zeek_rst_correlator_evictions_total');
+  const checkpointSeries = (suffix: 'sum' | 'count', phase: 'wait' | 'write'): number => children.reduce((n, c) => n + (metricSeries(c.metricsText, `zeek_rst_checkpoint_duration_seconds_${suffix}`)[`phase="${phase}"`] ?? 0), 0);
+  const checkpointCount = checkpointSeries('count', 'write');
+  const checkpoints = {
+    count: checkpointCount,
+    waitMeanS: checkpointCount === 0 ? 0 : checkpointSeries('sum', 'wait') / checkpointCount,
+    writeMeanS: checkpointCount === 0 ? 0 : checkpointSeries('sum', 'write') / checkpointCount,
+    changelogMb: sum('zeek_rst_changelog_bytes_total') / 1e6,
+  };
   const docsOut = sum('zeek_rst_documents_out_total');
   const recordsIn = sum('zeek_rst_records_in_total');
   for (const c of children) c.kill();
@@ -426,7 +436,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -436,6 +446,7 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
   print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: inputs median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
   if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state, max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
+  print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting for their documents, ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
@@ -519,7 +530,8 @@ export async function main(args: readonly string[]): Promise<void> {
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
-        paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
+        paused_max_s: Math.round(f.pausedMax), evictions: f.evictions,
+        checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
       print(JSON.stringify({
         conns, tcp_conns: produced.tcpConns, weirds: produced.weirds, header_records: produced.headerRecords, header_messages: produced.headerMessages, messages,

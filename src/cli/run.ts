@@ -235,6 +235,11 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
     onCheckpointError: () => {
       metrics.errors.inc({ stage: 'correlate', kind: 'changelog_write' });
     },
+    onCheckpoint: (c) => {
+      metrics.checkpointDuration.observe({ phase: 'wait' }, c.waitMs / 1000);
+      metrics.checkpointDuration.observe({ phase: 'write' }, c.writeMs / 1000);
+      metrics.changelogBytes.inc(c.bytes);
+    },
     onRestoreError: (err, partitions) => {
       onFatal(asKafkaError(err, `restoring correlation partitions ${partitions.join(',')} from ${changelogSettings.topic}`));
     },

@@ -63,6 +63,8 @@ export interface TaskSetOptions {
   readonly release: (ref: MessageRef) => void;
   /** A checkpoint's write failed (it is retried with the next one). */
   readonly onCheckpointError: (err: unknown, task: TaskId) => void;
+  /** A checkpoint was written: ms waiting for its documents and dead letters, ms writing, what it wrote. */
+  readonly onCheckpoint?: (c: { readonly waitMs: number; readonly writeMs: number; readonly messages: number; readonly bytes: number }) => void;
   /** Partitions could not be restored: the instance cannot correlate them. */
   readonly onRestoreError: (err: unknown, partitions: readonly number[]) => void;
 }
@@ -111,6 +113,7 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
       while (o.sink.completedThrough() < barrier && !o.closed() && !t.dropped) await new Promise((r) => setTimeout(r, 20));
       await Promise.all(deadLettersBefore);
       if (o.closed() || t.dropped || o.sink.completedThrough() < barrier) return;
+      const writing = Date.now();
       let written: { messages: number; bytes: number };
       try {
         written = await t.writer.write({ changes, positions: cut.positions, marks });
@@ -123,6 +126,7 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
       }
       t.unwritten = undefined;
       for (const ref of cut.refs) o.release(ref);
+      o.onCheckpoint?.({ waitMs: writing - started, writeMs: Date.now() - writing, messages: written.messages, bytes: written.bytes });
       o.log.debug({ task: t.id, messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
     })().finally(() => {
       t.checkpointing = undefined;

@@ -80,6 +80,13 @@ describe('pipeline: /metrics', () => {
     expect(series(text, 'zeek_rst_bulk_requests_in_flight', '')).toBe(0);
     expect(series(text, 'zeek_rst_backpressure_pending', 'kind="update"')).toBe(0);
     expect(series(text, 'zeek_rst_sink_stalled_seconds', '')).toBe(0);
+    // The repartition topic's offsets wait for checkpoints (state.checkpointIntervalMs, 5 s): each writes state to the changelog.
+    const checkpointed = await waitFor(async () => {
+      const t = await scrape();
+      return (series(t, 'zeek_rst_checkpoint_duration_seconds_count', 'phase="write"') ?? 0) >= 1 ? t : undefined;
+    }, { timeoutMs: 20_000, what: 'a checkpoint written' });
+    expect(series(checkpointed, 'zeek_rst_checkpoint_duration_seconds_count', 'phase="wait"')).toBe(series(checkpointed, 'zeek_rst_checkpoint_duration_seconds_count', 'phase="write"'));
+    expect(series(checkpointed, 'zeek_rst_changelog_bytes_total', '')).toBeGreaterThan(0);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await running.stop()).toBe(0);
     running = undefined;
