@@ -425,7 +425,9 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   }, TICK_MS);
 
   // Checkpoints of every task (cli/tasks.ts); a failed write is retried with the next.
-  const checkpointTimer = setInterval(() => void taskSet.checkpoint(), config.state.checkpointIntervalMs);
+  const checkpointTimer = setInterval(() => {
+    taskSet.scheduleCheckpoint();
+  }, config.state.checkpointIntervalMs);
 
   let ops: OpsServer | undefined;
   if (config.metrics.enabled) {

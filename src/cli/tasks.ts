@@ -42,6 +42,8 @@ interface TaskRuntime extends Task {
   readonly writer: ChangelogWriter;
   unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[]; readonly marks: readonly InputMark[] } | undefined;
   checkpointing: Promise<void> | undefined;
+  /** A scheduled checkpoint found this one still writing: the next starts as soon as it ends. */
+  again: boolean;
   dropped: boolean;
 }
 
@@ -79,9 +81,15 @@ export interface TaskSet {
   /** True while a partition assigned to this instance is still restoring. */
   restoring(id: TaskId): boolean;
   all(): readonly Task[];
-  /** Checkpoints every task (one transaction each). */
+  /** Checkpoints every task (one transaction each); a task still writing its last one returns that one. */
   checkpoint(): Promise<void>;
-  /** Waits for the checkpoints in flight. */
+  /**
+   * The timer's checkpoint: a task still writing its last one checkpoints again as soon as that
+   * one ends, instead of at the next tick (a checkpoint that takes longer than the interval would
+   * otherwise leave up to one interval idle before the next cut, and the commits that long behind).
+   */
+  scheduleCheckpoint(): void;
+  /** Waits until no checkpoint is in flight (those started meanwhile included). */
   settle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,7 +103,7 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
   const build = (id: TaskId, writer: ChangelogWriter, part: RestoredPart): TaskRuntime => {
     const driver = createDriver({ settings: o.settings, codec: o.codec, clock: o.clock, sink: o.documents, trackState: true, partitions: 1 });
     driver.pipeline.restore(part.values);
-    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, dropped: false };
+    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, again: false, dropped: false };
   };
 
   const checkpointTask = (t: TaskRuntime): Promise<void> => {
@@ -130,6 +138,10 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
       o.log.debug({ task: t.id, messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
     })().finally(() => {
       t.checkpointing = undefined;
+      if (t.again) {
+        t.again = false;
+        if (!o.closed() && !t.dropped) void checkpointTask(t);
+      }
     });
     return t.checkpointing;
   };
@@ -196,8 +208,18 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
     async checkpoint() {
       await Promise.all([...tasks.values()].map(checkpointTask));
     },
+    scheduleCheckpoint() {
+      for (const t of tasks.values()) {
+        if (t.checkpointing === undefined) void checkpointTask(t);
+        else t.again = true;
+      }
+    },
     async settle() {
-      await Promise.all([...tasks.values()].map((t) => t.checkpointing ?? Promise.resolve()));
+      for (;;) {
+        const inFlight = [...tasks.values()].flatMap((t) => (t.checkpointing === undefined ? [] : [t.checkpointing]));
+        if (inFlight.length === 0) return;
+        await Promise.all(inFlight);
+      }
     },
     async close() {
       restoringNow.clear();
