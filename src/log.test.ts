@@ -1,16 +1,5 @@
-import { Writable } from 'node:stream';
+import { captureLog as capture } from '../test/helpers/log-capture';
 import { createRootLogger, stageLogger } from './log';
-
-function capture(): { lines: () => unknown[]; stream: Writable } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  return { stream, lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l): unknown => JSON.parse(l)) };
-}
 
 describe('logger', () => {
   it('redacts secrets at the top level and nested, and keeps identifiers', () => {

@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError, Partitioners } from 'kafkajs';
 import { resolveConfig } from '../config/load';
 import { createRootLogger } from '../log';
+import { captureLog } from '../../test/helpers/log-capture';
 import { asKafkaError, connectKafka, isGroupMovedOn, isOutage } from './kafka';
 
 // kafkajs's type declarations omit these constructors' parameters; the runtime takes them.
@@ -61,24 +61,13 @@ describe('isGroupMovedOn (an offset commit refused by a rebalance is a warning, 
 });
 
 describe("kafkajs's log lines", () => {
-  function capture(): { lines: () => { level: number; msg: string }[]; stream: Writable } {
-    const chunks: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(chunk.toString('utf8'));
-        cb();
-      },
-    });
-    return { stream, lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: number; msg: string }) };
-  }
-
   it("an idempotent producer's bounded retries are a debug line, not a warning at every start", async () => {
     const r = resolveConfig({ env: { ZEEK_RST_KAFKA_BROKERS: '127.0.0.1:1' }, readSecretFile: () => '' });
     if (!r.ok) throw new Error(r.problems.join('; '));
-    const out = capture();
+    const out = captureLog();
     const kafka = await connectKafka(r.config.kafka, createRootLogger({ level: 'debug', destination: out.stream }));
     kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    const limiting = out.lines().filter((l) => l.msg.includes('Limiting retries for the idempotent producer'));
-    expect(limiting.map((l) => l.level)).toEqual([20]);
+    const limiting = out.lines().filter((l) => String(l['msg']).includes('Limiting retries for the idempotent producer'));
+    expect(limiting.map((l) => l['level'])).toEqual([20]);
   });
 });

@@ -226,6 +226,12 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<numbe
   }
 }
 
+/** True when the group has committed every non-empty partition of the topic to its end. */
+export async function committedToEnd(kafka: Kafka, group: string, topic: string): Promise<boolean> {
+  const committed = await committedOffsets(kafka, group, topic);
+  return [...(await endOffsets(kafka, topic))].every(([p, high]) => high === 0 || committed.get(p) === high);
+}
+
 export interface Child {
   readonly process: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

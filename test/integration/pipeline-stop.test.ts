@@ -13,7 +13,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Consumer, Kafka } from 'kafkajs';
 import { waitFor } from '../helpers/wait';
-import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, repartitionRecords, spawnCli, testEnv, testNames, type Child } from './pipeline-harness';
+import { committedOffsets, committedToEnd, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, repartitionRecords, spawnCli, testEnv, testNames, type Child } from './pipeline-harness';
 
 const RECORDS = 40_000;
 
@@ -174,10 +174,7 @@ describe('pipeline: SIGTERM after the group went on without this member', () => 
     const next = spawnCli(['run'], { ...env, ZEEK_RST_STATE_CHECKPOINT_INTERVAL_MS: '500', ZEEK_RST_LOG_LEVEL: 'info' });
     children.push(next);
     await waitFor(() => next.stderr().includes('"msg":"pipeline running"'), { timeoutMs: 60_000, intervalMs: 100, what: () => `the next owner running (${next.stderr()})` });
-    await waitFor(async () => {
-      const committed = await committedOffsets(kafka, n.group, repartition);
-      return [...(await endOffsets(kafka, repartition))].every(([p, high]) => high === 0 || committed.get(p) === high);
-    }, { timeoutMs: 90_000, intervalMs: 250, what: () => `the repartition topic committed to its end (${next.stderr()})` });
+    await waitFor(() => committedToEnd(kafka, n.group, repartition), { timeoutMs: 90_000, intervalMs: 250, what: () => `the repartition topic committed to its end (${next.stderr()})` });
     next.process.kill('SIGTERM');
     const nextExit = await next.exited;
     expect({ nextExit, log: nextExit.code === 0 ? '' : next.stderr() }).toEqual({ nextExit: { code: 0, signal: null }, log: '' });

@@ -20,7 +20,7 @@ import type { InputKind, InputMessage } from '../../src/domain';
 import { createDriver } from '../../src/driver';
 import { generateWorkload } from '../../bench/generator';
 import { waitFor } from '../helpers/wait';
-import { committedOffsets, connCount, createTopics, endOffsets, esClient, exitOf, kafkaClient, produceValues, spawnCli, testConfig, testEnv, testNames, type Child, type Names } from './pipeline-harness';
+import { committedToEnd, connCount, createTopics, esClient, exitOf, kafkaClient, produceValues, spawnCli, testConfig, testEnv, testNames, type Child, type Names } from './pipeline-harness';
 
 const TOTAL = 300_000;
 const SESSION_TIMEOUT_MS = 10_000;
@@ -98,11 +98,7 @@ async function produceHalf(kafka: Kafka, n: Names, h: Half): Promise<void> {
 async function waitAllCommitted(kafka: Kafka, group: string, topics: readonly string[], children: readonly Child[]): Promise<void> {
   for (const topic of topics) {
     await waitFor(
-      async () => {
-        const end = await endOffsets(kafka, topic);
-        const committed = await committedOffsets(kafka, group, topic);
-        return [...end].every(([p, high]) => high === 0 || committed.get(p) === high);
-      },
+      () => committedToEnd(kafka, group, topic),
       { timeoutMs: 300_000, intervalMs: 1000, what: () => `every offset of ${topic} committed (${children.map((c) => c.stderr().slice(-2000)).join('\n---\n')})` },
     );
   }
