@@ -117,6 +117,32 @@ describe('delivery monitor: backpressure', () => {
     expect(small.bound()).toBe(100);
   });
 
+  it('with maxQueueMs, lets an idle sink take in up to the bound in documents: the acknowledged rate then says nothing of what Elasticsearch could take', () => {
+    let t = 0;
+    let done = 0;
+    let sink = 0;
+    let conns = 0;
+    const m = createDeliveryMonitor({ ...parts({ now: () => t }), sink: { pendingCount: () => sink, msSinceProgress: () => 0, healthy: () => true, lastEnqueued: () => done + sink }, driver: { stats: () => ({ pendingConns: conns, pendingUpdates: 0 }) }, maxPendingDocs: 20_000, maxPendingConns: 100_000, maxQueueMs: 2000, minPendingDocs: 4000 });
+    // 1,000 documents/s acknowledged over one grace: the time bound is 5,000 x 7 / 5 = 7,000; in documents, 20,000 + 7,500.
+    for (let i = 1; i <= 25; i++) {
+      t = i * 200;
+      done = i * 200;
+      m.updateGauges();
+    }
+    expect(m.bound()).toBe(7000);
+    // The sink is empty and 9,000 conns wait out their grace: beyond the time bound, within the one in documents.
+    conns = 9000;
+    expect(m.hasRoom()).toBe(true);
+    conns = 27_500;
+    expect(m.hasRoom()).toBe(false);
+    // The sink holds two full requests per lane: the time bound holds again.
+    conns = 9000;
+    sink = 4000;
+    expect(m.hasRoom()).toBe(false);
+    sink = 3999;
+    expect(m.hasRoom()).toBe(true);
+  });
+
   it('timeBound: the grace plus the queue time at the rate of the last grace, at least the floor', () => {
     expect(timeBound(0, 5000, 5000, 4000)).toBe(4000);
     expect(timeBound(10_000, 5000, 5000, 4000)).toBe(20_000);

@@ -31,6 +31,12 @@
  * acknowledged (then the next checkpoint): with a bound in documents alone, a slow Elasticsearch
  * left the commits a minute behind. Intake still grows with R: with the sink empty, one grace
  * takes in (grace + maxQueueMs) / grace times what the last one acknowledged.
+ *
+ * The time bound holds only while the sink is busy: while it holds fewer than `minPendingDocs`
+ * (two full bulk requests per lane), Elasticsearch has room that the acknowledged rate does not
+ * show, and holding intake to that rate would only keep it there. Measured, the consumer paused
+ * with an empty sink and 8,000 conns in their grace, the event loop idle 38 % of the run; each
+ * disturbance (a checkpoint, a collection) lowered the rate the bound then held it to.
  */
 import { deliveryHealth, type Health, type Metrics } from '../metrics';
 
@@ -73,7 +79,10 @@ export interface PendingParts {
 export interface DeliveryMonitor {
   /** Everything that counts against the bounds, by kind. */
   pending(): PendingParts;
-  /** True while the sum is below `bound()` and the conns in their grace below `correlate.maxPendingConns`. */
+  /**
+   * True while the sum is below `bound()` (below the bound in documents alone while the sink
+   * holds fewer than `minPendingDocs`) and the conns in their grace below `correlate.maxPendingConns`.
+   */
   hasRoom(): boolean;
   /** `sink.maxPendingDocs` + the grace allowance, at most the time bound (refreshed by `updateGauges`). */
   bound(): number;
@@ -108,6 +117,8 @@ export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
   const queueMs = d.graceMs === undefined ? 0 : (d.maxQueueMs ?? 0);
   const floor = Math.min(d.maxPendingDocs, d.minPendingDocs ?? d.maxPendingDocs);
   let bound = queueMs > 0 ? floor : d.maxPendingDocs;
+  /** The bound in documents alone (`sink.maxPendingDocs` + the grace allowance): what holds while the sink is idle. */
+  let byDocuments = d.maxPendingDocs;
   const pending = (): PendingParts => {
     const s = d.driver.stats();
     return { sink: d.sink.pendingCount(), conn: s.pendingConns, update: s.pendingUpdates, deadLetter: d.deadLetters.inFlight() };
@@ -122,14 +133,15 @@ export function createDeliveryMonitor(d: DeliveryParts): DeliveryMonitor {
     const span = t - oldest.t;
     // Documents acknowledged over one grace (scaled when less history is there yet).
     const inGrace = span <= 0 ? 0 : ((done - oldest.done) * window) / Math.max(span, window);
-    const byDocuments = d.maxPendingDocs + graceAllowance(inGrace, cap);
+    byDocuments = d.maxPendingDocs + graceAllowance(inGrace, cap);
     bound = queueMs > 0 ? Math.min(byDocuments, timeBound(inGrace, window, queueMs, floor)) : byDocuments;
   };
   return {
     pending,
     hasRoom: () => {
       const p = pending();
-      return pendingTotal(p) < bound && p.conn < maxConns;
+      const sinkIdle = queueMs > 0 && p.sink + p.deadLetter < floor;
+      return pendingTotal(p) < (sinkIdle ? byDocuments : bound) && p.conn < maxConns;
     },
     bound: () => bound,
     health: (extra) =>
