@@ -3,10 +3,14 @@
  * produces anything: every module that makes a kafkajs consumer or producer of the pipeline
  * calls `installKafkajsFixes` when it loads.
  */
+import { installCrc32cFix } from './kafkajs-crc32c';
 import { installEmptyBatchFix } from './kafkajs-empty-batches';
 import { installEncoderBufferFix } from './kafkajs-encoder-buffers';
 
 export function installKafkajsFixes(): void {
+  // kafkajs checksums every produced batch in JavaScript, byte by byte. First: the empty-batch
+  // fix loads the record batch module, which takes the checksum as it loads.
+  installCrc32cFix();
   // Compaction leaves empty batches, which kafkajs alone cannot read past.
   installEmptyBatchFix();
   // kafkajs zero-fills a fresh buffer per produced record.
