@@ -53,6 +53,23 @@ describe('decodeHeaderJson', () => {
     expect(h.communityId).toMatch(/^1:[A-Za-z0-9+/]{27}=$/);
   });
 
+  it('checks every address, whatever the decoder has already seen (the pool of checked addresses)', () => {
+    const ok = value(decodeHeaderJson(bytes(RST_LINE), SRC));
+    expect(ok.srcIp).toBe('212.227.15.188');
+    // After the valid address was pooled: near misses, the empty string and a non-string still fail.
+    for (const bad of ['"212.227.15.188 "', '"212.227.15.1888"', '""', '212', 'null']) {
+      expect(reason(decodeHeaderJson(bytes(RST_LINE.replace('"212.227.15.188"', bad)), SRC))).not.toBe('ok');
+    }
+    expect(reason(decodeHeaderJson(bytes(RST_LINE.replace('"212.227.15.188"', '"212.227.15.x"')), SRC))).toBe('invalid_ip');
+    // More distinct addresses than the pool holds (it starts again empty): each still decodes to itself.
+    for (let i = 0; i < 70_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const h = value(decodeHeaderJson(bytes(RST_LINE.replace('"192.168.0.4"', `"${ip}"`)), SRC));
+      if (h.dstIp !== ip) throw new Error(`${ip} decoded as ${h.dstIp}`);
+    }
+    expect(value(decodeHeaderJson(bytes(RST_LINE), SRC))).toEqual(ok);
+  });
+
   it('rejects an ip_version that contradicts the addresses', () => {
     const line = RST_LINE.replace('"ip_ttl"', '"ip_version":6,"ip_ttl"');
     expect(reason(decodeHeaderJson(bytes(line), SRC))).toBe('invalid_enum');

@@ -21,6 +21,7 @@ import { ZeekRstError } from '../errors';
 import { fingerprintBytes } from './avro-fingerprint';
 import { communityId, IP_PROTO } from './community-id';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
+import { StringPool } from './string-pool';
 import type { DecodeOptions, Problem } from './validate';
 import {
   checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, parseJsonObject, problem, show, timeToUs,
@@ -254,6 +255,25 @@ function headerFromAvro(value: unknown, source: SourceRef, options: DecodeOption
   return headerOf(value, tsUs, source);
 }
 
+/** Values a flow's headers repeat (sensor, Community ID), one string each (decode/string-pool.ts). */
+const HEADER_STRINGS = new StringPool(65_536);
+
+/** Addresses of headers already checked by `isIp`, one string each. */
+const HEADER_ADDRESSES = new StringPool(65_536);
+
+const pooled = (s: string | undefined): string | undefined => (s === undefined ? undefined : HEADER_STRINGS.intern(s));
+
+/** `r.addrOf(name, value)`, without checking again an address the pool holds. */
+function checkedAddress(r: FieldReader, name: string, value: unknown): string {
+  if (typeof value === 'string') {
+    const known = HEADER_ADDRESSES.get(value);
+    if (known !== undefined) return known;
+  }
+  const a = r.addrOf(name, value);
+  // addrOf returns the value itself when it is an address, '' (never an address) when not.
+  return a !== '' && a === value ? HEADER_ADDRESSES.add(a) : a;
+}
+
 /** The snake_case names a header is read from, in the order they are checked. */
 export const HEADER_FIELD_NAMES = [
   'ts', 'sensor', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'ip_version', 'ip_ttl', 'ip_id', 'tcp_flags', 'seq', 'ack', 'window',
@@ -270,9 +290,9 @@ export const HEADER_FIELD_NAMES = [
  */
 function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: SourceRef): PacketHeader | Problem {
   const r = new FieldReader();
-  const sensor = r.optStringOf('sensor', o.sensor) ?? null;
-  const srcIp = r.addrOf('src_ip', o.src_ip);
-  const dstIp = r.addrOf('dst_ip', o.dst_ip);
+  const sensor = pooled(r.optStringOf('sensor', o.sensor)) ?? null;
+  const srcIp = checkedAddress(r, 'src_ip', o.src_ip);
+  const dstIp = checkedAddress(r, 'dst_ip', o.dst_ip);
   const srcPort = r.portOf('src_port', o.src_port);
   const dstPort = r.portOf('dst_port', o.dst_port);
   const version = r.intInOf('ip_version', o.ip_version, 0, 255, 'invalid_enum', false);
@@ -285,7 +305,7 @@ function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: So
   const rawPayloadLen = o.payload_len;
   if (rawPayloadLen === undefined || rawPayloadLen === null) r.fail(problem('missing_field', 'payload_len is missing'));
   const payloadLen = r.countOf('payload_len', rawPayloadLen) ?? 0;
-  const givenCid = r.optStringOf('community_id', o.community_id);
+  const givenCid = pooled(r.optStringOf('community_id', o.community_id));
   const p = r.problem();
   if (p !== undefined) return p;
   const isV6 = srcIp.includes(':');
