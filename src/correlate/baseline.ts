@@ -7,6 +7,7 @@
  * same stack); the host's recent packets on other flows are next (same host, maybe another path).
  */
 import { TCP_FLAGS, type Baseline, type IpIdBehaviour, type PacketHeader } from '../domain';
+import { OrderedMap } from '../ordered-map';
 import type { HostSampleState } from './state';
 
 /** Common initial TTLs: 32 (old Windows), 64 (Linux, BSD, macOS), 128 (Windows), 255 (network gear, Solaris). */
@@ -133,7 +134,8 @@ function upperBound(samples: readonly HostSample[], t: number): number {
  * `samples` latest packets per host by capture time: memory stays flat under an endless stream.
  */
 export function createHostBaselineStore(maxHosts: number, samples: number, trackChanges = false): HostBaselineStore {
-  const hosts = new Map<string, HostSample[]>();
+  // Least recently updated first, the oldest evicted: OrderedMap, not Map (ordered-map.ts).
+  const hosts = new OrderedMap<string, HostSample[]>();
   // Hosts changed since the last drain, in the order of their last change (the map's order).
   const touched = trackChanges ? new Set<string>() : undefined;
   const touch = (host: string): void => {
@@ -151,17 +153,17 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
       if (list === undefined) {
         list = [];
         if (hosts.size >= maxHosts) {
-          const oldest = hosts.keys().next();
-          if (oldest.done !== true) {
-            hosts.delete(oldest.value);
-            touch(oldest.value);
+          const oldest = hosts.oldest();
+          if (oldest !== undefined) {
+            hosts.delete(oldest[0]);
+            touch(oldest[0]);
             evicted = 1;
           }
         }
+        hosts.set(key, list);
       } else {
-        hosts.delete(key); // re-insert: most recently updated last
+        hosts.moveToEnd(key); // most recently updated last
       }
-      hosts.set(key, list);
       touch(key);
       // Packets mostly arrive in capture order, so this is almost always an append (push, not
       // the generic splice).

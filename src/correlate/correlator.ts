@@ -28,6 +28,7 @@
  */
 import type { ConnRecord, Correlated, PacketHeader, PreviousClose, WeirdRecord } from '../domain';
 import { createHostBaselineStore, type HostEntry } from './baseline';
+import { OrderedMap } from '../ordered-map';
 import type { CorrelateSettings } from './settings';
 import { closeKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
 
@@ -198,19 +199,20 @@ function describeConn(c: ConnRecord): string {
 }
 
 export function createCorrelator(settings: CorrelateSettings, clock: Clock, options: CorrelatorOptions = {}): Correlator {
-  const pending = new Map<string, PendingConn>();
-  const emitted = new Map<string, EmittedConn>();
+  // Capped stores, evicted and expired oldest first: OrderedMap, not Map (ordered-map.ts).
+  const pending = new OrderedMap<string, PendingConn>();
+  const emitted = new OrderedMap<string, EmittedConn>();
   // How many emitted conns of each flow hold headers (only those can own a new conn's packets,
   // see addConn): a flow of many header-less conns (mDNS, NetBIOS) is then not walked per conn.
   const headedByCid = new Map<string, number>();
   const dirty = new Map<string, number>(); // key -> processing time it became dirty
-  const weirds = new Map<string, WaitingWeirds>();
+  const weirds = new OrderedMap<string, WaitingWeirds>();
   const headersByCid = new Map<string, StoredHeader[]>();
   let headerQueue: string[] = [];
   let headerQueueHead = 0;
   let headerCount = 0;
   const connsByCid = new Map<string, Set<string>>();
-  const recentCloses = new Map<string, PreviousClose>();
+  const recentCloses = new OrderedMap<string, PreviousClose>();
   const closeSeqs = new Map<string, number>();
   const track = options.trackChanges === true;
   const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples, track);
@@ -358,11 +360,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     if (known === undefined || known.closedTsUs <= close.closedTsUs) {
       recentCloses.delete(key);
       if (recentCloses.size >= settings.maxRecentCloses) {
-        const oldest = recentCloses.keys().next();
-        if (oldest.done !== true) {
-          recentCloses.delete(oldest.value);
-          closeSeqs.delete(oldest.value);
-          touchClose(oldest.value);
+        const oldest = recentCloses.oldest();
+        if (oldest !== undefined) {
+          recentCloses.delete(oldest[0]);
+          closeSeqs.delete(oldest[0]);
+          touchClose(oldest[0]);
           evictions.recentCloses++;
           evicted++;
         }
@@ -392,9 +394,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const tuple = tupleKey(p.conn);
     const prev = previousCloseOf(p.conn, tuple);
     if (emitted.size >= settings.maxEmittedConns) {
-      const oldest = emitted.entries().next();
-      if (oldest.done !== true) {
-        const [k, e] = oldest.value;
+      const oldest = emitted.oldest();
+      if (oldest !== undefined) {
+        const [k, e] = oldest;
         deleteEmitted(k, e);
         dirty.delete(k);
         unindexConn(e.conn.communityId, k);
@@ -540,10 +542,10 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
         touchWeirds(key);
       }
       if (pending.size >= settings.maxPendingConns) {
-        const oldest = pending.entries().next();
-        if (oldest.done !== true) {
+        const oldest = pending.oldest();
+        if (oldest !== undefined) {
           evictions.pendingConns++;
-          evicted += 1 + emitPending(oldest.value[0], oldest.value[1], t, out);
+          evicted += 1 + emitPending(oldest[0], oldest[1], t, out);
         }
       }
       pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs, seq: nextSeq() });
@@ -593,11 +595,11 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
       let evicted = 0;
       if (weirds.size >= settings.maxWeirdUids) {
-        const oldest = weirds.entries().next();
-        if (oldest.done !== true) {
-          weirds.delete(oldest.value[0]);
-          touchWeirds(oldest.value[0]);
-          discards.weirdsUnjoined += oldest.value[1].list.length;
+        const oldest = weirds.oldest();
+        if (oldest !== undefined) {
+          weirds.delete(oldest[0]);
+          touchWeirds(oldest[0]);
+          discards.weirdsUnjoined += oldest[1].list.length;
           evictions.weirdUids++;
           evicted++;
         }

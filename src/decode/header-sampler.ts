@@ -14,6 +14,7 @@
  * and counted; a dropped flow that comes back counts from 0 again. Deterministic, no clock.
  */
 import { TCP_FLAGS } from '../domain';
+import { OrderedMap } from '../ordered-map';
 
 export const DEFAULT_SAMPLE_ONE_IN = 64;
 export const DEFAULT_SAMPLER_MAX_FLOWS = 200_000;
@@ -73,17 +74,18 @@ export function createHeaderSampler(options: SamplerOptions): HeaderSampler {
   const maxFlows = options.maxFlows ?? DEFAULT_SAMPLER_MAX_FLOWS;
   if (!Number.isInteger(oneIn) || oneIn < 1) throw new RangeError(`oneIn must be a positive integer, got ${oneIn}`);
   if (!Number.isInteger(maxFlows) || maxFlows < 1) throw new RangeError(`maxFlows must be a positive integer, got ${maxFlows}`);
-  // Insertion order is recency order: a flow is re-inserted on every packet.
-  const next = new Map<string, number>();
+  // Insertion order is recency order: a flow moves last on every packet. An OrderedMap, not a
+  // Map: evicting a Map's oldest walks every hole its evictions left (src/ordered-map.ts).
+  const next = new OrderedMap<string, number>();
   let evicted = 0;
   return {
     keep(communityId, tcpFlags) {
       const index = next.get(communityId) ?? 0;
-      next.delete(communityId);
       next.set(communityId, (index + 1) >>> 0);
+      next.moveToEnd(communityId);
       if (next.size > maxFlows) {
-        const oldest = next.keys().next();
-        if (oldest.done !== true) next.delete(oldest.value);
+        const oldest = next.oldest();
+        if (oldest !== undefined) next.delete(oldest[0]);
         evicted++;
       }
       if ((tcpFlags & ALWAYS) !== 0 || oneIn === 1) return true;
