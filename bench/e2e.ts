@@ -72,6 +72,30 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine has been busy, every core summed (/proc/stat: user, nice, system,
+ * irq, softirq, steal). Beside `run`'s own CPU it shows what Elasticsearch and Kafka took on the
+ * same cores; 0 where /proc/stat cannot be read.
+ */
+function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const [user = 0, nice = 0, system = 0, _idle = 0, _iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy cores of the machine (every core summed) over the time `f` takes. */
+async function machineCores<T>(f: () => Promise<T>): Promise<{ readonly value: T; readonly cores: number; readonly busySeconds: number }> {
+  const t0 = Date.now();
+  const b0 = machineBusySeconds();
+  const value = await f();
+  const busySeconds = machineBusySeconds() - b0;
+  return { value, cores: busySeconds / Math.max(0.001, (Date.now() - t0) / 1000), busySeconds };
+}
+
 /** Sum of every series of a metric in Prometheus text, per label set when `by` is given. */
 function metricSum(text: string, name: string): number {
   let sum = 0;
@@ -198,6 +222,9 @@ interface RunFigure {
   readonly rssEnd: number;
   readonly rssMax: number;
   readonly cpu: number;
+  /** Busy cores of the whole machine from the start of the processes to the end (run, Elasticsearch, Kafka, this bench). */
+  readonly machineCores: number;
+  readonly machineBusySeconds: number;
   readonly pausedMax: number;
   readonly evictions: number;
   /** Checkpoints written (summed over the instances), their mean wait and write, the changelog bytes. */
@@ -256,6 +283,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   };
   const nodeArgs = o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`];
   const spawnedAt = Date.now();
+  const busyAtSpawn = machineBusySeconds();
   const children: Child[] = [];
   for (let k = 0; k < o.n; k++) {
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/zeek-rst'), 'run'], {
@@ -414,6 +442,8 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   }
   const rssEnd = rssAll();
   const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
+  const machineBusy = machineBusySeconds() - busyAtSpawn;
+  const machineCoresBusy = machineBusy / Math.max(0.001, (Date.now() - spawnedAt) / 1000);
   const lagEnd = (await lagNow(Date.now())).messages;
   const discards: Record<string, number> = {};
   for (const c of children) for (const [k, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_correlator_discards_total'))) discards[k] = (discards[k] ?? 0) + v;
@@ -436,7 +466,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineCores: machineCoresBusy, machineBusySeconds: machineBusy, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -448,6 +478,10 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state, max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
   print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting for their documents, ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
+  const cores = os.cpus().length;
+  const wall = f.machineBusySeconds / Math.max(0.001, f.machineCores);
+  const own = f.cpu / Math.max(0.001, wall);
+  print(`  CPU of the machine meanwhile: ${f.machineCores.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, the rest ${Math.max(0, f.machineCores - own).toFixed(2)}: Elasticsearch, Kafka, this bench); ${fmt((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut))} µs of machine CPU per document`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
 
@@ -513,10 +547,14 @@ export async function main(args: readonly string[]): Promise<void> {
     const docs = await readBack(es, `${first.prefix}-conn`, ceilingDocs);
     const tpl = connTemplateBody('bench') as { template: { settings: Record<string, unknown>; mappings: Record<string, unknown> } };
     const raw: BulkFigure[] = [];
+    const bulkCpu: { concurrency: number; cores: number; usPerDoc: number }[] = [];
     for (const c of concurrencies) {
-      const r = await rawBulk(es, docs, c, undefined, { settings: tpl.template.settings, mappings: tpl.template.mappings });
+      const m = await machineCores(() => rawBulk(es, docs, c, undefined, { settings: tpl.template.settings, mappings: tpl.template.mappings }));
+      const r = m.value;
       raw.push({ concurrency: c, docsPerS: Math.round(r) });
-      print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s`);
+      const usPerDoc = (m.busySeconds * 1e6) / Math.max(1, docs.length);
+      bulkCpu.push({ concurrency: c, cores: m.cores, usPerDoc });
+      print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s (machine ${m.cores.toFixed(2)} of ${os.cpus().length} cores busy, ${fmt(usPerDoc)} µs of machine CPU per document)`);
     }
     const top = best(raw);
     const ratio = first.steady / top.docsPerS;
@@ -524,12 +562,20 @@ export async function main(args: readonly string[]): Promise<void> {
       if (figures.length > 1 || f.instances > 1) print(`  => ${f.instances} instance${f.instances > 1 ? 's' : ''}: ${fmt(f.steady)} documents/s steady, ${fmt(f.docsPerS)} from start = ${(f.steady / top.docsPerS).toFixed(2)} x the raw bulk ceiling`);
     }
     print(`  => ${fmt(first.steady)} documents/s = ${ratio.toFixed(2)} x the raw bulk ceiling (${fmt(top.docsPerS)} docs/s at concurrency ${top.concurrency}); raw consume ${fmt(consumeRecords)} records/s`);
+    const topCpu = bulkCpu.find((b) => b.concurrency === top.concurrency);
+    const runUsPerDoc = (first.machineBusySeconds * 1e6) / Math.max(1, first.docsOut);
+    if (topCpu !== undefined && runUsPerDoc > 0) {
+      // What the cores allow: at the run's machine CPU per document, every core busy.
+      const byCpu = (os.cpus().length * 1e6) / runUsPerDoc;
+      print(`  => machine CPU per document: ${fmt(runUsPerDoc)} µs end to end, ${fmt(topCpu.usPerDoc)} µs for the raw bulk alone (Elasticsearch); all ${os.cpus().length} cores busy at the end-to-end cost give at most ${fmt(byCpu)} documents/s = ${(byCpu / top.docsPerS).toFixed(2)} x the raw bulk ceiling`);
+    }
     if (json) {
       const figureJson = (f: RunFigure): Record<string, unknown> => ({
         instances: f.instances,
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
+        machine_cores_busy: Math.round(f.machineCores * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions,
         checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
@@ -538,6 +584,7 @@ export async function main(args: readonly string[]): Promise<void> {
         produce_s: Math.round(produced.seconds * 10) / 10,
         ...figureJson(first),
         bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw,
+        bulk_machine_us_per_doc: Math.round(topCpu?.usPerDoc ?? 0),
         consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
         load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
         ...(figures.length > 1 ? { by_instances: figures.map(figureJson) } : {}),
