@@ -6,11 +6,9 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal CommonJS modules, loaded per registry */
 import { randomBytes } from 'node:crypto';
 
+import { produceRequest, type ProduceV3 } from '../helpers/kafkajs-produce';
+
 type Checksum = (buffer: Buffer) => number;
-interface ProduceRequest {
-  encode(): Promise<{ buffer: Buffer }>;
-}
-type ProduceV3 = (args: Record<string, unknown>) => ProduceRequest;
 
 function load(fixed: boolean): { crc: Checksum; produce: ProduceV3; installed?: string } {
   let out: { crc: Checksum; produce: ProduceV3; installed?: string } | undefined;
@@ -28,29 +26,10 @@ function load(fixed: boolean): { crc: Checksum; produce: ProduceV3; installed?: 
 
 const PAYLOADS = [randomBytes(200_000), randomBytes(200_001)];
 
-function request(produce: ProduceV3): ProduceRequest {
-  const Long = require('kafkajs/src/utils/long') as { fromValue(v: string): unknown };
-  return produce({
-    acks: -1,
-    timeout: 30_000,
-    transactionalId: 'zeek-rst-test',
-    producerId: Long.fromValue('4242'),
-    producerEpoch: 3,
-    topicData: [
-      {
-        topic: 'changelog',
-        partitions: [0, 1].map((partition) => ({
-          partition,
-          firstSequence: 3 * partition,
-          messages: [
-            { key: 'f|1:abc=', value: PAYLOADS[partition], timestamp: '1700000000000' },
-            { key: 'f|1:tomb=', value: null, timestamp: '1700000000001' },
-          ],
-        })),
-      },
-    ],
-  });
-}
+const messages = (partition: number): readonly unknown[] => [
+  { key: 'f|1:abc=', value: PAYLOADS[partition], timestamp: '1700000000000' },
+  { key: 'f|1:tomb=', value: null, timestamp: '1700000000001' },
+];
 
 describe('kafkajs CRC-32C fix', () => {
   const shipped = load(false);
@@ -77,8 +56,8 @@ describe('kafkajs CRC-32C fix', () => {
   });
 
   it('encodes produce requests byte for byte as kafkajs does', async () => {
-    const a = await request(shipped.produce).encode();
-    const b = await request(fixed.produce).encode();
+    const a = await produceRequest(shipped.produce, messages).encode();
+    const b = await produceRequest(fixed.produce, messages).encode();
     expect(b.buffer.length).toBeGreaterThan(400_000);
     expect(b.buffer.equals(a.buffer)).toBe(true);
   });

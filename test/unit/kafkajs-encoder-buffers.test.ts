@@ -5,10 +5,8 @@
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal CommonJS modules, loaded per registry */
 
-interface ProduceRequest {
-  encode(): Promise<{ buffer: Buffer }>;
-}
-type ProduceV3 = (args: Record<string, unknown>) => ProduceRequest;
+import { produceRequest, type ProduceV3 } from '../helpers/kafkajs-produce';
+
 interface RecordEncoder {
   buf: Buffer;
   offset: number;
@@ -23,18 +21,6 @@ const messages = (p: number) => [
   { key: 'o|conn|0', value: LONG_TEXT, timestamp: '1700000000004' },
   { key: 'h', value: '', headers: { a: 'one', b: Buffer.from('two'), c: ['three', Buffer.from('four')] }, timestamp: '1700000000009' },
 ];
-
-function request(produce: ProduceV3): ProduceRequest {
-  const Long = require('kafkajs/src/utils/long') as { fromValue(v: string): unknown };
-  return produce({
-    acks: -1,
-    timeout: 30_000,
-    transactionalId: 'zeek-rst-test',
-    producerId: Long.fromValue('4242'),
-    producerEpoch: 3,
-    topicData: [{ topic: 'changelog', partitions: [0, 1].map((partition) => ({ partition, firstSequence: 7 * partition, messages: messages(partition) })) }],
-  });
-}
 
 function loadProduce(fixed: boolean): { produce: ProduceV3; record: (a: Record<string, unknown>) => RecordEncoder } {
   let out: { produce: ProduceV3; record: (a: Record<string, unknown>) => RecordEncoder } | undefined;
@@ -51,8 +37,8 @@ function loadProduce(fixed: boolean): { produce: ProduceV3; record: (a: Record<s
 
 describe('kafkajs encoder buffer fix', () => {
   it('encodes produce requests byte for byte as kafkajs does', async () => {
-    const shipped = await request(loadProduce(false).produce).encode();
-    const fixed = await request(loadProduce(true).produce).encode();
+    const shipped = await produceRequest(loadProduce(false).produce, messages).encode();
+    const fixed = await produceRequest(loadProduce(true).produce, messages).encode();
     expect(fixed.buffer.length).toBeGreaterThan(800_000);
     expect(fixed.buffer.equals(shipped.buffer)).toBe(true);
   });
