@@ -222,9 +222,9 @@ interface RunFigure {
   readonly rssEnd: number;
   readonly rssMax: number;
   readonly cpu: number;
-  /** Busy cores of the whole machine from the start of the processes to the end (run, Elasticsearch, Kafka, this bench). */
-  readonly machineCores: number;
+  /** CPU seconds the whole machine was busy (run, Elasticsearch, Kafka, this bench), over `machineWallSeconds` from the start of the processes. */
   readonly machineBusySeconds: number;
+  readonly machineWallSeconds: number;
   readonly pausedMax: number;
   readonly evictions: number;
   /** Checkpoints written (summed over the instances), their mean wait and write, the changelog bytes. */
@@ -443,7 +443,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const rssEnd = rssAll();
   const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
   const machineBusy = machineBusySeconds() - busyAtSpawn;
-  const machineCoresBusy = machineBusy / Math.max(0.001, (Date.now() - spawnedAt) / 1000);
+  const machineWall = (Date.now() - spawnedAt) / 1000;
   const lagEnd = (await lagNow(Date.now())).messages;
   const discards: Record<string, number> = {};
   for (const c of children) for (const [k, v] of Object.entries(metricSeries(c.metricsText, 'zeek_rst_correlator_discards_total'))) discards[k] = (discards[k] ?? 0) + v;
@@ -466,7 +466,12 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineCores: machineCoresBusy, machineBusySeconds: machineBusy, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineBusySeconds: machineBusy, machineWallSeconds: machineWall, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
+}
+
+/** Busy cores of the machine on average while `run` worked. */
+function machineCoresOf(f: RunFigure): number {
+  return f.machineBusySeconds / Math.max(0.001, f.machineWallSeconds);
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -479,9 +484,9 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting for their documents, ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   const cores = os.cpus().length;
-  const wall = f.machineBusySeconds / Math.max(0.001, f.machineCores);
-  const own = f.cpu / Math.max(0.001, wall);
-  print(`  CPU of the machine meanwhile: ${f.machineCores.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, the rest ${Math.max(0, f.machineCores - own).toFixed(2)}: Elasticsearch, Kafka, this bench); ${fmt((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut))} µs of machine CPU per document`);
+  const busy = machineCoresOf(f);
+  const own = f.cpu / Math.max(0.001, f.machineWallSeconds);
+  print(`  CPU of the machine meanwhile: ${busy.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, the rest ${Math.max(0, busy - own).toFixed(2)}: Elasticsearch, Kafka, this bench); ${fmt((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut))} µs of machine CPU per document`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
 
@@ -575,7 +580,7 @@ export async function main(args: readonly string[]): Promise<void> {
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
-        machine_cores_busy: Math.round(f.machineCores * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
+        machine_cores_busy: Math.round(machineCoresOf(f) * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions,
         checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
