@@ -20,11 +20,13 @@ import type { Logger } from '../log';
 import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
 import { installKafkajsFixes } from '../source/kafkajs-fixes';
+import { INTERNAL_COMPRESSION, installFastGzip } from './compression';
 import { createTopicAndWait, topicOffsets } from './topics';
 import { partitionOfKey } from '../partition';
 
 // Compaction leaves empty batches, which kafkajs alone cannot read past, and more (source/kafkajs-fixes.ts).
 installKafkajsFixes();
+installFastGzip();
 
 export interface ChangelogSettings {
   readonly topic: string;
@@ -170,7 +172,7 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
         let chunkBytes = 0;
         const send = async (): Promise<void> => {
           if (chunk.length === 0) return;
-          await tx.send({ topic: s.topic, messages: chunk });
+          await tx.send({ topic: s.topic, compression: INTERNAL_COMPRESSION, messages: chunk });
           chunk = [];
           chunkBytes = 0;
         };

@@ -20,10 +20,12 @@ import type { InputRecord } from '../decode/dispatch';
 import type { Decoded, SourceRef } from '../domain';
 import type { Logger } from '../log';
 import { installKafkajsFixes } from '../source/kafkajs-fixes';
+import { INTERNAL_COMPRESSION, installFastGzip } from './compression';
 import { createTopicAndWait, partitionCount } from './topics';
 
 // Before this module's producer encodes anything (source/kafkajs-fixes.ts).
 installKafkajsFixes();
+installFastGzip();
 
 export interface RepartitionSettings {
   readonly topic: string;
@@ -185,7 +187,7 @@ export function createRepartitionWriter(kafka: Kafka, s: RepartitionSettings, lo
     const batch = open;
     open = newBatch();
     sending = (async (): Promise<void> => {
-      for (const messages of produceRequests(batch.lines)) await producer.send({ topic: s.topic, acks: -1, messages });
+      for (const messages of produceRequests(batch.lines)) await producer.send({ topic: s.topic, acks: -1, compression: INTERNAL_COMPRESSION, messages });
     })()
       .then(
         () => {
