@@ -138,17 +138,31 @@ export function isOutage(err: unknown): boolean {
 const LIMITED_RETRIES = 'Limiting retries for the idempotent producer';
 
 /**
+ * kafkajs's text for CONCURRENT_TRANSACTIONS: a transaction begun while the broker still writes
+ * the last one's commit markers, which every checkpoint that follows another at once meets and
+ * the producer retries (state/changelog.ts). Java's producer retries it without a word; here a
+ * debug line, not an error per checkpoint.
+ */
+const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction was ongoing';
+
+/** kafkajs's lines that are expected and handled: debug, whatever level kafkajs gives them. */
+function isRoutine(entry: LogEntry): boolean {
+  const error: unknown = entry.log['error'];
+  return (entry.namespace === 'Producer' && entry.log.message.startsWith(LIMITED_RETRIES)) || entry.log.message.includes(CONCURRENT_TRANSACTIONS) || (typeof error === 'string' && error.includes(CONCURRENT_TRANSACTIONS));
+}
+
+/**
  * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
  * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
  * then handles (a group coordinator still loading when a broker starts, a leader election):
  * those are warnings here; the consumer or producer logs an error itself if it gives up.
  */
-function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
+export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
   return () => (entry) => {
     const fields = { namespace: entry.namespace, error: typeof entry.log['error'] === 'string' ? entry.log['error'] : undefined };
     const message = `kafkajs: ${entry.log.message}`;
     const isResponseError = entry.namespace === 'Connection' && entry.log.message.startsWith('Response ');
-    if (entry.namespace === 'Producer' && entry.log.message.startsWith(LIMITED_RETRIES)) log.debug(fields, message);
+    if (isRoutine(entry)) log.debug(fields, message);
     else if (entry.level === logLevel.ERROR && !isResponseError) log.error(fields, message);
     else if (entry.level === logLevel.ERROR) log.warn(fields, message);
     else if (entry.level === logLevel.WARN) log.warn(fields, message);

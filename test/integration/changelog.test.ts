@@ -6,13 +6,18 @@
  * read the changelog, and the partition's last stable offset does not wait for the broker's
  * transaction timeout.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { StateValue } from '../../src/correlate/state';
 import { createRootLogger } from '../../src/log';
 import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../../src/state/changelog';
+import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
 import { kafkaClient, testNames } from './pipeline-harness';
 
 const log = createRootLogger({ level: 'error' });
+
+/** kafkajs's text for CONCURRENT_TRANSACTIONS. */
+const CONCURRENT_OPERATION = 'another concurrent operation on the same transaction';
 
 /** Longer than the test: only a fence, never the broker's timeout, can end this transaction. */
 const PREDECESSOR_TRANSACTION_TIMEOUT_MS = 600_000;
@@ -135,5 +140,55 @@ describe('changelog: a restore reads past an empty batch at the end of a segment
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+/**
+ * A checkpoint that follows the last one at once (state/checkpoint.ts: a slow one is followed
+ * without waiting for the timer) finds the broker still writing the last commit's markers, and
+ * its first send is refused with CONCURRENT_TRANSACTIONS. kafkajs retried that after the client's
+ * 300 ms; the changelog producer retries after 20 ms, as the Java producer does
+ * (CHANGELOG_PRODUCER_RETRY). Its batches are gzip (state/compression.ts): the restore reads back
+ * through the broker what was written.
+ */
+describe('changelog: back-to-back checkpoints', () => {
+  it('retry a refused send after tens of ms, and restore the last one', async () => {
+    const retries: { retryTime: number; retryCount: number }[] = [];
+    const kafka = new Kafka({
+      clientId: 'zeek-rst-it',
+      brokers: testStack().kafkaBrokers,
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => {
+        if (entry.namespace === 'Producer' && entry.log.message.includes(CONCURRENT_OPERATION)) retries.push({ retryTime: Number(entry.log['retryTime']), retryCount: Number(entry.log['retryCount']) });
+      },
+    });
+    const n = testNames('changelog-back-to-back');
+    const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions: 2, replicationFactor: 1, group: n.group };
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureChangelogTopic(admin, s);
+    } finally {
+      await admin.disconnect();
+    }
+    const writer = createChangelogWriter(kafka, s, log, { transactionalId: `${n.group}-writer`, partition: 1 });
+    await writer.connect();
+    const rounds = 40;
+    // Entries as the correlator writes them, rewritten at each round as a changing flow is.
+    const flow = (round: number, i: number): StateValue => ({ t: 'weirds', key: `|C${i}`, seq: round * 1000 + i, list: [], latestTsUs: round });
+    try {
+      for (let round = 1; round <= rounds; round++) {
+        await writer.write({ changes: Array.from({ length: 50 }, (_, i) => ({ key: `w||C${i}`, value: flow(round, i) })), positions: [{ topic: n.conn, partition: 0, offset: String(round) }] });
+      }
+    } finally {
+      await writer.disconnect();
+    }
+    const restored = await restoreChangelog(kafka, s, log, { timeoutMs: 20_000, partitions: [1] });
+    expect(restored.positions.get(`${n.conn}/0`)).toBe(BigInt(rounds));
+    expect(restored.values).toHaveLength(50);
+    expect(restored.values).toEqual(expect.arrayContaining(Array.from({ length: 50 }, (_, i) => flow(rounds, i))));
+    // Whether the broker refuses any of these sends depends on its timing; each refusal it made
+    // was retried within the first backoff steps (20 ms, 40 ms, ..., with kafkajs's jitter).
+    for (const r of retries) expect(r.retryTime).toBeLessThan(20 * 2 ** r.retryCount * 1.5);
   });
 });
