@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- e2e [--conns N] [--json] [--keep] [--ceiling-docs N] [--concurrency 1,2,4,8]
- * [--instances 1,2,3] [--cpu-prof DIR]`:
+ * [--instances 1,2,3] [--cpu-prof DIR] [--run-log FILE]`:
  * the whole pipeline against the local stack (real Kafka and Elasticsearch, started by the
  * project's stack scripts or reused when they run), at the default configuration:
  *
@@ -14,6 +14,7 @@
  *    group (own transactional id and metrics port each), from the beginning of the same topics,
  *    into their own index prefix; figures are summed over the processes. `--cpu-prof DIR` runs
  *    each child under `node --cpu-prof` (the profile is written when it exits after SIGTERM);
+ *    `--run-log FILE` writes each child's whole log to FILE.<k> (k from 0);
  * 4. once every conn is a document: RSS, lag, SIGTERM, exit code;
  * 5. the raw Elasticsearch bulk ceiling for the same documents (read back from the index, at most
  *    --ceiling-docs of them) at each concurrency, into a fresh index with the conn template's
@@ -24,7 +25,7 @@
  * last line. Topics (the changelog `run` creates too) and indices are deleted afterwards unless --keep.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -217,6 +218,11 @@ interface RunFigure {
   readonly repartitionDelaySteady: number | undefined;
   readonly repartitionDelaySteadyMax: number | undefined;
   readonly repartitionDelayMax: number | undefined;
+  /** When the steady state's worst repartition delay was seen, seconds after `run` started. */
+  readonly repartitionDelaySteadyMaxAtS: number | undefined;
+  /** The steady state (10 % -> 90 % of the documents), seconds after `run` started. */
+  readonly steadyFromS: number | undefined;
+  readonly steadyToS: number | undefined;
   /** MB, summed over the instances. */
   readonly rssHalf: number;
   readonly rssEnd: number;
@@ -248,6 +254,8 @@ interface RunOptions {
   readonly print: (l: string) => void;
   /** node --cpu-prof into this directory (one profile per process, written at its exit). */
   readonly cpuProfDir: string | undefined;
+  /** Where each instance's log (its stderr) is written in full: `<runLog>.<k>`. */
+  readonly runLog: string | undefined;
 }
 
 interface Child {
@@ -300,6 +308,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       kill: () => { child.kill('SIGTERM'); },
       metricsText: '',
     };
+    if (o.runLog !== undefined) child.stderr.pipe(createWriteStream(`${o.runLog}.${k}`));
     child.stderr.on('data', (d: Buffer) => {
       c.stderr = (c.stderr + d.toString('utf8')).slice(-20_000);
       if (c.port === undefined) {
@@ -364,6 +373,8 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const steadyRepartitionDelays: number[] = [];
   let delayMax = 0;
   let repartitionDelayMax = 0;
+  /** The steady state's worst repartition delay, and when (seconds since spawn). */
+  let repartitionSteadyWorst: { seconds: number; atS: number } | undefined;
   const rssAll = (): number => children.reduce((n, c) => n + rssMb(c.pid), 0);
   let lagMax = 0;
   let rssHalf: number | undefined;
@@ -394,7 +405,10 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       }
       if (Number.isFinite(lagged.repartitionSeconds)) {
         repartitionDelayMax = Math.max(repartitionDelayMax, lagged.repartitionSeconds);
-        if (t10 !== undefined && t90 === undefined) steadyRepartitionDelays.push(lagged.repartitionSeconds);
+        if (t10 !== undefined && t90 === undefined) {
+          steadyRepartitionDelays.push(lagged.repartitionSeconds);
+          if (lagged.repartitionSeconds >= (repartitionSteadyWorst?.seconds ?? 0)) repartitionSteadyWorst = { seconds: lagged.repartitionSeconds, atS: (now - spawnedAt) / 1000 };
+        }
       }
       const rss = rssAll();
       rssMax = Math.max(rssMax, rss);
@@ -423,7 +437,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
       }
       if (now >= nextReport) {
         const parts = ['sink', 'conn', 'update'].map((k) => `${k} ${fmt(children.reduce((n, c) => n + metricSum(c.metricsText, `zeek_rst_backpressure_pending{kind="${k}"}`), 0))}`).join(', ');
-        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages (${lagged.seconds.toFixed(0)} s behind consumed), RSS ${rss} MB, pending ${parts} (bound ${fmt(sum('zeek_rst_backpressure_bound'))})${paused ? ', paused' : ''}`);
+        print(`  ${((now - spawnedAt) / 1000).toFixed(0)} s: ${fmt(count)} documents, committed lag ${fmt(lag)} messages (${lagged.seconds.toFixed(0)} s behind consumed${Number.isFinite(lagged.repartitionSeconds) ? `; repartition topic ${lagged.repartitionSeconds.toFixed(0)} s` : ''}), RSS ${rss} MB, pending ${parts} (bound ${fmt(sum('zeek_rst_backpressure_bound'))})${paused ? ', paused' : ''}`);
         nextReport = now + 10_000;
       }
       // Done: every conn is a document, every message was read, and nothing waits to be written
@@ -466,7 +480,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineBusySeconds: machineBusy, machineWallSeconds: machineWall, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, repartitionDelaySteadyMaxAtS: repartitionSteadyWorst?.atS, steadyFromS: t10 === undefined ? undefined : (t10 - spawnedAt) / 1000, steadyToS: t90 === undefined ? undefined : (t90 - spawnedAt) / 1000, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineBusySeconds: machineBusy, machineWallSeconds: machineWall, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
 }
 
 /** Busy cores of the machine on average while `run` worked. */
@@ -480,7 +494,7 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   print(`  ${label}: ${fmt(f.conns)} conn documents in ${f.runSeconds.toFixed(1)} s from start: ${fmt(f.docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(f.steady)} documents/s`);
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
   print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: inputs median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
-  if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state, max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
+  if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state (at ${(f.repartitionDelaySteadyMaxAtS ?? 0).toFixed(0)} s; steady ${(f.steadyFromS ?? 0).toFixed(0)}-${(f.steadyToS ?? 0).toFixed(0)} s), max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
   print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting for their documents, ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   const cores = os.cpus().length;
@@ -499,6 +513,7 @@ export async function main(args: readonly string[]): Promise<void> {
   const instanceCounts = (option(args, '--instances') ?? '1').split(',').map(Number);
   if (instanceCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--instances: a list of positive integers, e.g. 1,2,3 (got ${option(args, '--instances') ?? ''})`);
   const cpuProfDir = option(args, '--cpu-prof');
+  const runLog = option(args, '--run-log');
   const print = (l: string): void => { console.log(l); };
 
   const { endpoints } = await ensureStackUp({ root: ROOT, log: (l) => { process.stderr.write(`stack: ${l}\n`); } });
@@ -540,7 +555,7 @@ export async function main(args: readonly string[]): Promise<void> {
     for (const n of instanceCounts) {
       const label = instanceCounts.length > 1 || n > 1 ? `${n} instance${n > 1 ? 's' : ''}` : 'run';
       if (instanceCounts.length > 1 || n > 1) print(`  ${label}: ${n} zeek-rst run processes in one consumer group, from the beginning of the same topics`);
-      const f = await runInstances({ n, label, base: `${base}-n${n}`, endpoints, topics, admin, es, conns, messages, print, cpuProfDir });
+      const f = await runInstances({ n, label, base: `${base}-n${n}`, endpoints, topics, admin, es, conns, messages, print, cpuProfDir, runLog });
       figures.push(f);
       printFigure(f, print);
     }
