@@ -143,7 +143,7 @@ const LIMITED_RETRIES = 'Limiting retries for the idempotent producer';
  * the producer retries (state/changelog.ts). Java's producer retries it without a word; here a
  * debug line, not an error per checkpoint.
  */
-const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction was ongoing';
+export const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction was ongoing';
 
 /** kafkajs's lines that are expected and handled: debug, whatever level kafkajs gives them. */
 function isRoutine(entry: LogEntry): boolean {

@@ -9,6 +9,7 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { StateValue } from '../../src/correlate/state';
 import { createRootLogger } from '../../src/log';
+import { CONCURRENT_TRANSACTIONS } from '../../src/source/kafka';
 import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../../src/state/changelog';
 import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
@@ -16,8 +17,18 @@ import { kafkaClient, testNames } from './pipeline-harness';
 
 const log = createRootLogger({ level: 'error' });
 
-/** kafkajs's text for CONCURRENT_TRANSACTIONS. */
-const CONCURRENT_OPERATION = 'another concurrent operation on the same transaction';
+/** A fresh changelog topic of `partitions` partitions, created as `run` creates it. */
+async function changelogTopic(kafka: Kafka, n: ReturnType<typeof testNames>, partitions: number): Promise<ChangelogSettings> {
+  const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions, replicationFactor: 1, group: n.group };
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureChangelogTopic(admin, s);
+  } finally {
+    await admin.disconnect();
+  }
+  return s;
+}
 
 /** Longer than the test: only a fence, never the broker's timeout, can end this transaction. */
 const PREDECESSOR_TRANSACTION_TIMEOUT_MS = 600_000;
@@ -39,14 +50,7 @@ describe('changelog: a connecting writer fences its predecessor', () => {
     ['direct mode: entries by Community ID', undefined],
   ])('%s: the open transaction is aborted on connect, and the restore holds only what was committed', async (_label, partition) => {
     const n = testNames('changelog-fence');
-    const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions: 4, replicationFactor: 1, group: n.group };
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureChangelogTopic(admin, s);
-    } finally {
-      await admin.disconnect();
-    }
+    const s = await changelogTopic(kafka, n, 4);
     const transactionalId = `${n.group}-writer`;
     const target = partition === undefined ? { transactionalId } : { transactionalId, partition };
 
@@ -159,18 +163,11 @@ describe('changelog: back-to-back checkpoints', () => {
       brokers: testStack().kafkaBrokers,
       logLevel: logLevel.ERROR,
       logCreator: () => (entry) => {
-        if (entry.namespace === 'Producer' && entry.log.message.includes(CONCURRENT_OPERATION)) retries.push({ retryTime: Number(entry.log['retryTime']), retryCount: Number(entry.log['retryCount']) });
+        if (entry.namespace === 'Producer' && entry.log.message.includes(CONCURRENT_TRANSACTIONS)) retries.push({ retryTime: Number(entry.log['retryTime']), retryCount: Number(entry.log['retryCount']) });
       },
     });
     const n = testNames('changelog-back-to-back');
-    const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions: 2, replicationFactor: 1, group: n.group };
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureChangelogTopic(admin, s);
-    } finally {
-      await admin.disconnect();
-    }
+    const s = await changelogTopic(kafka, n, 2);
     const writer = createChangelogWriter(kafka, s, log, { transactionalId: `${n.group}-writer`, partition: 1 });
     await writer.connect();
     const rounds = 40;
