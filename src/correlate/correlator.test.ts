@@ -1,6 +1,7 @@
 import type { ConnRecord, PacketHeader, WeirdRecord } from '../domain';
 import { createCorrelator, createRecordClock, type Clock } from './correlator';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './settings';
+import { connEntryKey, flowKey, partitionKeyOf, type StateChange, type StateValue } from './state';
 
 const S = 1_000_000;
 const T0 = 1_700_000_000 * S;
@@ -273,5 +274,90 @@ describe('correlator', () => {
     });
     expect(emitted).toBe(n - cap);
     expect(evictedReported).toBe(Object.values(s.evictions).reduce((a, b) => a + b, 0));
+  });
+});
+
+describe('correlator state as changelog entries', () => {
+  /** A compacted changelog: the latest value per key, through JSON as Kafka carries it. */
+  function changelog(): { take(changes: readonly StateChange[]): StateChange[]; values(): StateValue[] } {
+    const entries = new Map<string, StateValue>();
+    return {
+      take(changes) {
+        const copy = JSON.parse(JSON.stringify(changes)) as StateChange[];
+        for (const ch of copy) {
+          if (ch.value === null) entries.delete(ch.key);
+          else entries.set(ch.key, ch.value);
+        }
+        return copy;
+      },
+      values: () => [...entries.values()],
+    };
+  }
+  const tracked = (clock: Clock, over: Partial<CorrelateSettings> = {}) => createCorrelator({ ...DEFAULT_CORRELATE_SETTINGS, ...over }, clock, { trackChanges: true });
+
+  it('rewrites only the conn that changed, not the other conns of its flow', () => {
+    const clock = manualClock(T0);
+    const c = tracked(clock);
+    // Two conns on one flow (one Community ID), as a resolver's fixed port gives.
+    c.addConn(conn('A', T0, { communityId: 'cid-X' }));
+    c.addConn(conn('B', T0 + 10 * S, { communityId: 'cid-X', origP: 40001 }));
+    const flowEntries = (changes: readonly StateChange[]): string[] => changes.map((ch) => ch.key).filter((k) => k.startsWith('c|') || k.startsWith('f|')).sort();
+    expect(flowEntries(c.drainChanges())).toEqual([connEntryKey('cid-X', '|A'), connEntryKey('cid-X', '|B')].sort());
+    c.addWeird(weird('B', T0 + 10 * S));
+    expect(flowEntries(c.drainChanges())).toEqual([connEntryKey('cid-X', '|B')]);
+  });
+
+  it('writes a written conn\'s header in full once its flow no longer holds it, so a restore keeps it', () => {
+    const run = (crash: boolean): readonly number[] => {
+      const clock = manualClock(T0);
+      const log = changelog();
+      let c = tracked(clock, { maxHeaders: 1 });
+      c.addConn(conn('A', T0, { communityId: 'cid-X' }));
+      c.addHeader(header('cid-X', T0 + S / 2, { tcpFlags: 0x04 }));
+      clock.set(T0 + DEFAULT_CORRELATE_SETTINGS.graceUs);
+      expect(c.tick().ready.map((e) => e.correlated.headers.length)).toEqual([1]);
+      log.take(c.drainChanges());
+      // Another flow's header takes the only place: A's header is dropped from the store.
+      c.addHeader(header('cid-Y', T0 + S, { srcPort: 40005 }));
+      const changes = log.take(c.drainChanges());
+      const entryOfA = changes.find((ch) => ch.key === connEntryKey('cid-X', '|A'))?.value;
+      expect(entryOfA?.t === 'conn' && entryOfA.headers?.map((h) => typeof h)).toEqual(['object']);
+      if (crash) {
+        c = tracked(clock, { maxHeaders: 1 });
+        c.restore(log.values());
+      }
+      // Late evidence for A: its update still has the dropped header, and the new one.
+      c.addHeader(header('cid-X', T0 + S / 4, { tcpFlags: 0x10 }));
+      clock.set(T0 + 3 * DEFAULT_CORRELATE_SETTINGS.graceUs);
+      const [update] = c.tick().ready;
+      return update?.correlated.headers.map((h) => h.tcpFlags) ?? [];
+    };
+    expect(run(false)).toEqual([0x10, 0x04]);
+    expect(run(true)).toEqual([0x10, 0x04]);
+  });
+
+  it('restores a flow entry that still holds its conns (written before conns had their own), and moves them to their own entries', () => {
+    const clock = manualClock(T0);
+    const legacy: StateValue = {
+      t: 'flow',
+      conns: [{ key: '|A', seq: 0, stage: 'e', conn: conn('A', T0, { communityId: 'cid-X' }), weirds: [], headers: [1] }],
+      headers: [{ seq: 1, header: header('cid-X', T0 + S / 2, { tcpFlags: 0x04 }), joined: true }],
+    };
+    const c = tracked(clock);
+    c.restore([legacy]);
+    expect(c.stats().emittedConns).toBe(1);
+    const changes = c.drainChanges();
+    expect(changes.map((ch) => ch.key).sort()).toEqual([connEntryKey('cid-X', '|A'), flowKey('cid-X')].sort());
+    const flow = changes.find((ch) => ch.key === flowKey('cid-X'))?.value;
+    expect(flow?.t === 'flow' && flow.conns).toBeUndefined();
+    const moved = changes.find((ch) => ch.key === connEntryKey('cid-X', '|A'))?.value;
+    expect(moved?.t === 'conn' && moved.headers).toEqual([1]);
+  });
+
+  it('partitions a conn\'s entry by its Community ID, whatever that holds', () => {
+    expect(partitionKeyOf(connEntryKey('1:abc=', 'sensor|C1'))).toBe('1:abc=');
+    expect(partitionKeyOf(connEntryKey('odd|id', 'a|b'))).toBe('odd|id');
+    expect(partitionKeyOf(flowKey('1:abc='))).toBe('1:abc=');
+    expect(partitionKeyOf('w|sensor|C1')).toBe('w|sensor|C1');
   });
 });

@@ -30,7 +30,7 @@ import type { ConnRecord, Correlated, PacketHeader, PreviousClose, WeirdRecord }
 import { createHostBaselineStore, type HostEntry } from './baseline';
 import { OrderedMap } from '../ordered-map';
 import type { CorrelateSettings } from './settings';
-import { closeKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
+import { closeKey, connEntryKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
 
 export interface Clock {
   /** Current time, µs since the epoch (wall clock in `run`, record time in file mode). */
@@ -218,13 +218,16 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   const hosts = createHostBaselineStore(settings.maxHosts, settings.hostSamples, track);
   let seq = 0;
   const nextSeq = (): number => seq++;
-  // What changed since the last drainChanges(): flows by Community ID, waiting weirds by conn
-  // key, closes by 4-tuple, and whether the stream times moved.
-  const touchedFlows = new Set<string>();
+  // What changed since the last drainChanges(): flows' headers by Community ID, conns by key
+  // (with their Community ID), waiting weirds by conn key, closes by 4-tuple, and whether the
+  // stream times moved.
+  const touchedHeaders = new Set<string>();
+  const touchedConns = new Map<string, string>();
   const touchedWeirds = new Set<string>();
   const touchedCloses = new Set<string>();
   let streamTouched = false;
-  const touchFlow = track ? (cid: string): void => void touchedFlows.add(cid) : (): void => undefined;
+  const touchHeaders = track ? (cid: string): void => void touchedHeaders.add(cid) : (): void => undefined;
+  const touchConn = track ? (key: string, cid: string): void => void touchedConns.set(key, cid) : (): void => undefined;
   const touchWeirds = track ? (key: string): void => void touchedWeirds.add(key) : (): void => undefined;
   const touchClose = track ? (key: string): void => void touchedCloses.add(key) : (): void => undefined;
   const evictions: EvictionCounters = { ...NO_EVICTIONS };
@@ -241,7 +244,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   };
 
   const indexConn = (cid: string, key: string): void => {
-    touchFlow(cid);
+    touchConn(key, cid);
     let set = connsByCid.get(cid);
     if (set === undefined) {
       set = new Set();
@@ -250,7 +253,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     set.add(key);
   };
   const unindexConn = (cid: string, key: string): void => {
-    touchFlow(cid);
+    touchConn(key, cid);
     const set = connsByCid.get(cid);
     if (set === undefined) return;
     set.delete(key);
@@ -315,10 +318,12 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const out: PacketHeader[] = [];
     for (const s of stored) {
       if (!belongs(c, siblings, s.h)) continue;
-      s.joined = true;
+      if (!s.joined) {
+        s.joined = true;
+        touchHeaders(c.communityId);
+      }
       out.push(s.h);
     }
-    touchFlow(c.communityId);
     return out;
   };
 
@@ -335,7 +340,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
 
   const markDirty = (key: string, atUs: number): void => {
     const e = emitted.get(key);
-    if (e !== undefined) touchFlow(e.conn.communityId);
+    if (e !== undefined) touchConn(key, e.conn.communityId);
     if (!dirty.has(key)) dirty.set(key, atUs);
   };
 
@@ -387,7 +392,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   /** Moves a pending conn to the emitted map and returns its first emission. */
   const emitPending = (key: string, p: PendingConn, t: number, out: Emission[]): number => {
     pending.delete(key);
-    touchFlow(p.conn.communityId);
+    touchConn(key, p.conn.communityId);
     let evicted = 0;
     const hs = sortByTs(collectHeaders(key, p.conn));
     // The 4-tuple's key, built once for both the previous close and this conn's own close.
@@ -422,7 +427,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const had = e.headers.length > 0;
     e.headers = sortByTs(fresh);
     if (had !== e.headers.length > 0) countHeaded(e.conn.communityId, had ? -1 : 1);
-    touchFlow(e.conn.communityId);
+    touchConn(key, e.conn.communityId);
     out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
   };
 
@@ -430,9 +435,13 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const cid = headerQueue[headerQueueHead];
     if (cid === undefined) return undefined;
     headerQueueHead++;
-    touchFlow(cid);
+    touchHeaders(cid);
     const list = headersByCid.get(cid);
     const dropped = list?.shift();
+    // A written conn that refers to it by seq must now carry it in full (flowState's headers).
+    if (track && dropped?.joined === true) {
+      for (const k of connsByCid.get(cid) ?? []) if (emitted.get(k)?.headers.includes(dropped.h) === true) touchConn(k, cid);
+    }
     if (list !== undefined) {
       headerCount--;
       if (list.length === 0) headersByCid.delete(cid);
@@ -485,29 +494,44 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
 
   const step = (ready: Emission[], evicted: number): CorrelatorStep => ({ ready, evicted });
 
-  /** Everything held for one flow, or null when nothing is. */
-  const flowState = (cid: string): StateValue | null => {
-    const stored = headersByCid.get(cid) ?? [];
-    const seqOf = new Map<PacketHeader, number>();
-    for (const x of stored) seqOf.set(x.h, x.seq);
-    const conns: FlowConnState[] = [];
-    for (const key of connsByCid.get(cid) ?? []) {
-      const p = pending.get(key);
-      if (p !== undefined) {
-        conns.push({ key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds.slice() });
-        continue;
+  /** The headers held for one flow, or null when none is. */
+  const headersState = (cid: string): StateValue | null => {
+    const stored = headersByCid.get(cid);
+    if (stored === undefined) return null;
+    return { t: 'flow', headers: stored.map((x): StoredHeaderState => ({ seq: x.seq, header: x.h, joined: x.joined })) };
+  };
+
+  /**
+   * One conn, or null when it is no longer held. A written conn names the headers of its last
+   * document by their seq in its flow's entry (`seqOf`), or in full for those the flow no longer
+   * holds: dropOldestHeader rewrites the conns that named a header it drops.
+   */
+  const connState = (key: string, seqOf: () => ReadonlyMap<PacketHeader, number>): StateValue | null => {
+    const p = pending.get(key);
+    if (p !== undefined) return { t: 'conn', key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds.slice() };
+    const e = emitted.get(key);
+    if (e === undefined) return null;
+    const refs = e.headers.length === 0 ? undefined : seqOf();
+    return {
+      t: 'conn', key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds.slice(),
+      headers: e.headers.map((h) => refs?.get(h) ?? h),
+      ...(e.previousClose === undefined ? {} : { previousClose: e.previousClose }),
+      ...(dirty.has(key) ? { dirty: true as const } : {}),
+    };
+  };
+
+  /** The seq of each header stored for a flow, built at most once per flow and drain. */
+  const headerSeqs = (): ((cid: string) => () => ReadonlyMap<PacketHeader, number>) => {
+    const byCid = new Map<string, Map<PacketHeader, number>>();
+    return (cid) => () => {
+      let m = byCid.get(cid);
+      if (m === undefined) {
+        m = new Map();
+        for (const x of headersByCid.get(cid) ?? []) m.set(x.h, x.seq);
+        byCid.set(cid, m);
       }
-      const e = emitted.get(key);
-      if (e === undefined) continue;
-      conns.push({
-        key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds.slice(),
-        headers: e.headers.map((h) => seqOf.get(h) ?? h),
-        ...(e.previousClose === undefined ? {} : { previousClose: e.previousClose }),
-        ...(dirty.has(key) ? { dirty: true as const } : {}),
-      });
-    }
-    if (conns.length === 0 && stored.length === 0) return null;
-    return { t: 'flow', conns, headers: stored.map((x): StoredHeaderState => ({ seq: x.seq, header: x.h, joined: x.joined })) };
+      return m;
+    };
   };
 
   const streamState = (): StateValue => ({ t: 'stream', streamUs: Number.isFinite(streamUs) ? streamUs : null, byObserver: [...streamByObserver] });
@@ -577,7 +601,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       };
       const p = pending.get(key);
       if (p !== undefined) {
-        if (append(p.weirds)) touchFlow(p.conn.communityId);
+        if (append(p.weirds)) touchConn(key, p.conn.communityId);
         return step([], 0);
       }
       const e = emitted.get(key);
@@ -625,7 +649,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
       const stored: StoredHeader = { h: header, joined: false, seq: nextSeq() };
       list.push(stored);
-      touchFlow(header.communityId);
+      touchHeaders(header.communityId);
       headerQueue.push(header.communityId);
       headerCount++;
       for (const key of connsByCid.get(header.communityId) ?? []) {
@@ -687,7 +711,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     drainChanges() {
       if (!track) return [];
       const out: StateChange[] = [];
-      for (const cid of touchedFlows) out.push({ key: flowKey(cid), value: flowState(cid) });
+      for (const cid of touchedHeaders) out.push({ key: flowKey(cid), value: headersState(cid) });
+      const seqsOf = headerSeqs();
+      for (const [key, cid] of touchedConns) out.push({ key: connEntryKey(cid, key), value: connState(key, seqsOf(cid)) });
       for (const key of touchedWeirds) {
         const w = weirds.get(key);
         out.push({ key: weirdsKey(key), value: w === undefined ? null : { t: 'weirds', key, seq: w.seq, ...(w.observer === undefined ? {} : { observer: w.observer }), list: w.list.slice(), latestTsUs: w.latestTsUs } });
@@ -701,7 +727,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
         out.push({ key: hostKey(host), value: entry === null ? null : { t: 'host', key: host, seq: entry.seq, samples: entry.samples } });
       }
       if (streamTouched) out.push({ key: STREAM_KEY, value: streamState() });
-      touchedFlows.clear();
+      touchedHeaders.clear();
+      touchedConns.clear();
       touchedWeirds.clear();
       touchedCloses.clear();
       streamTouched = false;
@@ -717,7 +744,15 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       const waiting: Extract<StateValue, { t: 'weirds' }>[] = [];
       const closes: Extract<StateValue, { t: 'close' }>[] = [];
       const hostEntries: HostEntry[] = [];
+      // Conns restored from a flow entry written before conns had their own: written again under
+      // their own keys at the next checkpoint, with their flow's entry (without them).
+      const legacy: FlowConnState[] = [];
       let maxSeq = -1;
+      const restoreConn = (c: FlowConnState): void => {
+        maxSeq = Math.max(maxSeq, c.seq);
+        if (c.stage === 'p') pend.push({ key: c.key, c });
+        else emit.push({ key: c.key, c });
+      };
       for (const v of values) {
         switch (v.t) {
           case 'flow': {
@@ -725,13 +760,13 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
               stored.push({ cid: s.header.communityId, s });
               maxSeq = Math.max(maxSeq, s.seq);
             }
-            for (const c of v.conns) {
-              maxSeq = Math.max(maxSeq, c.seq);
-              if (c.stage === 'p') pend.push({ key: c.key, c });
-              else emit.push({ key: c.key, c });
+            for (const c of v.conns ?? []) {
+              restoreConn(c);
+              legacy.push(c);
             }
             break;
           }
+          case 'conn': restoreConn(v); break;
           case 'weirds': waiting.push(v); maxSeq = Math.max(maxSeq, v.seq); break;
           case 'close': closes.push(v); maxSeq = Math.max(maxSeq, v.seq); break;
           case 'host': hostEntries.push({ host: v.key, seq: v.seq, samples: v.samples }); maxSeq = Math.max(maxSeq, v.seq); break;
@@ -778,8 +813,13 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
       hosts.restore(hostEntries);
       seq = maxSeq + 1;
-      // The restored correlator is what the changelog holds: nothing to write back.
-      touchedFlows.clear();
+      // The restored correlator is what the changelog holds: nothing to write back, but legacy entries.
+      touchedHeaders.clear();
+      touchedConns.clear();
+      for (const c of legacy) {
+        touchConn(c.key, c.conn.communityId);
+        touchHeaders(c.conn.communityId);
+      }
     },
 
     unjoinedNow() {

@@ -1,10 +1,13 @@
 /**
  * The correlator's state as changelog entries (docs/delivery.md, "State in Kafka").
  *
- * The unit of state is the flow: everything the correlator holds for one Community ID (its
- * pending and written conns, their weirds, the headers waiting or joined) is one entry, keyed
- * `f|<community id>`. So a changelog partitioned by Community ID lines up with a topic
- * repartitioned by it. The rest is keyed by what it belongs to: weirds still waiting for their
+ * State is kept per flow, the Community ID: a flow's stored headers (waiting or joined) are one
+ * entry, keyed `f|<community id>`, and each of its conns (pending or written, with its weirds)
+ * is one entry, keyed `c|<length>|<community id>|<observer>|<uid>`. Both are partitioned by the Community
+ * ID, so a changelog partitioned like that lines up with a topic repartitioned by it. A conn has
+ * its own entry, not a place in its flow's, because a flow can hold many conns at once (a DNS
+ * resolver's fixed port, retries on one 4-tuple), and a change to one of them would otherwise
+ * rewrite them all. The rest is keyed by what it belongs to: weirds still waiting for their
  * conn (`w|<observer>|<uid>`), the last close of a 4-tuple (`r|<4-tuple>`), a host's TTL / IP ID
  * samples (`b|<host>`), and the stream times (`s`).
  *
@@ -38,7 +41,13 @@ export interface StoredHeaderState {
 }
 
 export type StateValue =
-  | { readonly t: 'flow'; readonly conns: readonly FlowConnState[]; readonly headers: readonly StoredHeaderState[] }
+  | {
+      readonly t: 'flow';
+      readonly headers: readonly StoredHeaderState[];
+      /** Only in entries written before conns had their own (`c|`) entries; a restore moves them there. */
+      readonly conns?: readonly FlowConnState[];
+    }
+  | ({ readonly t: 'conn' } & FlowConnState)
   | { readonly t: 'weirds'; readonly key: string; readonly seq: number; readonly observer?: string; readonly list: readonly WeirdRecord[]; readonly latestTsUs: number }
   | { readonly t: 'close'; readonly key: string; readonly seq: number; readonly close: PreviousClose }
   | { readonly t: 'host'; readonly key: string; readonly seq: number; readonly samples: readonly HostSampleState[] }
@@ -59,14 +68,21 @@ export interface StateChange {
 
 export const STREAM_KEY = 's';
 export const flowKey = (communityId: string): string => `f|${communityId}`;
+/** The Community ID goes first, its length before it: it comes from the input and may hold anything. */
+export const connEntryKey = (communityId: string, connKey: string): string => `c|${communityId.length}|${communityId}|${connKey}`;
 export const weirdsKey = (connKey: string): string => `w|${connKey}`;
 export const closeKey = (tupleKey: string): string => `r|${tupleKey}`;
 export const hostKey = (host: string): string => `b|${host}`;
 
 /**
  * The Community ID an entry's key belongs to, for partitioning the changelog like the flows:
- * flows by their Community ID, everything else by its own key.
+ * flows and their conns by their Community ID, everything else by its own key.
  */
 export function partitionKeyOf(key: string): string {
-  return key.startsWith('f|') ? key.slice(2) : key;
+  if (key.startsWith('f|')) return key.slice(2);
+  if (key.startsWith('c|')) {
+    const bar = key.indexOf('|', 2);
+    return key.slice(bar + 1, bar + 1 + Number(key.slice(2, bar)));
+  }
+  return key;
 }
