@@ -21,6 +21,7 @@ import type { CommitPosition, PartitionKey } from '../source/offset-tracker';
 import type { InputMark } from './marks';
 import { installKafkajsFixes } from '../source/kafkajs-fixes';
 import { INTERNAL_COMPRESSION, installFastGzip } from './compression';
+import { encodeEntry, entryOfJson } from './entry-codec';
 import { createTopicAndWait, topicOffsets } from './topics';
 import { partitionOfKey } from '../partition';
 
@@ -167,7 +168,7 @@ export function createChangelogWriter(kafka: Kafka, s: ChangelogSettings, log: L
       let bytes = 0;
       let oversized = 0;
       for (const c of w.changes) {
-        const value = c.value === null ? null : Buffer.from(JSON.stringify(c.value));
+        const value = c.value === null ? null : encodeEntry(c.value);
         if (value !== null && value.length > MAX_ENTRY_BYTES) {
           oversized++;
           log.warn({ key: c.key, bytes: value.length, max: MAX_ENTRY_BYTES }, 'changelog entry too large; not written (this flow would not survive a crash)');
@@ -357,7 +358,7 @@ async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends:
   }
 }
 
-type Entry = StateValue | { readonly t: 'position'; readonly offset: string } | { readonly t: 'mark'; readonly offset: string; readonly n: number };
+type Entry = { readonly t: StateValue['t'] } | { readonly t: 'position'; readonly offset: string } | { readonly t: 'mark'; readonly offset: string; readonly n: number };
 
 function parsePart(entries: ReadonlyMap<string, Buffer | null>): RestoredPart {
   const values: StateValue[] = [];
@@ -372,7 +373,7 @@ function parsePart(entries: ReadonlyMap<string, Buffer | null>): RestoredPart {
       if (parsed.t === 'position') positions.set(`${topic}/${partition}`, BigInt(parsed.offset));
       else marks.push({ topic, partition: Number(partition), offset: parsed.offset, n: parsed.n });
     } else {
-      values.push(parsed);
+      values.push(entryOfJson(parsed));
     }
   }
   return { values, positions, marks };

@@ -13,11 +13,12 @@ import { resolveConfig } from '../../src/config/load';
 import { stageSettingsOf, type StageSettings } from '../../src/config/stages';
 import { createRecordClock } from '../../src/correlate/correlator';
 import { createHeaderCodec } from '../../src/decode/packet-header';
-import type { StateChange, StateValue } from '../../src/correlate/state';
+import type { StateValue } from '../../src/correlate/state';
 import type { InputKind, InputMessage } from '../../src/domain';
 import { createDriver } from '../../src/driver';
 import { createInputDecoder } from '../../src/decode/dispatch';
 import { createPartitioner, routingKeyOf } from '../../src/partition';
+import { decodeEntry, encodeEntry } from '../../src/state/entry-codec';
 import type { OutputDoc } from '../../src/pipeline';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
@@ -116,7 +117,7 @@ function interleave(picks: readonly number[]): InputMessage[] {
  * repartition mode: each decoded record goes to the task of its correlation partition
  * (src/partition.ts; in Kafka, through the repartition topic), one driver per partition. With
  * `crashes`, each task's state goes to a simulated changelog partition every `checkpointEvery`
- * messages (JSON, as the Kafka changelog carries it), and at each crash index the process dies:
+ * messages (in the changelog's own encoding, src/state/entry-codec.ts), and at each crash index the process dies:
  * new tasks restore their partitions and the messages since the last checkpoint are delivered
  * again (their offsets were not committed). Documents written before a crash stay written, as in
  * Elasticsearch.
@@ -134,9 +135,9 @@ function runOrder(picks: readonly number[], advancesUs: readonly number[], crash
   const changelog = tasks.map(() => new Map<string, StateValue>());
   const checkpoint = (): void => {
     tasks.forEach((t, p) => {
-      for (const c of JSON.parse(JSON.stringify(t.pipeline.drainChanges())) as StateChange[]) {
+      for (const c of t.pipeline.drainChanges()) {
         if (c.value === null) changelog[p]?.delete(c.key);
-        else changelog[p]?.set(c.key, c.value);
+        else changelog[p]?.set(c.key, decodeEntry(encodeEntry(c.value)));
       }
     });
   };
