@@ -438,7 +438,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     touchHeaders(cid);
     const list = headersByCid.get(cid);
     const dropped = list?.shift();
-    // A written conn that refers to it by seq must now carry it in full (flowState's headers).
+    // A written conn that refers to it by seq must now carry it in full (connState).
     if (track && dropped?.joined === true) {
       for (const k of connsByCid.get(cid) ?? []) if (emitted.get(k)?.headers.includes(dropped.h) === true) touchConn(k, cid);
     }
@@ -503,15 +503,15 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
 
   /**
    * One conn, or null when it is no longer held. A written conn names the headers of its last
-   * document by their seq in its flow's entry (`seqOf`), or in full for those the flow no longer
+   * document by their seq in its flow's entry (`seqsOf`), or in full for those the flow no longer
    * holds: dropOldestHeader rewrites the conns that named a header it drops.
    */
-  const connState = (key: string, seqOf: () => ReadonlyMap<PacketHeader, number>): StateValue | null => {
+  const connState = (key: string, seqsOf: (cid: string) => ReadonlyMap<PacketHeader, number>): StateValue | null => {
     const p = pending.get(key);
     if (p !== undefined) return { t: 'conn', key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds.slice() };
     const e = emitted.get(key);
     if (e === undefined) return null;
-    const refs = e.headers.length === 0 ? undefined : seqOf();
+    const refs = e.headers.length === 0 ? undefined : seqsOf(e.conn.communityId);
     return {
       t: 'conn', key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds.slice(),
       headers: e.headers.map((h) => refs?.get(h) ?? h),
@@ -521,9 +521,9 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   };
 
   /** The seq of each header stored for a flow, built at most once per flow and drain. */
-  const headerSeqs = (): ((cid: string) => () => ReadonlyMap<PacketHeader, number>) => {
+  const headerSeqs = (): ((cid: string) => ReadonlyMap<PacketHeader, number>) => {
     const byCid = new Map<string, Map<PacketHeader, number>>();
-    return (cid) => () => {
+    return (cid) => {
       let m = byCid.get(cid);
       if (m === undefined) {
         m = new Map();
@@ -713,7 +713,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       const out: StateChange[] = [];
       for (const cid of touchedHeaders) out.push({ key: flowKey(cid), value: headersState(cid) });
       const seqsOf = headerSeqs();
-      for (const [key, cid] of touchedConns) out.push({ key: connEntryKey(cid, key), value: connState(key, seqsOf(cid)) });
+      for (const [key, cid] of touchedConns) out.push({ key: connEntryKey(cid, key), value: connState(key, seqsOf) });
       for (const key of touchedWeirds) {
         const w = weirds.get(key);
         out.push({ key: weirdsKey(key), value: w === undefined ? null : { t: 'weirds', key, seq: w.seq, ...(w.observer === undefined ? {} : { observer: w.observer }), list: w.list.slice(), latestTsUs: w.latestTsUs } });
