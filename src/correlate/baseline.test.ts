@@ -63,4 +63,15 @@ describe('baselines', () => {
     expect(store.get('site-c', '10.0.0.1', 5_000)).toMatchObject({ ttl: 50 });
     expect(store.get('site-a', '10.0.0.1', 5_000)).toMatchObject({ ttl: 64 });
   });
+
+  it('keeps every host apart past its cap, where its memo of keys starts again', () => {
+    // 3 hosts at most: the memo of observer|ip keys (2 x the cap) is cleared several times over 40 hosts.
+    const store = createHostBaselineStore(3, 16);
+    const at = (i: number): PacketHeader => ({ ...packet(1_000 + i, 30 + i, i), srcIp: `10.0.1.${i}`, sensor: i % 2 === 0 ? 'site-a' : 'site-b' });
+    for (let i = 0; i < 40; i++) store.observe(at(i));
+    expect(store.size()).toBe(3);
+    for (const i of [37, 38, 39]) expect(store.get(at(i).sensor ?? undefined, `10.0.1.${i}`, 5_000)).toMatchObject({ ttl: 30 + i, samples: 1 });
+    expect(store.get('site-b', '10.0.1.35', 5_000)).toBeUndefined();
+    expect(store.get('site-b', '10.0.1.38', 5_000)).toBeUndefined(); // its sensor is site-a
+  });
 });

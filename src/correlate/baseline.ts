@@ -143,7 +143,32 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
     touched.delete(host);
     touched.add(host);
   };
-  const keyOf = (observer: string | null | undefined, ip: string): string => `${observer ?? ''}|${ip}`;
+  // One `observer|ip` key string per pair, found by two lookups of strings the decoders pool:
+  // building and hashing a fresh key for every header and every conn cost more than the store's
+  // own work (npm run bench -- headers). A memo, so it is bounded by clearing it.
+  const keys = new Map<string, Map<string, string>>();
+  let keyCount = 0;
+  const keyOf = (observer: string | null | undefined, ip: string): string => {
+    const o = observer ?? '';
+    let byIp = keys.get(o);
+    if (byIp === undefined) {
+      byIp = new Map();
+      keys.set(o, byIp);
+    }
+    let key = byIp.get(ip);
+    if (key === undefined) {
+      if (keyCount >= 2 * maxHosts) {
+        keys.clear();
+        keyCount = 0;
+        byIp = new Map();
+        keys.set(o, byIp);
+      }
+      key = `${o}|${ip}`;
+      byIp.set(ip, key);
+      keyCount++;
+    }
+    return key;
+  };
   return {
     observe(h) {
       if (isRst(h)) return 0;
