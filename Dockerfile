@@ -14,5 +14,6 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node
-ENTRYPOINT ["node", "bin/zeek-rst"]
+# bin/zeek-rst itself: its shebang gives node its V8 options (src/cli/node-flags.ts).
+ENTRYPOINT ["/app/bin/zeek-rst"]
 CMD ["run"]

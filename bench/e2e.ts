@@ -289,14 +289,19 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     ZEEK_RST_ES_INDEX_PREFIX: o.base,
     ZEEK_RST_METRICS_PORT: '0',
   };
-  const nodeArgs = o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`];
+  // bin/zeek-rst runs itself, as users start it: its shebang gives node its V8 options
+  // (src/cli/node-flags.ts), with this bench's node first in PATH; a profile is asked through NODE_OPTIONS.
+  const nodeEnv = {
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+    ...(o.cpuProfDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` }),
+  };
   const spawnedAt = Date.now();
   const busyAtSpawn = machineBusySeconds();
   const children: Child[] = [];
   for (let k = 0; k < o.n; k++) {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/zeek-rst'), 'run'], {
+    const child = spawn(path.join(ROOT, 'bin/zeek-rst'), ['run'], {
       cwd: ROOT,
-      env: { ...env, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${group}-${k}` },
+      env: { ...env, ...nodeEnv, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${group}-${k}` },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const c: Child = {

@@ -36,6 +36,7 @@ import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
 import { partitionCount } from '../state/topics';
 import { createRepartitionWriter, decodeItems, encodeItem, ensureRepartitionTopic, sourceOfItem, type RepartitionSettings, type RepartitionWriter } from '../state/repartition';
+import { SEMI_SPACE_MB, SEMI_SPACE_OPTION, semiSpaceGiven } from './node-flags';
 import { createTaskSet, type Task } from './tasks';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
@@ -102,6 +103,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const log = { source: stageLogger(root, 'source'), decode: stageLogger(root, 'decode'), correlate: stageLogger(root, 'correlate'), sink: stageLogger(root, 'sink'), ops: stageLogger(root, 'ops') };
   const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
   const metrics: Metrics = createMetrics();
+  if (!semiSpaceGiven()) root.warn({ option: `${SEMI_SPACE_OPTION}=${SEMI_SPACE_MB}` }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
   const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
   const codec = await loadHeaderCodec(config.decode.confluentSchemas);
   const settings = stageSettingsOf(config, devices);
