@@ -268,6 +268,14 @@ interface Child {
   metricsText: string;
 }
 
+/** The node options on bin/zeek-rst's shebang line (`#!/usr/bin/env -S node OPTIONS`). */
+function binNodeOptions(): string[] {
+  const [shebang = ''] = readFileSync(path.join(ROOT, 'bin/zeek-rst'), 'utf8').split('\n');
+  const m = /^#!\/usr\/bin\/env -S node((?: +--[\w-]+(?:=\S+)?)*) *$/.exec(shebang);
+  if (m === null) throw new Error(`bin/zeek-rst: unexpected shebang ${JSON.stringify(shebang)}`);
+  return (m[1] ?? '').trim().split(/ +/).filter((a) => a !== '');
+}
+
 /**
  * `n` `zeek-rst run` processes (bin/zeek-rst, dist/, default configuration) in one fresh
  * consumer group, from the beginning of the workload's topics, each with its own transactional
@@ -289,19 +297,16 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     ZEEK_RST_ES_INDEX_PREFIX: o.base,
     ZEEK_RST_METRICS_PORT: '0',
   };
-  // bin/zeek-rst runs itself, as users start it: its shebang gives node its V8 options
-  // (src/cli/node-flags.ts), with this bench's node first in PATH; a profile is asked through NODE_OPTIONS.
-  const nodeEnv = {
-    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
-    ...(o.cpuProfDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` }),
-  };
+  // Node starts with the options of bin/zeek-rst's shebang, as when users run it
+  // (src/cli/node-flags.ts), and this bench's node; profiling options come after them.
+  const nodeArgs = [...binNodeOptions(), ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`])];
   const spawnedAt = Date.now();
   const busyAtSpawn = machineBusySeconds();
   const children: Child[] = [];
   for (let k = 0; k < o.n; k++) {
-    const child = spawn(path.join(ROOT, 'bin/zeek-rst'), ['run'], {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/zeek-rst'), 'run'], {
       cwd: ROOT,
-      env: { ...env, ...nodeEnv, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${group}-${k}` },
+      env: { ...env, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${group}-${k}` },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const c: Child = {
