@@ -103,7 +103,6 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const log = { source: stageLogger(root, 'source'), decode: stageLogger(root, 'decode'), correlate: stageLogger(root, 'correlate'), sink: stageLogger(root, 'sink'), ops: stageLogger(root, 'ops') };
   const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
   const metrics: Metrics = createMetrics();
-  if (!semiSpaceGiven()) root.warn({ option: `${SEMI_SPACE_OPTION}=${SEMI_SPACE_MB}` }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
   const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
   const codec = await loadHeaderCodec(config.decode.confluentSchemas);
   const settings = stageSettingsOf(config, devices);
@@ -586,9 +585,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig(values.config);
+  const log = createRootLogger({ level: config.log.level });
+  // The process is the pipeline's own (not the demo's or a test's): its node options matter.
+  if (!semiSpaceGiven()) log.warn({ option: `${SEMI_SPACE_OPTION}=${SEMI_SPACE_MB}` }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
   let running: RunningPipeline;
   try {
-    running = await startPipeline(config);
+    running = await startPipeline(config, { log });
   } catch (err: unknown) {
     // main() prints the error; a client socket still closing must not keep the process alive.
     setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
