@@ -31,6 +31,7 @@ import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 
+import type * as NodeFlags from '../src/cli/node-flags';
 import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
@@ -40,6 +41,7 @@ import { fromDist, ROOT } from './dist';
 import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
 import { median } from './median';
 
+const { SEMI_SPACE_ARG } = fromDist('cli/node-flags') as typeof NodeFlags;
 const { fetchCommittedLag } = fromDist('source/committed-lag') as typeof CommittedLag;
 const { connTemplateBody } = fromDist('sink/templates') as typeof Templates;
 
@@ -268,14 +270,6 @@ interface Child {
   metricsText: string;
 }
 
-/** The node options on bin/zeek-rst's shebang line (`#!/usr/bin/env -S node OPTIONS`). */
-function binNodeOptions(): string[] {
-  const [shebang = ''] = readFileSync(path.join(ROOT, 'bin/zeek-rst'), 'utf8').split('\n');
-  const m = /^#!\/usr\/bin\/env -S node((?: +--[\w-]+(?:=\S+)?)*) *$/.exec(shebang);
-  if (m === null) throw new Error(`bin/zeek-rst: unexpected shebang ${JSON.stringify(shebang)}`);
-  return (m[1] ?? '').trim().split(/ +/).filter((a) => a !== '');
-}
-
 /**
  * `n` `zeek-rst run` processes (bin/zeek-rst, dist/, default configuration) in one fresh
  * consumer group, from the beginning of the workload's topics, each with its own transactional
@@ -297,9 +291,9 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     ZEEK_RST_ES_INDEX_PREFIX: o.base,
     ZEEK_RST_METRICS_PORT: '0',
   };
-  // Node starts with the options of bin/zeek-rst's shebang, as when users run it
-  // (src/cli/node-flags.ts), and this bench's node; profiling options come after them.
-  const nodeArgs = [...binNodeOptions(), ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`])];
+  // This bench's node, with the option bin/zeek-rst's shebang gives it (src/cli/node-flags.ts,
+  // whose test keeps the two equal; node refuses --cpu-prof in NODE_OPTIONS), then profiling.
+  const nodeArgs = [SEMI_SPACE_ARG, ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`])];
   const spawnedAt = Date.now();
   const busyAtSpawn = machineBusySeconds();
   const children: Child[] = [];

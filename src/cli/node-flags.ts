@@ -14,6 +14,8 @@
 /** The option and the value bin/zeek-rst passes (bin/zeek-rst's shebang; node-flags.test.ts keeps the two equal). */
 export const SEMI_SPACE_OPTION = '--max-semi-space-size';
 export const SEMI_SPACE_MB = 64;
+/** The option as node's command line carries it. */
+export const SEMI_SPACE_ARG = `${SEMI_SPACE_OPTION}=${SEMI_SPACE_MB}`;
 
 /** Whether node was started with a semi-space size: on its command line or in NODE_OPTIONS. */
 export function semiSpaceGiven(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): boolean {

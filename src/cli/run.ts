@@ -36,7 +36,7 @@ import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
 import { partitionCount } from '../state/topics';
 import { createRepartitionWriter, decodeItems, encodeItem, ensureRepartitionTopic, sourceOfItem, type RepartitionSettings, type RepartitionWriter } from '../state/repartition';
-import { SEMI_SPACE_MB, SEMI_SPACE_OPTION, semiSpaceGiven } from './node-flags';
+import { SEMI_SPACE_ARG, semiSpaceGiven } from './node-flags';
 import { createTaskSet, type Task } from './tasks';
 import { createDirtyRanges } from '../sink/dirty-ranges';
 import { computeScanSummaries } from '../sink/scans-store';
@@ -587,7 +587,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const config = loadConfig(values.config);
   const log = createRootLogger({ level: config.log.level });
   // The process is the pipeline's own (not the demo's or a test's): its node options matter.
-  if (!semiSpaceGiven()) log.warn({ option: `${SEMI_SPACE_OPTION}=${SEMI_SPACE_MB}` }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
+  if (!semiSpaceGiven()) log.warn({ option: SEMI_SPACE_ARG }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
   let running: RunningPipeline;
   try {
     running = await startPipeline(config, { log });

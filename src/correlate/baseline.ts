@@ -150,23 +150,20 @@ export function createHostBaselineStore(maxHosts: number, samples: number, track
   let keyCount = 0;
   const keyOf = (observer: string | null | undefined, ip: string): string => {
     const o = observer ?? '';
+    const known = keys.get(o)?.get(ip);
+    if (known !== undefined) return known;
+    if (keyCount >= 2 * maxHosts) {
+      keys.clear();
+      keyCount = 0;
+    }
     let byIp = keys.get(o);
     if (byIp === undefined) {
       byIp = new Map();
       keys.set(o, byIp);
     }
-    let key = byIp.get(ip);
-    if (key === undefined) {
-      if (keyCount >= 2 * maxHosts) {
-        keys.clear();
-        keyCount = 0;
-        byIp = new Map();
-        keys.set(o, byIp);
-      }
-      key = `${o}|${ip}`;
-      byIp.set(ip, key);
-      keyCount++;
-    }
+    const key = `${o}|${ip}`;
+    byIp.set(ip, key);
+    keyCount++;
     return key;
   };
   return {
