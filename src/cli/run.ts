@@ -398,8 +398,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       if (mode === 'repartition' && topic !== repartition.topic) return (repartitionWriter?.inFlight() ?? 0) < config.partitioning.maxInFlightRecords;
       return !taskSet.restoring(mode === 'direct' ? 'all' : partition) && delivery.hasRoom();
     },
-    onAssignment: (assigned) => {
-      if (mode === 'repartition') taskSet.assign(assigned.filter((p) => p.topic === repartition.topic).map((p) => p.partition));
+    onAssignment: (assigned, lost) => {
+      if (mode === 'repartition') taskSet.assign(assigned.filter((p) => p.topic === repartition.topic).map((p) => p.partition), { lost });
     },
     commitEveryMs: COMMIT_EVERY_MS,
     alignedTopics: inputTopics,

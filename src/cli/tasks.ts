@@ -22,6 +22,7 @@ import type { StateChange } from '../correlate/state';
 import type { HeaderCodec } from '../decode/packet-header';
 import { createDriver, type Driver, type DocumentSink } from '../driver';
 import type { Logger } from '../log';
+import { isFenced } from '../source/kafka';
 import type { MessageRef } from '../source/offset-tracker';
 import { createChangelogWriter, restoreChangelog, type ChangelogSettings, type ChangelogWriter, type RestoredPart } from '../state/changelog';
 import { createCheckpoints, mergeCuts, type Checkpoints, type Cut } from '../state/checkpoint';
@@ -45,6 +46,8 @@ interface TaskRuntime extends Task {
   /** A scheduled checkpoint found this one still writing: the next starts as soon as it ends. */
   again: boolean;
   dropped: boolean;
+  /** Its writer was fenced: another instance owns the partition now, and this task waits to be dropped. */
+  fenced: boolean;
 }
 
 export interface TaskSetOptions {
@@ -74,8 +77,12 @@ export interface TaskSetOptions {
 export interface TaskSet {
   /** Direct mode: the one task, restored before anything is consumed. */
   startDirect(transactionalId: string): Promise<Task>;
-  /** Repartition mode: the partitions now assigned; lost ones are dropped, gained ones restored. */
-  assign(partitions: readonly number[]): void;
+  /**
+   * Repartition mode: the partitions now assigned; revoked ones are dropped, gained ones restored.
+   * `lost`: the previous membership ended (the source's `onAssignment`), so every task is dropped
+   * and every assigned partition restored again, its state and writer being stale.
+   */
+  assign(partitions: readonly number[], o?: { readonly lost?: boolean }): void;
   /** The ready task of a partition (`all` in direct mode); undefined while it restores or when not owned. */
   get(id: TaskId): Task | undefined;
   /** True while a partition assigned to this instance is still restoring. */
@@ -103,11 +110,13 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
   const build = (id: TaskId, writer: ChangelogWriter, part: RestoredPart): TaskRuntime => {
     const driver = createDriver({ settings: o.settings, codec: o.codec, clock: o.clock, sink: o.documents, trackState: true, partitions: 1 });
     driver.pipeline.restore(part.values);
-    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, again: false, dropped: false };
+    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, again: false, dropped: false, fenced: false };
   };
 
   const checkpointTask = (t: TaskRuntime): Promise<void> => {
     if (t.checkpointing !== undefined) return t.checkpointing;
+    // Writing again cannot succeed; its messages stay uncommitted for the partition's new owner.
+    if (t.fenced) return Promise.resolve();
     // Older changes first: the changelog keeps the last value of a key.
     const cut = t.unwritten === undefined ? t.checkpoints.cut() : mergeCuts(t.unwritten.cut, t.checkpoints.cut());
     const changes = [...(t.unwritten?.changes ?? []), ...t.driver.pipeline.drainChanges()];
@@ -126,10 +135,16 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
       try {
         written = await t.writer.write({ changes, positions: cut.positions, marks });
       } catch (err: unknown) {
-        // `unwritten` keeps the cut, its changes and marks for the next attempt. A writer fenced by
-        // the partition's new owner fails here for good; its partition is no longer this instance's.
-        o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
         o.onCheckpointError(err, t.id);
+        if (isFenced(err)) {
+          // The partition's new owner fenced this writer. The rebalance that gave it the
+          // partition drops this task here (cli/run.ts, onAssignment), unless it already has.
+          t.fenced = true;
+          o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write fenced: another instance owns this correlation partition now; its task stops checkpointing until the rebalance drops it');
+          return;
+        }
+        // `unwritten` keeps the cut, its changes and marks for the next attempt.
+        o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
         return;
       }
       t.unwritten = undefined;
@@ -191,8 +206,8 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
         throw err;
       }
     },
-    assign(partitions) {
-      const keep = new Set(partitions);
+    assign(partitions, a) {
+      const keep = new Set(a?.lost === true ? [] : partitions);
       for (const t of [...tasks.values()]) if (typeof t.id === 'number' && !keep.has(t.id)) void drop(t);
       for (const p of [...restoringNow.keys()]) if (!keep.has(p)) restoringNow.delete(p);
       const gained = partitions.filter((p) => !tasks.has(p) && !restoringNow.has(p));

@@ -119,6 +119,15 @@ export function isGroupMovedOn(err: unknown): boolean {
 }
 
 /**
+ * A transactional write refused because another producer took the transactional id over (the new
+ * owner of a correlation partition fenced this one). kafkajs 2 names the broker's answer
+ * INVALID_PRODUCER_EPOCH; newer brokers may answer PRODUCER_FENCED (90), which it does not name.
+ */
+export function isFenced(err: unknown): boolean {
+  return errorChain(err).some((e) => e['type'] === 'INVALID_PRODUCER_EPOCH' || e['type'] === 'PRODUCER_FENCED' || e['code'] === 90);
+}
+
+/**
  * A consumer crash that an outage explains: Kafka unreachable, or no group coordinator found,
  * with no refusal (authentication, ACL, certificate) anywhere in what it wraps.
  */
@@ -249,8 +258,13 @@ export interface KafkaSourceOptions {
   readonly onMessage: (message: SourceMessage) => void;
   /** False while the messages of this partition must wait (the sink or the tracker is full, its state restores). */
   readonly hasCapacity: (topic: string, partition: number) => boolean;
-  /** The partitions assigned after each rebalance (repartition mode owns tasks by them). */
-  readonly onAssignment?: (assigned: readonly { readonly topic: string; readonly partition: number }[]) => void;
+  /**
+   * The partitions assigned, after every join (repartition mode owns tasks by them). `lost` is true when the join is a new
+   * membership (another member id: kafkajs was evicted, crashed and restarted, or was run again
+   * after an outage): every partition held before may have had another owner meanwhile, so what
+   * was kept for them is stale even where the partition came back.
+   */
+  readonly onAssignment?: (assigned: readonly { readonly topic: string; readonly partition: number }[], lost: boolean) => void;
   readonly commitEveryMs: number;
   /** Topics whose partitions are read in message-timestamp order (the inputs a conn is joined from); none when absent. */
   readonly alignedTopics?: readonly string[];
@@ -362,6 +376,8 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   let committing: Promise<void> = Promise.resolve();
 
   let joined = false;
+  /** The member id of the last join: a join under another one is a new membership. */
+  let memberId: string | undefined;
   let rejoins = 0;
   let rejoinTimer: NodeJS.Timeout | undefined;
   let runOptions: Parameters<Consumer['run']>[0];
@@ -370,7 +386,13 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
     rejoins = 0;
     const next: { topic: string; partition: number }[] = [];
     for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const partition of partitions) next.push({ topic, partition });
-    const keep = new Set(next.map((p) => `${p.topic}/${p.partition}`));
+    // Within one membership the member takes part in every generation, so a partition it keeps
+    // had no other owner. A new member id means the group went on without this member (evicted
+    // after a rebalance timeout, or kafkajs restarted the consumer): all it held is revoked, even
+    // where the same partition is assigned again.
+    const lost = memberId !== undefined && event.payload.memberId !== memberId;
+    memberId = event.payload.memberId;
+    const keep = new Set(lost ? [] : next.map((p) => `${p.topic}/${p.partition}`));
     for (const p of assignment) if (!keep.has(`${p.topic}/${p.partition}`)) o.tracker.forget(p);
     assignment = next;
     // kafkajs fetches from the committed offsets after a join: positions are learnt again.
@@ -381,8 +403,9 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
       // Which assigned partitions have nothing to read, so that they hold nothing back.
       startLagRefresh();
     }
-    o.log.info({ group: event.payload.groupId, partitions: next.map((p) => `${p.topic}/${p.partition}`) }, 'joined the consumer group');
-    o.onAssignment?.(next);
+    if (lost) o.metrics.errors.inc({ stage: 'source', kind: 'membership_lost' });
+    o.log.info({ group: event.payload.groupId, memberId, lost, partitions: next.map((p) => `${p.topic}/${p.partition}`) }, lost ? 'joined the consumer group as a new member: what was held for the previous assignment is dropped' : 'joined the consumer group');
+    o.onAssignment?.(next, lost);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (event.payload.restart) {
