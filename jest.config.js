@@ -14,6 +14,7 @@ const stackProject = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testSequencer: '<rootDir>/test/helpers/sequencer.mjs',
   projects: [
     {
       displayName: 'unit',
