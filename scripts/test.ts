@@ -1,24 +1,19 @@
 /**
  * `npm test`: the whole suite, in the order that costs the least wall time.
  *
- * 1. Three stacks come up (scripts/stack: the first run resolves them through Maven) while the
- *    type check and the linter run, which need none: the plain one, the secure one, and the
- *    outage one (a second plain pair on ports of its own).
- * 2. Two jest runs at once:
- *    - the `unit`, `integration` and `secure` projects, two workers, on the plain and secure
- *      stacks (jest.config.js and test/integration/load.test.ts say how the long suites are
- *      kept apart); arguments after `npm test --` go to this run;
- *    - the `outage` project, alone on the outage stack, which it stops, freezes and restarts
- *      (ZEEK_RST_STACK_PROFILE=outage); its output is printed when it ends.
- * 3. In CI (`CI` set) or with ZEEK_RST_TEST_STOP_STACK=1, the services this run started are
+ * 1. The plain and the secure stacks come up (scripts/stack: the first run resolves them through
+ *    Maven) while the type check and the linter run: those need no stack.
+ * 2. jest: the `unit`, `integration` and `secure` projects, two workers (jest.config.js and
+ *    test/integration/load.test.ts say how the long suites are kept apart). Arguments after
+ *    `npm test --` go to this jest run.
+ * 3. jest, alone: the `outage` project, which stops and restarts the real services.
+ * 4. In CI (`CI` set) or with ZEEK_RST_TEST_STOP_STACK=1, the services this run started are
  *    stopped again; a stack that was running before is left as it was.
  *
- * The jest global setup (test/helpers/global-setup.ts) finds the stacks running and reuses them,
- * so jest alone (`npx jest ...`, `npm run test:outage`) still works, on the plain stack. The exit
- * code is the first failure's.
+ * The jest global setup (test/helpers/global-setup.ts) finds both stacks running and reuses them,
+ * so jest alone (`npx jest ...`) still works as before. The exit code is the first failure's.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ensureStackUp, stopStack, type ServiceName, type UpResult } from './stack/stack';
 import type { StackProfile } from './stack/config';
@@ -30,26 +25,20 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
-/**
- * Runs a command; resolves with its exit code (1 for a signal). Its output is inherited, or, with
- * `logFile`, written there and printed whole when it ends (two jest runs at once stay readable).
- */
-function step(label: string, command: string, args: readonly string[], o: { readonly env?: NodeJS.ProcessEnv; readonly logFile?: string } = {}): Promise<number> {
+/** Runs a command with inherited output; resolves with its exit code (1 for a signal). */
+function step(label: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const started = Date.now();
-  process.stderr.write(`[test] ${label}: ${[path.basename(command), ...args].join(' ')}${o.logFile === undefined ? '' : ` (output in ${path.relative(ROOT, o.logFile)} until it ends)`}\n`);
-  const out = o.logFile === undefined ? undefined : fs.openSync(o.logFile, 'w');
+  process.stderr.write(`[test] ${label}: ${[path.basename(command), ...args].join(' ')}\n`);
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env: o.env ?? process.env, stdio: out === undefined ? 'inherit' : ['ignore', out, out] });
-    const done = (code: number, how: string): void => {
-      if (out !== undefined && o.logFile !== undefined) {
-        fs.closeSync(out);
-        process.stderr.write(`[test] --- ${label} ---\n${fs.readFileSync(o.logFile, 'utf8')}[test] --- end of ${label} ---\n`);
-      }
-      process.stderr.write(`[test] ${label}: ${how} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      resolve(code);
-    };
-    child.on('error', (err) => { done(1, err.message); });
-    child.on('exit', (code) => { done(code ?? 1, `exit ${code ?? 'by signal'}`); });
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: 'inherit' });
+    child.on('error', (err) => {
+      process.stderr.write(`[test] ${label}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code) => {
+      process.stderr.write(`[test] ${label}: exit ${code ?? 'by signal'} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      resolve(code ?? 1);
+    });
   });
 }
 
@@ -57,42 +46,34 @@ async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
   const up = (profile: StackProfile): Promise<UpResult> =>
-    ensureStackUp({ profile, log: (line) => process.stderr.write(`[stack ${profile}] ${line}\n`) });
+    ensureStackUp({ profile, log: (line) => process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`) });
   // Started at once; awaited after the static checks (a failure then is reported, not lost).
-  const profiles: readonly StackProfile[] = ['plain', 'secure', 'outage'];
-  const stacks = Promise.allSettled(profiles.map(up));
+  const stacks = Promise.allSettled([up('plain'), up('secure')]);
   const startedServices: [StackProfile, readonly ServiceName[]][] = [];
   let code = 0;
   try {
     code = (await step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'])) || (await step('lint', bin('eslint'), ['--max-warnings', '0', '.']));
-    const results = await stacks;
-    results.forEach((r, i) => {
-      const profile = profiles[i] ?? 'plain';
+    const [plain, secure] = await stacks;
+    for (const [profile, r] of [['plain', plain], ['secure', secure]] as const) {
       if (r.status === 'fulfilled') startedServices.push([profile, r.value.started]);
-      else process.stderr.write(`[stack ${profile}] ${r.reason instanceof Error ? r.reason.message : String(r.reason)}\n`);
-    });
-    if (results.some((r) => r.status === 'rejected')) {
+      else process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${r.reason instanceof Error ? r.reason.message : String(r.reason)}\n`);
+    }
+    if (plain.status === 'rejected' || secure.status === 'rejected') {
       code = 1;
       return code;
     }
     process.stderr.write(`[test] stacks ready after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     if (code !== 0) return code;
-    fs.mkdirSync(path.join(ROOT, '.cache', 'run'), { recursive: true });
-    const [main, outage] = await Promise.all([
-      step('jest', bin('jest'), ['--forceExit', '--maxWorkers=2', ...jestArgs]),
-      step('jest outage', bin('jest'), ['--selectProjects', 'outage', '--forceExit'], {
-        env: { ...process.env, ZEEK_RST_TEST_OUTAGE: '1', ZEEK_RST_STACK_PROFILE: 'outage' },
-        logFile: path.join(ROOT, '.cache', 'run', 'test-outage.log'),
-      }),
-    ]);
-    code = main || outage;
+    code = await step('jest', bin('jest'), ['--forceExit', '--maxWorkers=2', ...jestArgs]);
+    if (code !== 0) return code;
+    code = await step('jest outage', bin('jest'), ['--selectProjects', 'outage', '--forceExit'], { ...process.env, ZEEK_RST_TEST_OUTAGE: '1' });
     return code;
   } finally {
     // Even after a failure: CI leaves no process behind.
     await stacks;
     if (truthy(process.env.CI) || truthy(process.env.ZEEK_RST_TEST_STOP_STACK)) {
       for (const [profile, services] of startedServices) {
-        if (services.length > 0) await stopStack({ profile, only: services, log: (line) => process.stderr.write(`[stack ${profile}] ${line}\n`) }).catch(() => undefined);
+        if (services.length > 0) await stopStack({ profile, only: services, log: (line) => process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`) }).catch(() => undefined);
       }
     }
     process.stderr.write(`[test] ${code === 0 ? 'passed' : 'failed'} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -18,28 +18,9 @@ export const ES_SYSTEM_USER = 'zeekrst';
 /**
  * `plain`: no TLS, no authentication (the default; what most tests use). `secure`: a second
  * Kafka and Elasticsearch from the same artifacts, with TLS, SASL/SCRAM, ACLs, users, a role and
- * an API key (scripts/stack/secure.ts), on ports of their own. `outage`: a third pair, plain like
- * the first, that the outage tests stop and freeze while the other tests use the plain one
- * (scripts/test.ts). All three can run at once.
+ * an API key (scripts/stack/secure.ts), on ports of their own; both profiles can run at once.
  */
-export type StackProfile = 'plain' | 'secure' | 'outage';
-const PROFILES: readonly StackProfile[] = ['plain', 'secure', 'outage'];
-
-/** The profile a call that names none uses: env ZEEK_RST_STACK_PROFILE, else `plain`. */
-export function defaultProfile(env: Env = process.env): StackProfile {
-  const raw = env.ZEEK_RST_STACK_PROFILE;
-  if (raw === undefined || raw === '') return 'plain';
-  const found = PROFILES.find((p) => p === raw);
-  if (found === undefined) throw new Error(`ZEEK_RST_STACK_PROFILE=${raw} is not one of ${PROFILES.join(', ')}`);
-  return found;
-}
-
-/** Default ports per profile: Kafka client (controller = +1), Elasticsearch HTTP, transport. */
-const DEFAULT_PORTS: Readonly<Record<StackProfile, { readonly kafka: number; readonly es: number; readonly transport: number }>> = {
-  plain: { kafka: 19092, es: 19200, transport: 19300 },
-  secure: { kafka: 19094, es: 19201, transport: 19301 },
-  outage: { kafka: 19096, es: 19202, transport: 19302 },
-};
+export type StackProfile = 'plain' | 'secure';
 
 export interface StackConfig {
   readonly profile: StackProfile;
@@ -132,21 +113,19 @@ function elasticsearchHome(root: string, cacheDir: string, env: Env): string {
   return path.join('/var/tmp', `zeek-rst-${id}`, 'elasticsearch');
 }
 
-export function createStackConfig(root: string, env: Env = process.env, profile: StackProfile = defaultProfile(env)): StackConfig {
+export function createStackConfig(root: string, env: Env = process.env, profile: StackProfile = 'plain'): StackConfig {
   const cacheDir = path.join(root, '.cache');
   const runDir = path.join(cacheDir, 'run');
   const esHome = elasticsearchHome(root, cacheDir, env);
   const distDir = path.join(esHome, `elasticsearch-${ELASTICSEARCH_VERSION}`);
-  // Another profile than plain: its own broker folder and node folder (config, data, logs)
-  // beside the plain ones, named after it.
-  const own = profile !== 'plain';
-  const kafkaHome = own ? path.join(cacheDir, profile, 'kafka') : path.join(cacheDir, 'kafka');
-  const nodeHome = own ? path.join(esHome, profile) : esHome;
-  const envName = (name: string): string => (own ? `ZEEK_RST_STACK_${profile.toUpperCase()}_${name}` : `ZEEK_RST_STACK_${name}`);
-  const ports = DEFAULT_PORTS[profile];
-  const kafkaPort = intFromEnv(env, envName('KAFKA_PORT'), ports.kafka, 1024, 65535);
-  const confDir = own ? path.join(nodeHome, 'config') : path.join(distDir, 'config');
-  const pidName = (service: string): string => path.join(runDir, `${own ? `${profile}-` : ''}${service}.pid`);
+  const secure = profile === 'secure';
+  // The secure profile: its own broker folder and node folder (config, data, logs) beside the plain ones.
+  const kafkaHome = secure ? path.join(cacheDir, 'secure', 'kafka') : path.join(cacheDir, 'kafka');
+  const nodeHome = secure ? path.join(esHome, 'secure') : esHome;
+  const envName = (name: string): string => (secure ? `ZEEK_RST_STACK_SECURE_${name}` : `ZEEK_RST_STACK_${name}`);
+  const kafkaPort = intFromEnv(env, envName('KAFKA_PORT'), secure ? 19094 : 19092, 1024, 65535);
+  const confDir = secure ? path.join(nodeHome, 'config') : path.join(distDir, 'config');
+  const pidName = (service: string): string => path.join(runDir, `${secure ? 'secure-' : ''}${service}.pid`);
   const config: StackConfig = {
     profile,
     root,
@@ -154,7 +133,7 @@ export function createStackConfig(root: string, env: Env = process.env, profile:
     m2Dir: path.join(cacheDir, 'm2'),
     mavenDir: path.join(cacheDir, 'maven'),
     runDir,
-    lockDir: path.join(runDir, own ? `lock-${profile}` : 'lock'),
+    lockDir: path.join(runDir, secure ? 'lock-secure' : 'lock'),
     kafka: {
       home: kafkaHome,
       libDir: path.join(cacheDir, 'kafka', 'lib'),
@@ -170,15 +149,15 @@ export function createStackConfig(root: string, env: Env = process.env, profile:
       home: esHome,
       distDir,
       confDir,
-      // The nodes of the other profiles run from the same distribution: their data folder, given
-      // on their command line (elasticsearchCommand), tells them apart.
-      marker: own ? path.join(nodeHome, 'data') : distDir,
+      // The secure node runs from the same distribution: its data folder, given on its command
+      // line (elasticsearchCommand), tells them apart.
+      marker: secure ? path.join(nodeHome, 'data') : distDir,
       dataDir: path.join(nodeHome, 'data'),
       logsDir: path.join(nodeHome, 'logs'),
       logFile: path.join(nodeHome, 'elasticsearch.log'),
       pidFile: pidName('elasticsearch'),
-      port: intFromEnv(env, envName('ES_PORT'), ports.es, 1024, 65535),
-      transportPort: intFromEnv(env, envName('ES_TRANSPORT_PORT'), ports.transport, 1024, 65535),
+      port: intFromEnv(env, envName('ES_PORT'), secure ? 19201 : 19200, 1024, 65535),
+      transportPort: intFromEnv(env, envName('ES_TRANSPORT_PORT'), secure ? 19301 : 19300, 1024, 65535),
       heapMb: 512,
     },
     startTimeoutMs: intFromEnv(env, 'ZEEK_RST_STACK_TIMEOUT_S', 240, 1, 3600) * 1000,

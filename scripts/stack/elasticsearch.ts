@@ -21,8 +21,8 @@ export function renderElasticsearchYml(config: StackConfig): string {
   const es = config.elasticsearch;
   const secure = config.profile === 'secure';
   const settings: (readonly [string, string | number | boolean | readonly string[]])[] = [
-    ['cluster.name', config.profile === 'plain' ? 'zeek-rst-dev' : `zeek-rst-${config.profile}`],
-    ['node.name', config.profile === 'plain' ? 'zeek-rst-dev-1' : `zeek-rst-${config.profile}-1`],
+    ['cluster.name', secure ? 'zeek-rst-secure' : 'zeek-rst-dev'],
+    ['node.name', secure ? 'zeek-rst-secure-1' : 'zeek-rst-dev-1'],
     ['path.data', es.dataDir],
     ['path.logs', es.logsDir],
     ['network.host', '127.0.0.1'],
@@ -77,27 +77,11 @@ function assertTraversable(dir: string, runAs: RunAs): void {
   }
 }
 
-/**
- * A config folder of its own (the outage profile's) from the distribution's: everything but
- * elasticsearch.yml (written on every start) and the keystore, which the plain node may be
- * writing at this moment (elasticsearch.keystore.tmp, then a rename) and ES makes when absent.
- */
-export function copyDistributionConf(config: StackConfig): void {
-  const es = config.elasticsearch;
-  const source = path.join(es.distDir, 'config');
-  for (const entry of fs.readdirSync(source)) {
-    if (entry.startsWith('elasticsearch.keystore') || entry === 'elasticsearch.yml') continue;
-    fs.cpSync(path.join(source, entry), path.join(es.confDir, entry), { recursive: true });
-  }
-}
-
 export function prepareElasticsearch(config: StackConfig, runAs: RunAs | undefined): void {
   const es = config.elasticsearch;
   fs.mkdirSync(es.dataDir, { recursive: true });
   fs.mkdirSync(es.logsDir, { recursive: true });
   fs.mkdirSync(es.confDir, { recursive: true });
-  // The secure profile makes its own (scripts/stack/secure.ts), with certificates and users.
-  if (config.profile === 'outage' && !fs.existsSync(path.join(es.confDir, 'jvm.options'))) copyDistributionConf(config);
   fs.writeFileSync(path.join(es.confDir, 'elasticsearch.yml'), renderElasticsearchYml(config));
   if (runAs === undefined) return;
   assertTraversable(es.home, runAs);
@@ -105,7 +89,7 @@ export function prepareElasticsearch(config: StackConfig, runAs: RunAs | undefin
   const chown = spawnSync('chown', ['-R', `${runAs.uid}:${runAs.gid}`, es.distDir, es.confDir, es.dataDir, es.logsDir], { encoding: 'utf8' });
   if (chown.status !== 0) throw new Error(`chown of ${es.home} to ${runAs.user} failed: ${chown.stderr.trim()}`);
   fs.chownSync(es.home, runAs.uid, runAs.gid);
-  if (config.profile !== 'plain') fs.chownSync(path.dirname(es.confDir), runAs.uid, runAs.gid);
+  if (config.profile === 'secure') fs.chownSync(path.dirname(es.confDir), runAs.uid, runAs.gid);
 }
 
 export function elasticsearchCommand(config: StackConfig, java: JavaRuntime, runAs: RunAs | undefined): {
@@ -123,9 +107,9 @@ export function elasticsearchCommand(config: StackConfig, java: JavaRuntime, run
     ES_PATH_CONF: es.confDir,
     ...(runAs === undefined ? {} : { USER: runAs.user, LOGNAME: runAs.user }),
   };
-  // The nodes of the other profiles share the distribution with the plain one: the data path on
-  // the command line is what the pid file's marker looks for (the same value as in elasticsearch.yml).
-  const args = config.profile !== 'plain' ? ['-E', `path.data=${es.dataDir}`] : [];
+  // The secure node shares the distribution with the plain one: its data path on the command
+  // line is what its pid file's marker looks for (the same value as in elasticsearch.yml).
+  const args = config.profile === 'secure' ? ['-E', `path.data=${es.dataDir}`] : [];
   return { command: path.join(es.distDir, 'bin', 'elasticsearch'), args, env };
 }
 

@@ -27,7 +27,6 @@ import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import type { StackConfig } from './config';
-import { copyDistributionConf } from './elasticsearch';
 import type { JavaRuntime } from './java';
 
 export interface Account {
@@ -293,7 +292,13 @@ export function prepareSecureElasticsearchConf(config: StackConfig, java: JavaRu
   if (!fs.existsSync(ready)) {
     fs.rmSync(es.confDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(es.confDir, 'certs'), { recursive: true });
-    copyDistributionConf(config);
+    const source = path.join(es.distDir, 'config');
+    for (const entry of fs.readdirSync(source)) {
+      // The plain node shares this folder and may be writing its keystore right now
+      // (elasticsearch.keystore.tmp, then a rename): no keystore file of any name is copied.
+      if (entry.startsWith('elasticsearch.keystore') || entry === 'elasticsearch.yml') continue;
+      fs.cpSync(path.join(source, entry), path.join(es.confDir, entry), { recursive: true });
+    }
     fs.copyFileSync(files.serverCert, path.join(es.confDir, 'certs', 'server.pem'));
     fs.copyFileSync(files.serverKey, path.join(es.confDir, 'certs', 'server.key'));
     fs.copyFileSync(files.caFile, path.join(es.confDir, 'certs', 'ca.pem'));

@@ -144,7 +144,7 @@ function failure(service: ServiceName, f: ServiceFacts, why: string): StackError
  * in the config) until both services answer. Throws a StackError naming the log file otherwise.
  */
 export async function ensureStackUp(options: UpOptions = {}): Promise<UpResult> {
-  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   const log = options.log ?? (() => undefined);
   const deadline = Date.now() + config.startTimeoutMs;
   return withLock(config, config.startTimeoutMs, async () => {
@@ -281,7 +281,7 @@ function wipeData(config: StackConfig, log: Log): void {
 export async function stopStack(
   options: { readonly root?: string; readonly log?: Log; readonly only?: readonly ServiceName[]; readonly profile?: StackProfile } = {},
 ): Promise<void> {
-  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   await withLock(config, config.stopTimeoutMs * 3, () => stopServices(config, options.log ?? (() => undefined), options.only));
 }
 
@@ -291,14 +291,14 @@ export async function stopStack(
  * service is not running.
  */
 export function signalService(service: ServiceName, signal: 'SIGSTOP' | 'SIGCONT', options: { readonly root?: string; readonly profile?: StackProfile } = {}): void {
-  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   const record = runningRecord(facts(config, service));
   if (record === undefined || !signalOurGroup(record, signal)) throw new StackError(`${service} is not running: nothing to ${signal === 'SIGSTOP' ? 'freeze' : 'resume'}`);
 }
 
 /** Stops the stack and deletes its data: the next `up` starts with no topics and no indices. */
 export async function resetStack(options: { readonly root?: string; readonly log?: Log; readonly profile?: StackProfile } = {}): Promise<void> {
-  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   const log = options.log ?? (() => undefined);
   await withLock(config, config.stopTimeoutMs * 3, async () => {
     await stopServices(config, log);
@@ -318,7 +318,7 @@ export interface ServiceStatus {
 }
 
 export async function stackStatus(options: { readonly root?: string; readonly profile?: StackProfile } = {}): Promise<readonly ServiceStatus[]> {
-  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile);
+  const config = createStackConfig(options.root ?? REPO_ROOT, process.env, options.profile ?? 'plain');
   return Promise.all(SERVICES.map(async (service): Promise<ServiceStatus> => {
     const f = facts(config, service);
     const record = runningRecord(f);

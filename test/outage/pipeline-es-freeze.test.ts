@@ -18,7 +18,6 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { ensureStackUp, signalService } from '../../scripts/stack/stack';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
-import { OUTAGE_TEST_TIMEOUT_MS } from '../helpers/integration-timeout';
 import { waitFor } from '../helpers/wait';
 import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
 
@@ -111,5 +110,5 @@ describe('pipeline: Elasticsearch frozen', () => {
     expect(await p.stop()).toBe(0);
     running = undefined;
     expect(await connCount(es, n)).toBe(10_000);
-  }, OUTAGE_TEST_TIMEOUT_MS);
+  });
 });

@@ -14,7 +14,6 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
-import { OUTAGE_TEST_TIMEOUT_MS } from '../helpers/integration-timeout';
 import { waitFor } from '../helpers/wait';
 import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
 
@@ -64,5 +63,5 @@ describe('pipeline: Kafka broker restart', () => {
     expect(await p.stop()).toBe(0);
     running = undefined;
     expect(await connCount(es, n)).toBe(4000);
-  }, OUTAGE_TEST_TIMEOUT_MS);
+  });
 });
