@@ -588,7 +588,19 @@ export async function run(argv: readonly string[]): Promise<number> {
   const log = createRootLogger({ level: config.log.level });
   // The process is the pipeline's own (not the demo's or a test's): its node options matter.
   if (!semiSpaceGiven()) log.warn({ option: SEMI_SPACE_ARG }, 'node was started without a young generation size: bin/zeek-rst passes this option, without it documents/s is about a fifth lower (src/cli/node-flags.ts)');
-  let running: RunningPipeline;
+  let running: RunningPipeline | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (running === undefined) {
+      // Start-up can wait minutes for an unreachable broker. Nothing is committed before the
+      // documents it depends on are acknowledged, so leaving now loses nothing.
+      process.stderr.write(`zeek-rst run: ${signal} during start-up: exiting; nothing was committed, the next start reads from the last committed offsets\n`);
+      process.exit(0);
+    }
+    process.stderr.write(`zeek-rst run: ${signal}: stopping (flush, commit)\n`);
+    void running.stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     running = await startPipeline(config, { log });
   } catch (err: unknown) {
@@ -596,12 +608,6 @@ export async function run(argv: readonly string[]): Promise<number> {
     setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
     throw err;
   }
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.stderr.write(`zeek-rst run: ${signal}: stopping (flush, commit)\n`);
-    void running.stop();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
   const code = await running.stopped;
   // Everything is flushed, committed and disconnected by now. After a broker restart, kafkajs
   // can keep one consumer socket and its retry timers alive past disconnect(), which would keep

@@ -11,6 +11,7 @@
  * twice and loses nothing.
  */
 import type { Client } from '@elastic/elasticsearch';
+import { createServer } from 'node:net';
 import type { Consumer, Kafka } from 'kafkajs';
 import { waitFor } from '../helpers/wait';
 import { committedOffsets, committedToEnd, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, repartitionRecords, spawnCli, testEnv, testNames, type Child } from './pipeline-harness';
@@ -181,5 +182,27 @@ describe('pipeline: SIGTERM after the group went on without this member', () => 
     expect(await connCount(es, n)).toBe(records);
     const stats = await es.indices.stats({ index: `${n.prefix}-conn-*`, metric: 'indexing' });
     expect(stats._all.primaries?.indexing?.index_total).toBe(records);
+  });
+});
+
+describe('pipeline: SIGTERM during start-up', () => {
+  it('exits 0 at once, saying nothing was committed, while start-up still waits for the broker', async () => {
+    // A port nothing listens on: start-up retries the broker for minutes.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
+      });
+    });
+    const child = spawnCli(['run'], testEnv(testNames('sigterm-startup'), { ZEEK_RST_KAFKA_BROKERS: `127.0.0.1:${port}`, ZEEK_RST_LOG_LEVEL: 'info' }));
+    // Past Elasticsearch (templates), now retrying the broker.
+    await waitFor(() => child.stderr().includes('index templates checked'), { timeoutMs: 30_000, intervalMs: 50, what: () => `run's templates checked (${child.stderr()})` });
+    const signalled = Date.now();
+    child.process.kill('SIGTERM');
+    const exit = await child.exited;
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(10_000);
+    expect(child.stderr()).toContain('SIGTERM during start-up: exiting; nothing was committed');
   });
 });
