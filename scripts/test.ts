@@ -16,14 +16,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ensureStackUp, stopStack, type ServiceName, type UpResult } from './stack/stack';
-import type { StackProfile } from './stack/config';
+import { stackLog, testRunStopsStack, type StackProfile } from './stack/config';
 
 const ROOT = path.resolve(__dirname, '..');
 const bin = (name: string): string => path.join(ROOT, 'node_modules', '.bin', name);
-
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
-}
 
 /** Runs a command with inherited output; resolves with its exit code (1 for a signal). */
 function step(label: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -45,8 +41,7 @@ function step(label: string, command: string, args: readonly string[], env: Node
 async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const started = Date.now();
-  const up = (profile: StackProfile): Promise<UpResult> =>
-    ensureStackUp({ profile, log: (line) => process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`) });
+  const up = (profile: StackProfile): Promise<UpResult> => ensureStackUp({ profile, log: stackLog(profile) });
   // Started at once; awaited after the static checks (a failure then is reported, not lost).
   const stacks = Promise.allSettled([up('plain'), up('secure')]);
   const startedServices: [StackProfile, readonly ServiceName[]][] = [];
@@ -56,7 +51,7 @@ async function main(): Promise<number> {
     const [plain, secure] = await stacks;
     for (const [profile, r] of [['plain', plain], ['secure', secure]] as const) {
       if (r.status === 'fulfilled') startedServices.push([profile, r.value.started]);
-      else process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${r.reason instanceof Error ? r.reason.message : String(r.reason)}\n`);
+      else stackLog(profile)(r.reason instanceof Error ? r.reason.message : String(r.reason));
     }
     if (plain.status === 'rejected' || secure.status === 'rejected') {
       code = 1;
@@ -71,9 +66,9 @@ async function main(): Promise<number> {
   } finally {
     // Even after a failure: CI leaves no process behind.
     await stacks;
-    if (truthy(process.env.CI) || truthy(process.env.ZEEK_RST_TEST_STOP_STACK)) {
+    if (testRunStopsStack()) {
       for (const [profile, services] of startedServices) {
-        if (services.length > 0) await stopStack({ profile, only: services, log: (line) => process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`) }).catch(() => undefined);
+        if (services.length > 0) await stopStack({ profile, only: services, log: stackLog(profile) }).catch(() => undefined);
       }
     }
     process.stderr.write(`[test] ${code === 0 ? 'passed' : 'failed'} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -78,6 +78,21 @@ export interface StackConfig {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Whether a test run stops the services it started when it ends: in CI (`CI` set) or with
+ * ZEEK_RST_TEST_STOP_STACK=1, so CI leaves no process behind; on a developer's machine the stack
+ * stays up for the next run. Read by `npm test` (scripts/test.ts) and jest's global teardown.
+ */
+export function testRunStopsStack(env: Env = process.env): boolean {
+  const truthy = (value: string | undefined): boolean => value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+  return truthy(env.CI) || truthy(env.ZEEK_RST_TEST_STOP_STACK);
+}
+
+/** Stack progress on stderr, one profile's lines prefixed as `[stack]` or `[stack secure]`: how test runs print it. */
+export const stackLog = (profile: StackProfile) => (line: string): void => {
+  process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`);
+};
+
 function intFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;

@@ -136,15 +136,16 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
         written = await t.writer.write({ changes, positions: cut.positions, marks });
       } catch (err: unknown) {
         o.onCheckpointError(err, t.id);
+        const error = err instanceof Error ? err.message : String(err);
         if (isFenced(err)) {
           // The partition's new owner fenced this writer. The rebalance that gave it the
           // partition drops this task here (cli/run.ts, onAssignment), unless it already has.
           t.fenced = true;
-          o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write fenced: another instance owns this correlation partition now; its task stops checkpointing until the rebalance drops it');
+          o.log.warn({ task: t.id, error }, 'changelog write fenced: another instance owns this correlation partition now; its task stops checkpointing until the rebalance drops it');
           return;
         }
         // `unwritten` keeps the cut, its changes and marks for the next attempt.
-        o.log.warn({ task: t.id, error: err instanceof Error ? err.message : String(err) }, 'changelog write failed; the next checkpoint writes it again');
+        o.log.warn({ task: t.id, error }, 'changelog write failed; the next checkpoint writes it again');
         return;
       }
       t.unwritten = undefined;

@@ -4,6 +4,7 @@
  * scripts/stack/secure.ts), or reuses running ones, and hands their endpoints to the test
  * workers through environment variables. Whether teardown stops them again: global-teardown.ts.
  */
+import { stackLog, type StackProfile } from '../../scripts/stack/config';
 import { ensureStackUp } from '../../scripts/stack/stack';
 import { SECURE_TEST_ENV, TEST_ES_URL_ENV, TEST_KAFKA_BROKERS_ENV } from './stack-env';
 
@@ -32,18 +33,15 @@ export default async function globalSetup(): Promise<void> {
   const selected = selectedProjects(process.argv);
   const wantsPlain = selected === undefined || selected.some((p) => p === 'integration' || p === 'outage');
   const wantsSecure = selected === undefined || selected.includes('secure');
-  const log = (profile: string) => (line: string): void => {
-    process.stderr.write(`[stack${profile}] ${line}\n`);
-  };
   const started = Date.now();
-  const timed = async <T>(profile: string, up: Promise<T>): Promise<T> => {
+  const timed = async <T>(profile: StackProfile, up: Promise<T>): Promise<T> => {
     const result = await up;
-    log(profile)(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    stackLog(profile)(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return result;
   };
   const [plain, secure] = await Promise.all([
-    wantsPlain ? timed('', ensureStackUp({ log: log('') })) : undefined,
-    wantsSecure ? timed(' secure', ensureStackUp({ profile: 'secure', log: log(' secure') })) : undefined,
+    wantsPlain ? timed('plain', ensureStackUp({ log: stackLog('plain') })) : undefined,
+    wantsSecure ? timed('secure', ensureStackUp({ profile: 'secure', log: stackLog('secure') })) : undefined,
   ]);
   if (plain !== undefined) {
     process.env[TEST_KAFKA_BROKERS_ENV] = plain.endpoints.kafkaBrokers.join(',');

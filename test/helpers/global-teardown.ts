@@ -5,15 +5,12 @@
  * ~20 s), and a stack that someone else started — a shell, another jest run in the same
  * checkout — is never stopped under their feet. Stop it by hand with `npm run stack -- down`.
  */
+import { stackLog, testRunStopsStack } from '../../scripts/stack/config';
 import { SERVICES, stopStack } from '../../scripts/stack/stack';
 import { SECURE_STARTED_BY_SETUP_ENV, STARTED_BY_SETUP_ENV } from './global-setup';
 
-function truthy(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
-}
-
 export default async function globalTeardown(): Promise<void> {
-  if (!truthy(process.env.CI) && !truthy(process.env.ZEEK_RST_TEST_STOP_STACK)) return;
+  if (!testRunStopsStack()) return;
   for (const [profile, env] of [['plain', STARTED_BY_SETUP_ENV], ['secure', SECURE_STARTED_BY_SETUP_ENV]] as const) {
     const startedList = (process.env[env] ?? '').split(',');
     const started = SERVICES.filter((service) => startedList.includes(service));
@@ -21,9 +18,7 @@ export default async function globalTeardown(): Promise<void> {
     await stopStack({
       only: started,
       profile,
-      log: (line) => {
-        process.stderr.write(`[stack${profile === 'secure' ? ' secure' : ''}] ${line}\n`);
-      },
+      log: stackLog(profile),
     });
   }
 }

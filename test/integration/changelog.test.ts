@@ -10,23 +10,17 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { StateValue } from '../../src/correlate/state';
 import { createRootLogger } from '../../src/log';
 import { CONCURRENT_TRANSACTIONS } from '../../src/source/kafka';
-import { createChangelogWriter, ensureChangelogTopic, restoreChangelog, type ChangelogSettings } from '../../src/state/changelog';
+import { createChangelogWriter, restoreChangelog, type ChangelogSettings } from '../../src/state/changelog';
 import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
-import { kafkaClient, testNames } from './pipeline-harness';
+import { createChangelogTopic, kafkaClient, testNames } from './pipeline-harness';
 
 const log = createRootLogger({ level: 'error' });
 
 /** A fresh changelog topic of `partitions` partitions, created as `run` creates it. */
 async function changelogTopic(kafka: Kafka, n: ReturnType<typeof testNames>, partitions: number): Promise<ChangelogSettings> {
   const s: ChangelogSettings = { topic: `${n.prefix}-changelog`, partitions, replicationFactor: 1, group: n.group };
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureChangelogTopic(admin, s);
-  } finally {
-    await admin.disconnect();
-  }
+  await createChangelogTopic(kafka, s);
   return s;
 }
 

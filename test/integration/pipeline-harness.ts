@@ -11,6 +11,7 @@ import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { resolveConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import { documentId } from '../../src/sink/ecs';
+import { ensureChangelogTopic, type ChangelogSettings } from '../../src/state/changelog';
 import { uniqueName } from '../helpers/names';
 import { testStack } from '../helpers/stack-env';
 import { waitFor } from '../helpers/wait';
@@ -80,6 +81,17 @@ export async function createTopics(kafka: Kafka, n: Names, partitions: { conn?: 
         { topic: n.dlq, numPartitions: 1 },
       ],
     });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The changelog topic of `s`, created as `run` creates it (compacted, `s.partitions` partitions). */
+export async function createChangelogTopic(kafka: Kafka, s: ChangelogSettings): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureChangelogTopic(admin, s);
   } finally {
     await admin.disconnect();
   }

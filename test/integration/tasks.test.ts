@@ -17,9 +17,8 @@ import { createRecordClock } from '../../src/correlate/correlator';
 import { createHeaderCodec } from '../../src/decode/packet-header';
 import { createRootLogger } from '../../src/log';
 import { isFenced } from '../../src/source/kafka';
-import { ensureChangelogTopic } from '../../src/state/changelog';
 import { waitFor } from '../helpers/wait';
-import { kafkaClient, testConfig, testNames } from './pipeline-harness';
+import { createChangelogTopic, kafkaClient, testConfig, testNames } from './pipeline-harness';
 
 const log = createRootLogger({ level: 'silent' });
 
@@ -71,13 +70,7 @@ describe('tasks: a partition owned by another instance meanwhile', () => {
 
   beforeAll(async () => {
     kafka = kafkaClient();
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureChangelogTopic(admin, changelog);
-    } finally {
-      await admin.disconnect();
-    }
+    await createChangelogTopic(kafka, changelog);
   });
 
   afterAll(async () => {
