@@ -1,7 +1,7 @@
 /**
  * `npm run bench:corpus [-- REF]`: proves that a speed-up changed no document. Builds this tree
  * (dist/) and REF (default HEAD, i.e. the uncommitted changes are judged; give HEAD~1 to judge the
- * last commit) in .cache/corpus-compare/, runs `zeek-rst classify` of both over every case of the
+ * last commit; bench/ref-build.ts), runs `zeek-rst classify` of both over every case of the
  * corpus copy (test/fixtures/corpus) and every crafted fixture (test/fixtures/classify/crafted),
  * and compares stdout (the documents) and stderr (the summary) byte for byte. The document ids
  * (`documentId`, not printed by classify) of both builds are compared for every document too.
@@ -10,13 +10,14 @@
  * and headers, the same without headers, and the Zeek TSV conn.log with its weirds and headers.
  * Prints one line per run with the SHA-256 of its output; exits 1 at the first difference.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import type * as Ecs from '../src/sink/ecs';
+import { buildRef, buildTree } from './ref-build';
 
 const ROOT = path.resolve(__dirname, '..');
 const CORPUS = path.join(ROOT, 'test/fixtures/corpus');
@@ -87,22 +88,6 @@ function craftedRuns(): Run[] {
   return runs;
 }
 
-const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-
-/** A build of REF in .cache/corpus-compare/<sha>/ (reused when it exists). */
-function buildRef(ref: string): { root: string; sha: string } {
-  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const dir = path.join(WORK, sha);
-  if (existsSync(path.join(dir, 'dist/cli/main.js'))) return { root: dir, sha };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const tar = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'bin', 'schemas', 'package.json', 'tsconfig.json', 'tsconfig.build.json'], { cwd: ROOT, maxBuffer: 1 << 28 });
-  execFileSync('tar', ['-x', '-C', dir], { input: tar });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
-  return { root: dir, sha };
-}
-
 function classify(root: string, args: readonly string[]): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, [path.join(root, 'bin/zeek-rst'), 'classify', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
@@ -129,8 +114,8 @@ function main(): number {
   mkdirSync(WORK, { recursive: true });
   writeFileSync(path.join(WORK, 'empty.json'), '');
   console.log(`building this tree (dist/) and ${ref} ...`);
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  const before = buildRef(ref);
+  buildTree(ROOT);
+  const before = buildRef(ROOT, ref);
   const load = (root: string): typeof Ecs => createRequire(path.join(root, 'package.json'))(path.join(root, 'dist/sink/ecs.js')) as typeof Ecs;
   const ecsBefore = load(before.root);
   const ecsAfter = load(ROOT);

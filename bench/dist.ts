@@ -18,16 +18,24 @@ function findRoot(from: string): string {
 export const ROOT = findRoot(__dirname);
 export const DIST = path.join(ROOT, 'dist');
 
-const requireDist = createRequire(path.join(DIST, 'index.js'));
+let current = DIST;
+
+/**
+ * Makes `fromDist` load from another build's dist/ (`npm run bench -- --against REF` loads every
+ * suite once per build); `fromDist` of a module already loaded keeps the module it gave.
+ */
+export function useDist(dir: string): void {
+  current = dir;
+}
 
 /** A module of dist/; the caller types it as its source: `fromDist('decode/zeek-json') as typeof ZeekJson`. */
 export function fromDist(module: string): unknown {
-  const file = path.join(DIST, `${module}.js`);
+  const file = path.join(current, `${module}.js`);
   if (!existsSync(file)) throw new Error(`bench: ${path.relative(ROOT, file)} is missing: run npm run build (npm run bench does)`);
-  return requireDist(file);
+  return createRequire(path.join(current, 'index.js'))(file);
 }
 
 /** When dist/ was built (its pipeline module's mtime), for the printout. */
-export function distBuiltAt(): Date {
-  return statSync(path.join(DIST, 'pipeline.js')).mtime;
+export function distBuiltAt(dir: string = DIST): Date {
+  return statSync(path.join(dir, 'pipeline.js')).mtime;
 }

@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- FILTER...] [-- --json]`: builds dist/ and the bench, then runs every
- * `bench/*.bench.ts` (or those whose file name contains a FILTER) on the compiled dist/ (see
- * bench/dist.ts) and prints, per suite, the median throughput of each case and its ratio to the
- * suite's baseline case (its ceiling), all measured in the same run. `--json` adds one JSON
- * object on the last line: the figures cases report (decode_ratio, classify_rps, ...), the
- * machine and the date. bench/README.md explains each figure.
+ * `npm run bench [-- FILTER...] [-- --json] [-- --against REF]`: builds dist/ and the bench, then
+ * runs every `bench/*.bench.ts` (or those whose file name contains a FILTER) on the compiled
+ * dist/ (see bench/dist.ts) and prints, per suite, the median throughput of each case and its
+ * ratio to the suite's baseline case (its ceiling), all measured in the same run. `--json` adds
+ * one JSON object on the last line: the figures cases report (decode_ratio, classify_rps, ...),
+ * the machine and the date. `--against REF` measures each case of this tree beside the same case
+ * built from the git revision REF (bench/ref-build.ts), in alternating pairs, and prints the
+ * ratio this / REF: what a change did, in one run. bench/README.md explains each figure.
  *
  * Convention for a bench file (e.g. bench/classify.bench.ts):
  *
@@ -24,10 +26,12 @@
  * the median over `rounds` rounds is reported, with the slowest and fastest round.
  */
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
-import { distBuiltAt } from './dist';
+import { DIST, distBuiltAt, ROOT, useDist } from './dist';
+import { buildRef } from './ref-build';
 import { median } from './median';
 
 export interface BenchCase {
@@ -91,21 +95,34 @@ const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >
 
 const WARM_UP_CALLS = 5;
 
+/**
+ * Warm-up: every case for at least WARM_UP_CALLS calls and twice a round's time, so that the
+ * rounds see the steady state of a long-running process (optimised code, a grown heap). A case
+ * of 10,820 conns through the whole pipeline needs several calls for that: its first calls ran
+ * at 0.2-0.7 x its later rate, and a single-call warm-up left them inside the median.
+ */
+function warmUp(cases: readonly BenchCase[], minMs: number, sink: { n: number }): void {
+  for (const c of cases) {
+    for (let calls = 0; calls < WARM_UP_CALLS; calls++) if (c.run() !== undefined) sink.n++;
+    measure(c, minMs * 2, sink);
+  }
+}
+
+function baselineOf(suite: BenchSuite): BenchCase {
+  const base = suite.cases.find((c) => c.name === suite.baseline);
+  if (base === undefined) throw new Error(`bench ${suite.name}: baseline case ${suite.baseline} does not exist`);
+  return base;
+}
+
+const spread = (xs: readonly number[], f: (n: number) => string): string => `[${f(Math.min(...xs))} .. ${f(Math.max(...xs))}]`;
+
 /** Runs a suite, prints its table and adds the figures its cases report to `figures`. */
 export function runSuite(suite: BenchSuite, figures: Record<string, number> = {}): void {
   const rounds = suite.rounds ?? 7;
   const minMs = suite.minRoundMs ?? 250;
   const sink = { n: 0 };
-  const base = suite.cases.find((c) => c.name === suite.baseline);
-  if (base === undefined) throw new Error(`bench ${suite.name}: baseline case ${suite.baseline} does not exist`);
-  // Warm-up: every case for at least WARM_UP_CALLS calls and twice a round's time, so that the
-  // rounds see the steady state of a long-running process (optimised code, a grown heap). A case
-  // of 10,820 conns through the whole pipeline needs several calls for that: its first calls ran
-  // at 0.2-0.7 x its later rate, and a single-call warm-up left them inside the median.
-  for (const c of suite.cases) {
-    for (let calls = 0; calls < WARM_UP_CALLS; calls++) if (c.run() !== undefined) sink.n++;
-    measure(c, minMs * 2, sink);
-  }
+  const base = baselineOf(suite);
+  warmUp(suite.cases, minMs, sink);
   const samples = new Map<string, number[]>(suite.cases.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < suite.cases.length; i++) {
@@ -119,14 +136,69 @@ export function runSuite(suite: BenchSuite, figures: Record<string, number> = {}
   for (const c of suite.cases) {
     const xs = samples.get(c.name) ?? [];
     const m = median(xs);
-    const lo = Math.min(...xs);
-    const hi = Math.max(...xs);
     const ratio = m / baseMedian;
-    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  [${fmt(lo)} .. ${fmt(hi)}]  ratio ${ratio.toFixed(3)}`);
+    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  ${spread(xs, fmt)}  ratio ${ratio.toFixed(3)}`);
     if (c.report?.rps !== undefined) figures[c.report.rps] = Math.round(m);
     if (c.report?.ratio !== undefined) figures[c.report.ratio] = Math.round(ratio * 1000) / 1000;
   }
   if (sink.n === 0) console.log('  (no case returned a value)');
+}
+
+/**
+ * Runs every case of `suite` (this tree) beside the same case of `ref` (the suite loaded from
+ * another build) in alternating order, round after round, and prints per case the median of the
+ * rounds' ratios this / REF. The two measurements of a pair are taken one right after the other,
+ * so a machine whose speed drifts between rounds (a shared VM: 2-3x) moves both alike; the
+ * ratio of a pair is what one run can tell about a change, the absolute figures are not.
+ * `ratios` gets each reported figure's ratio under its `rps` key.
+ */
+export function runAgainst(suite: BenchSuite, ref: BenchSuite, refName: string, ratios: Record<string, number> = {}): void {
+  // One pair's ratio scatters by 0.5-1.5 on this kind of machine (the ceilings, the same code in
+  // both trees, show it): three times the rounds of a plain run.
+  const rounds = 3 * (suite.rounds ?? 7);
+  const minMs = suite.minRoundMs ?? 250;
+  const sink = { n: 0 };
+  const pairs = suite.cases.flatMap((c) => {
+    const r = ref.cases.find((x) => x.name === c.name);
+    return r === undefined ? [] : [{ c, r, mine: [] as number[], theirs: [] as number[], ratio: [] as number[] }];
+  });
+  warmUp(pairs.flatMap((p) => [p.c, p.r]), minMs, sink);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < pairs.length; i++) {
+      const p = pairs[(i + round) % pairs.length];
+      if (p === undefined) continue;
+      // Which of the two goes first alternates, so neither always inherits the other's garbage.
+      const refFirst = round % 2 === 1;
+      const theirs0 = refFirst ? measure(p.r, minMs, sink) : 0;
+      const mine = measure(p.c, minMs, sink);
+      const theirs = refFirst ? theirs0 : measure(p.r, minMs, sink);
+      p.mine.push(mine);
+      p.theirs.push(theirs);
+      p.ratio.push(mine / theirs);
+    }
+  }
+  console.log(`\n${suite.name}: ${suite.unit} per CPU second, this tree and ${refName} in alternating pairs, ${rounds} rounds (>= ${minMs} ms CPU each); ratio = median over the rounds of this / ${refName}`);
+  const width = Math.max(...suite.cases.map((c) => c.name.length));
+  for (const c of suite.cases) {
+    const p = pairs.find((x) => x.c === c);
+    if (p === undefined) {
+      console.log(`  ${c.name.padEnd(width)}  (not in ${refName})`);
+      continue;
+    }
+    const ratio = median(p.ratio);
+    console.log(`  ${c.name.padEnd(width)}  ${fmt(median(p.mine)).padStart(9)} vs ${fmt(median(p.theirs)).padStart(9)} ${suite.unit}/s  ratio ${ratio.toFixed(3)} ${spread(p.ratio, (x) => x.toFixed(2))}`);
+    if (c.report?.rps !== undefined) ratios[c.report.rps] = Math.round(ratio * 1000) / 1000;
+  }
+  if (sink.n === 0) console.log('  (no case returned a value)');
+}
+
+/** The suite a compiled bench file exports, evaluated anew (with the bench modules it loads, inputs among them) against the dist/ `useDist` gave. */
+function loadSuite(file: string): BenchSuite | undefined {
+  const keep = new Set([__filename, path.join(__dirname, 'dist.js'), path.join(__dirname, 'median.js')]);
+  for (const key of Object.keys(require.cache)) if (key.startsWith(`${__dirname}${path.sep}`) && !keep.has(key)) Reflect.deleteProperty(require.cache, key);
+  const mod: unknown = createRequire(__filename)(path.join(__dirname, file));
+  const suite = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
+  return isSuite(suite) ? suite : undefined;
 }
 
 function machine(): string {
@@ -135,10 +207,17 @@ function machine(): string {
   return `${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${load}`;
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const filters = args.filter((a) => a !== '--json');
+  const at = args.indexOf('--against');
+  const against = at === -1 ? undefined : args[at + 1];
+  if (at !== -1 && (against === undefined || against.startsWith('--'))) {
+    console.error('--against needs a git revision (e.g. --against HEAD~1)');
+    process.exitCode = 2;
+    return;
+  }
+  const filters = args.filter((a, i) => a !== '--json' && i !== at && i !== at + 1);
   const isBench = (f: string): boolean => f.endsWith('.bench.js') || f.endsWith('.bench.ts');
   const files = readdirSync(__dirname).filter(isBench).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
   if (files.length === 0) {
@@ -146,22 +225,33 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const ref = against === undefined ? undefined : buildRef(ROOT, against);
+  const refName = ref === undefined ? '' : `${against ?? ''} (${ref.sha.slice(0, 7)})`;
   const started = new Date();
   console.log(`${started.toISOString()}  node ${process.version}, ${process.platform}/${process.arch}, ${machine()}`);
-  console.log(`measuring dist/ built ${distBuiltAt().toISOString()}, one core (one thread), per CPU second of the process, medians`);
+  console.log(`measuring dist/ built ${distBuiltAt().toISOString()}${ref === undefined ? '' : ` against ${refName}`}, one core (one thread), per CPU second of the process, medians`);
   const figures: Record<string, number> = {};
   for (const f of files) {
-    const mod: unknown = await import(path.join(__dirname, f));
-    const suite = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
-    if (!isSuite(suite)) {
+    useDist(DIST);
+    const suite = loadSuite(f);
+    if (suite === undefined) {
       console.error(`${f}: default export is not a defineBench(...) suite`);
       process.exitCode = 1;
       continue;
     }
-    runSuite(suite, figures);
+    if (ref === undefined) {
+      runSuite(suite, figures);
+      continue;
+    }
+    useDist(path.join(ref.root, 'dist'));
+    const theirs = loadSuite(f);
+    useDist(DIST);
+    if (theirs === undefined) console.log(`\n${suite.name}: not in ${refName}`);
+    else runAgainst(suite, theirs, refName, figures);
   }
   if (json) {
-    console.log(JSON.stringify({ ...figures, date: started.toISOString(), node: process.version, machine: machine() }));
+    const vs = ref === undefined ? {} : { against: ref.sha, ratios_to_ref: figures };
+    console.log(JSON.stringify({ ...(ref === undefined ? figures : vs), date: started.toISOString(), node: process.version, machine: machine() }));
   }
 }
 
@@ -179,5 +269,5 @@ if (require.main === module) {
       console.error(err instanceof Error ? err.stack ?? err.message : String(err));
       process.exitCode = 1;
     });
-  } else void main();
+  } else main();
 }

@@ -19,13 +19,14 @@ import { Type } from 'avsc';
 import type { Decoded, PacketHeader, SourceRef } from '../domain';
 import { ZeekRstError } from '../errors';
 import { fingerprintBytes } from './avro-fingerprint';
-import { communityId, IP_PROTO } from './community-id';
+import { headerOf } from './header-fields';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
-import { StringPool } from './string-pool';
 import type { DecodeOptions, Problem } from './validate';
 import {
-  checkTsRange, FieldReader, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, parseJsonObject, problem, show, timeToUs,
+  checkTsRange, DEFAULT_MAX_MESSAGE_BYTES, deadLetter, isPlainObject, isProblem, parseJsonObject, problem, show, timeToUs,
 } from './validate';
+
+export { HEADER_FIELD_NAMES } from './header-fields';
 
 export const SINGLE_OBJECT_MAGIC = Buffer.from([0xc3, 0x01]);
 export const CONFLUENT_MAGIC = 0x00;
@@ -256,67 +257,4 @@ function headerFromAvro(value: unknown, source: SourceRef, options: DecodeOption
   const tsUs = checkTsRange('ts', ts, options);
   if (isProblem(tsUs)) return tsUs;
   return headerOf(value, tsUs, source);
-}
-
-/** Values a flow's headers repeat (sensor, Community ID), one string each (decode/string-pool.ts). */
-const HEADER_STRINGS = new StringPool(65_536);
-
-/** Addresses of headers already checked by `isIp`, one string each. */
-const HEADER_ADDRESSES = new StringPool(65_536);
-
-const pooled = (s: string | undefined): string | undefined => (s === undefined ? undefined : HEADER_STRINGS.intern(s));
-
-/** `r.addrOf(name, value)`, without checking again an address the pool holds. */
-function checkedAddress(r: FieldReader, name: string, value: unknown): string {
-  if (typeof value === 'string') {
-    const known = HEADER_ADDRESSES.get(value);
-    if (known !== undefined) return known;
-  }
-  const a = r.addrOf(name, value);
-  // addrOf returns the value itself when it is an address, '' (never an address) when not.
-  return a !== '' && a === value ? HEADER_ADDRESSES.add(a) : a;
-}
-
-/** The snake_case names a header is read from, in the order they are checked. */
-export const HEADER_FIELD_NAMES = [
-  'ts', 'sensor', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'ip_version', 'ip_ttl', 'ip_id', 'tcp_flags', 'seq', 'ack', 'window',
-  'payload_len', 'community_id',
-] as const;
-
-/**
- * Validates header fields (snake_case, as in the schema) into a PacketHeader, or the problem that
- * refuses them. `o` is avsc's record or a parsed JSON line, read by property with constant names:
- * several times cheaper than a lookup per field through Fields (a keyed read with a varying name
- * plus Object.hasOwn; npm run bench -- headers). Equal to reading own properties only, because
- * neither Object.prototype nor avsc's record prototype has any of these names
- * (packet-header.test.ts checks both).
- */
-function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: SourceRef): PacketHeader | Problem {
-  const r = new FieldReader();
-  const sensor = pooled(r.optStringOf('sensor', o.sensor)) ?? null;
-  const srcIp = checkedAddress(r, 'src_ip', o.src_ip);
-  const dstIp = checkedAddress(r, 'dst_ip', o.dst_ip);
-  const srcPort = r.portOf('src_port', o.src_port);
-  const dstPort = r.portOf('dst_port', o.dst_port);
-  const version = r.intInOf('ip_version', o.ip_version, 0, 255, 'invalid_enum', false);
-  const ipTtl = r.intInOf('ip_ttl', o.ip_ttl, 0, 255, 'invalid_ttl', true) ?? 0;
-  const ipId = r.intInOf('ip_id', o.ip_id, 0, 65535, 'invalid_ip_id', false) ?? null;
-  const tcpFlags = r.intInOf('tcp_flags', o.tcp_flags, 0, 0x0fff, 'invalid_flags', true) ?? 0;
-  const seq = r.intInOf('seq', o.seq, 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
-  const ack = r.intInOf('ack', o.ack, 0, UINT32_MAX, 'invalid_sequence', true) ?? 0;
-  const window = r.intInOf('window', o.window, 0, 65535, 'invalid_window', true) ?? 0;
-  const rawPayloadLen = o.payload_len;
-  if (rawPayloadLen === undefined || rawPayloadLen === null) r.fail(problem('missing_field', 'payload_len is missing'));
-  const payloadLen = r.countOf('payload_len', rawPayloadLen) ?? 0;
-  const givenCid = pooled(r.optStringOf('community_id', o.community_id));
-  const p = r.problem();
-  if (p !== undefined) return p;
-  const isV6 = srcIp.includes(':');
-  if (isV6 !== dstIp.includes(':')) return problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`);
-  const ipVersion = isV6 ? 6 : 4;
-  if (version !== undefined && version !== ipVersion) {
-    return problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`);
-  }
-  const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
-  return { tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid, source };
 }
