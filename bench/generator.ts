@@ -28,7 +28,7 @@ import path from 'node:path';
 import { communityId, IP_PROTO } from '../src/decode/community-id';
 import { sampleHash } from '../src/decode/header-sampler';
 import { createHeaderCodec, type HeaderCodec } from '../src/decode/packet-header';
-import { TCP_FLAGS, type PacketHeader, type SourceRef } from '../src/domain';
+import { TCP_FLAGS, type PacketHeader } from '../src/domain';
 
 export interface GeneratorOptions {
   /** Connections to generate. */
@@ -191,8 +191,6 @@ export interface ConnGenerator {
   readonly baseRows: number;
 }
 
-const SOURCE: SourceRef = { kind: 'file', path: 'generator', line: 0 };
-
 export function createConnGenerator(options: GeneratorOptions, rows: readonly Readonly<Record<string, unknown>>[] = corpusConnRows(), weirdNames: readonly string[] = corpusTcpWeirdNames()): ConnGenerator {
   const startTs = options.startTs ?? GENERATOR_DEFAULTS.startTs;
   const rate = options.connsPerSecond ?? GENERATOR_DEFAULTS.connsPerSecond;
@@ -280,7 +278,6 @@ export function createConnGenerator(options: GeneratorOptions, rows: readonly Re
             window: p.zeroWindow || (p.flags & RST) !== 0 ? 0 : 64240,
             payloadLen: payload,
             communityId: cid,
-            source: SOURCE,
           });
         }
         const consumed = payload + ((p.flags & (SYN | FIN)) !== 0 ? 1 : 0);

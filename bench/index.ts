@@ -255,10 +255,11 @@ function main(): void {
   }
 }
 
-/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts), `npm run bench -- e2e ...` (bench/e2e.ts). */
+/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts), `npm run bench -- e2e ...` (bench/e2e.ts), `npm run bench -- state ...` (bench/state.ts). */
 const COMMANDS: Readonly<Record<string, () => Promise<{ main: (args: readonly string[]) => Promise<void> }>>> = {
   bulk: () => import('./bulk'),
   e2e: () => import('./e2e'),
+  state: () => import('./state'),
 };
 
 if (require.main === module) {

@@ -99,7 +99,6 @@ function headersOf(c: ConnRecord, n: number): PacketHeader[] {
       window: 64240,
       payloadLen: payload,
       communityId: c.communityId,
-      source: benchSource,
     };
     if (fromOrig) origSeq = (origSeq + payload) >>> 0;
     else respSeq = (respSeq + payload) >>> 0;

@@ -174,7 +174,6 @@ export interface PacketHeader {
   readonly payloadLen: number;
   /** `community_id`: Community ID v1 of the flow; decode computes it when absent. */
   readonly communityId: string;
-  readonly source: SourceRef;
 }
 
 /**

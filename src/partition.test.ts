@@ -65,7 +65,7 @@ describe('correlation partitions', () => {
   });
 
   it('keys a weird without a 5-tuple by its observer and uid', () => {
-    const r: InputRecord = { kind: 'weird', record: { tsUs: 1, uid: 'CAbc', observer: 's1', name: 'truncated_header', source: { kind: 'file', path: 'x', line: 1 } } };
+    const r: InputRecord = { kind: 'weird', record: { tsUs: 1, uid: 'CAbc', observer: 's1', name: 'truncated_header', source: { kind: 'file', path: 'x', line: 1 } }, source: { kind: 'file', path: 'x', line: 1 } };
     expect(routingKeyOf(r)).toBe('s1|CAbc');
   });
 });

@@ -25,7 +25,6 @@ function pkt(side: Side, tsS: number, flags: number, ttl: number, extra: Partial
       window: 1000,
       payloadLen: 0,
       communityId: '',
-      source: { kind: 'file', path: 'x', line: 1 },
       ...extra,
     },
   };

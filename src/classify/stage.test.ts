@@ -9,7 +9,7 @@ function h(side: Side, tsS: number, flags: number, extra: Partial<PacketHeader> 
     h: {
       tsUs: tsS * 1e6, sensor: null, srcIp: side === 'originator' ? '192.0.2.1' : '198.51.100.7', dstIp: side === 'originator' ? '198.51.100.7' : '192.0.2.1',
       srcPort: side === 'originator' ? 40000 : 443, dstPort: side === 'originator' ? 443 : 40000, ipVersion: 4, ipTtl: 64, ipId: 1, tcpFlags: flags,
-      seq: 1, ack: 1, window: 1024, payloadLen: 0, communityId: '', source: { kind: 'file', path: 'x', line: 1 }, ...extra,
+      seq: 1, ack: 1, window: 1024, payloadLen: 0, communityId: '', ...extra,
     },
   };
 }

@@ -233,7 +233,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     for (const file of opts.pcap) {
       for await (const d of readPcapHeaders(file)) {
-        await account(driver.handleDecoded([d.ok ? { ok: true, value: { kind: 'header', record: d.value } } : d]));
+        await account(driver.handleDecoded([d]));
         progress(file);
       }
     }

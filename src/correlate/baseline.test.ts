@@ -4,7 +4,7 @@ import { createHostBaselineStore, hopsFromTtl, initialTtlClass, ipIdBehaviour, m
 function packet(tsUs: number, ipTtl: number, ipId: number, tcpFlags = 0x10): PacketHeader {
   return {
     tsUs, sensor: null, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 80, dstPort: 40000, ipVersion: 4,
-    ipTtl, ipId, tcpFlags, seq: 1, ack: 1, window: 1024, payloadLen: 0, communityId: '1:x', source: { kind: 'file', path: 't', line: 1 },
+    ipTtl, ipId, tcpFlags, seq: 1, ack: 1, window: 1024, payloadLen: 0, communityId: '1:x',
   };
 }
 

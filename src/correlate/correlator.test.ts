@@ -41,7 +41,6 @@ function header(cid: string, tsUs: number, over: Partial<PacketHeader> = {}): Pa
     window: 100,
     payloadLen: 0,
     communityId: cid,
-    source: { kind: 'file', path: 't', line: 1 },
     ...over,
   };
 }

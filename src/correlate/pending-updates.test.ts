@@ -15,7 +15,7 @@ const conn = (uid: string, port: number): ConnRecord => ({
   tsUs: T0, uid, origH: '10.0.0.1', origP: port, respH: '10.0.0.2', respP: 80, proto: 'tcp', durationUs: S, history: 'ShADadR', connState: 'RSTO', communityId: `cid-${uid}`, source: file,
 });
 const header = (cid: string, port: number, tsUs: number): PacketHeader => ({
-  tsUs, sensor: null, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: port, dstPort: 80, ipVersion: 4, ipTtl: 64, ipId: 1, tcpFlags: 0x14, seq: 1, ack: 1, window: 0, payloadLen: 0, communityId: cid, source: file,
+  tsUs, sensor: null, srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: port, dstPort: 80, ipVersion: 4, ipTtl: 64, ipId: 1, tcpFlags: 0x14, seq: 1, ack: 1, window: 0, payloadLen: 0, communityId: cid,
 });
 
 describe('correlator: pending late updates', () => {

@@ -19,11 +19,10 @@ export interface ExtractOptions {
   readonly teredo: boolean;
   /** `sensor` of every record; null when not given. */
   readonly sensor: string | null;
-  /** Name of the capture in each record's source (`-` for standard input). */
-  readonly path: string;
 }
 
-export type Extracted = { readonly kind: 'header'; readonly header: PacketHeader } | { readonly kind: 'skip'; readonly reason: HeaderSkipReason };
+/** A header with the number of its packet record in the capture (1-based). */
+export type Extracted = { readonly kind: 'header'; readonly header: PacketHeader; readonly record: number } | { readonly kind: 'skip'; readonly reason: HeaderSkipReason };
 
 export function extractHeader(packet: CaptureRecord, options: ExtractOptions): Extracted {
   const frame = decodeFrame(packet.linkType, packet.data, packet.originalLength, options);
@@ -34,6 +33,7 @@ export function extractHeader(packet: CaptureRecord, options: ExtractOptions): E
   const cid = communityId({ proto: IP_PROTO.TCP, srcIp: t.srcIp, dstIp: t.dstIp, srcPort: t.srcPort, dstPort: t.dstPort }) ?? '';
   return {
     kind: 'header',
-    header: { tsUs, sensor: options.sensor, ...t, communityId: cid, source: { kind: 'file', path: options.path, line: packet.record } },
+    header: { tsUs, sensor: options.sensor, ...t, communityId: cid },
+    record: packet.record,
   };
 }

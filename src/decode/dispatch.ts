@@ -4,7 +4,7 @@
  * header lines of Zeek TSV files, which it remembers per file path (a TSV row means nothing
  * without the `#fields` line that came before it).
  */
-import type { ConnRecord, Decoded, InputMessage, PacketHeader, WeirdRecord } from '../domain';
+import type { ConnRecord, Decoded, InputMessage, PacketHeader, SourceRef, WeirdRecord } from '../domain';
 import { AVRO_CONTAINER_MAGIC, decodeHeaderContainer } from './avro-container';
 import { decodeHeaderMessage } from './header-message';
 import { decodeHeaderJson, type HeaderCodec } from './packet-header';
@@ -13,10 +13,15 @@ import { decodeZeekMessage } from './zeek-json';
 import type { ZeekLogRecord, ZeekLogType } from './zeek-record';
 import { createZeekTsvReader, type ZeekTsvReader } from './zeek-tsv';
 
+/**
+ * A decoded record and the input it came from: a conn's and a weird's are also their own `source`
+ * (documents and dead letters name them); a header does not keep it (the correlator stores
+ * millions of headers, and nothing after decode needs to know their message).
+ */
 export type InputRecord =
-  | { readonly kind: 'conn'; readonly record: ConnRecord }
-  | { readonly kind: 'weird'; readonly record: WeirdRecord }
-  | { readonly kind: 'header'; readonly record: PacketHeader };
+  | { readonly kind: 'conn'; readonly record: ConnRecord; readonly source: SourceRef }
+  | { readonly kind: 'weird'; readonly record: WeirdRecord; readonly source: SourceRef }
+  | { readonly kind: 'header'; readonly record: PacketHeader; readonly source: SourceRef };
 
 export interface InputDecoder {
   decode(message: InputMessage): readonly Decoded<InputRecord>[];
@@ -26,11 +31,13 @@ export interface InputDecoder {
 
 function fromZeek(d: Decoded<ZeekLogRecord>): Decoded<InputRecord> {
   if (!d.ok) return d;
-  return d.value.log === 'conn' ? { ok: true, value: { kind: 'conn', record: d.value.record } } : { ok: true, value: { kind: 'weird', record: d.value.record } };
+  const r = d.value;
+  return r.log === 'conn' ? { ok: true, value: { kind: 'conn', record: r.record, source: r.record.source } } : { ok: true, value: { kind: 'weird', record: r.record, source: r.record.source } };
 }
 
-function fromHeader(d: Decoded<PacketHeader>): Decoded<InputRecord> {
-  return d.ok ? { ok: true, value: { kind: 'header', record: d.value } } : d;
+/** A decoded header of the message `source` names, as an input record. */
+export function headerRecord(d: Decoded<PacketHeader>, source: SourceRef): Decoded<InputRecord> {
+  return d.ok ? { ok: true, value: { kind: 'header', record: d.value, source } } : d;
 }
 
 function startsWith(bytes: Uint8Array, magic: Uint8Array): boolean {
@@ -52,12 +59,12 @@ export function createInputDecoder(options: DecodeOptions, codec: HeaderCodec): 
   const decodeHeaders = (m: InputMessage): readonly Decoded<InputRecord>[] => {
     const bytes = m.value;
     if (startsWith(bytes, AVRO_CONTAINER_MAGIC) && m.source.kind === 'file') {
-      return decodeHeaderContainer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), m.source.path, codec, options).map(fromHeader);
+      return decodeHeaderContainer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), m.source.path, codec, options).map((d) => headerRecord(d, m.source));
     }
     // JSON lines (`*.headers.jsonl`, ts in epoch seconds) start with `{`; a Kafka message is one
     // Avro record or a batch of them (decode/header-message.ts: each bad record dead-letters alone).
-    if (firstByte(bytes) === 0x7b) return [fromHeader(decodeHeaderJson(bytes, m.source, options))];
-    return decodeHeaderMessage(bytes, m.source, codec, options).map(fromHeader);
+    if (firstByte(bytes) === 0x7b) return [headerRecord(decodeHeaderJson(bytes, m.source, options), m.source)];
+    return decodeHeaderMessage(bytes, m.source, codec, options).map((d) => headerRecord(d, m.source));
   };
 
   return {

@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 
-import type { SourceRef } from '../domain';
 import { checkedHeaderOf, headerOf, usualHeaderOf } from './header-fields';
 import { isProblem } from './validate';
 
-const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '7' };
 const TS_US = 1_377_201_633_620_883;
 
 // pop3-rej/pop3.headers.jsonl line 2 as avsc decodes it: the RST-ACK answering the first SYN.
@@ -53,25 +51,25 @@ const record = fc.record(
 
 describe('the usual-record reader', () => {
   it('reads the usual record, once its addresses have been checked, as the checked reader does', () => {
-    const checked = checkedHeaderOf(RST_ACK, TS_US, SRC);
+    const checked = checkedHeaderOf(RST_ACK, TS_US);
     expect(isProblem(checked)).toBe(false);
-    const usual = usualHeaderOf(RST_ACK, TS_US, SRC);
+    const usual = usualHeaderOf(RST_ACK, TS_US);
     expect(usual).toBeDefined();
     expect(usual).toEqual(checked);
   });
 
   it('leaves a record whose addresses were never checked to the checked reader', () => {
     const fresh = { ...RST_ACK, src_ip: '198.51.100.77' };
-    expect(usualHeaderOf(fresh, TS_US, SRC)).toBeUndefined();
-    expect(headerOf(fresh, TS_US, SRC)).toEqual(checkedHeaderOf(fresh, TS_US, SRC));
+    expect(usualHeaderOf(fresh, TS_US)).toBeUndefined();
+    expect(headerOf(fresh, TS_US)).toEqual(checkedHeaderOf(fresh, TS_US));
   });
 
   it('gives, for every record it accepts, what the checked reader gives; it accepts no record the checked reader refuses', () => {
     let accepted = 0;
     fc.assert(
       fc.property(record, (r) => {
-        const checked = checkedHeaderOf(r, TS_US, SRC); // pools the addresses it finds valid
-        const usual = usualHeaderOf(r, TS_US, SRC);
+        const checked = checkedHeaderOf(r, TS_US); // pools the addresses it finds valid
+        const usual = usualHeaderOf(r, TS_US);
         if (usual === undefined) return;
         accepted++;
         expect(isProblem(checked)).toBe(false);
@@ -86,7 +84,7 @@ describe('the usual-record reader', () => {
   it('headerOf refuses a bad record for the same reason as the checked reader', () => {
     fc.assert(
       fc.property(record, (r) => {
-        expect(headerOf(r, TS_US, SRC)).toEqual(checkedHeaderOf(r, TS_US, SRC));
+        expect(headerOf(r, TS_US)).toEqual(checkedHeaderOf(r, TS_US));
       }),
       { numRuns: 2000 },
     );

@@ -9,7 +9,7 @@
  * `headerOf` tries the first and falls back to the second, so a refused record is refused for
  * the same reason as before the fast reader existed.
  */
-import type { PacketHeader, SourceRef } from '../domain';
+import type { PacketHeader } from '../domain';
 import { communityId, IP_PROTO } from './community-id';
 import { StringPool } from './string-pool';
 import type { Problem } from './validate';
@@ -50,8 +50,8 @@ export const HEADER_FIELD_NAMES = [
  * neither Object.prototype nor avsc's record prototype has any of these names
  * (packet-header.test.ts checks both).
  */
-export function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: SourceRef): PacketHeader | Problem {
-  return usualHeaderOf(o, tsUs, source) ?? checkedHeaderOf(o, tsUs, source);
+export function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number): PacketHeader | Problem {
+  return usualHeaderOf(o, tsUs) ?? checkedHeaderOf(o, tsUs);
 }
 
 const isIntIn = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
@@ -64,7 +64,7 @@ const isAbsent = (v: unknown): v is null | undefined => v === null || v === unde
  * comparisons, without a problem per field to track (npm run bench -- headers). For every record
  * it accepts, it gives what `checkedHeaderOf` gives (packet-header.test.ts compares the two).
  */
-export function usualHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: SourceRef): PacketHeader | undefined {
+export function usualHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number): PacketHeader | undefined {
   const { sensor, src_ip, dst_ip, src_port, dst_port, ip_version, ip_ttl, ip_id, tcp_flags, seq, ack, window, payload_len, community_id } = o;
   if (typeof src_ip !== 'string' || typeof dst_ip !== 'string') return undefined;
   if (!(isAbsent(sensor) || typeof sensor === 'string') || !(isAbsent(community_id) || typeof community_id === 'string')) return undefined;
@@ -82,12 +82,12 @@ export function usualHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number
   const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort: src_port, dstPort: dst_port }) ?? '';
   return {
     tsUs, sensor: isAbsent(sensor) ? null : HEADER_STRINGS.intern(sensor), srcIp, dstIp, srcPort: src_port, dstPort: dst_port, ipVersion, ipTtl: ip_ttl,
-    ipId: isAbsent(ip_id) ? null : ip_id, tcpFlags: tcp_flags, seq, ack, window, payloadLen: payload_len, communityId: cid, source,
+    ipId: isAbsent(ip_id) ? null : ip_id, tcpFlags: tcp_flags, seq, ack, window, payloadLen: payload_len, communityId: cid,
   };
 }
 
 /** `headerOf` field by field, with the first problem found. */
-export function checkedHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number, source: SourceRef): PacketHeader | Problem {
+export function checkedHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number): PacketHeader | Problem {
   const r = new FieldReader();
   const sensor = pooled(r.optStringOf('sensor', o.sensor)) ?? null;
   const srcIp = checkedAddress(r, 'src_ip', o.src_ip);
@@ -114,5 +114,5 @@ export function checkedHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: numb
     return problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`);
   }
   const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
-  return { tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid, source };
+  return { tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid };
 }

@@ -23,11 +23,8 @@ const HEADERS: PacketHeader[] = readFileSync(JSONL, 'utf8').split('\n').filter((
   return d.value;
 });
 
-const strip = (h: PacketHeader): Omit<PacketHeader, 'source'> => {
-  const { source: _s, ...rest } = h;
-  return rest;
-};
-const outcome = (d: Decoded<PacketHeader>): string => (d.ok ? `ok@${d.value.source.kind === 'kafka' ? String(d.value.source.index) : '-'}` : `${d.dead.reason}@${d.dead.source.kind === 'kafka' ? String(d.dead.source.index) : '-'}`);
+// A header does not keep its source; a dead letter is named by its record's position.
+const outcome = (d: Decoded<PacketHeader>): string => (d.ok ? 'ok' : `${d.dead.reason}@${d.dead.source.kind === 'kafka' ? String(d.dead.source.index) : '-'}`);
 const avroValue = (h: PacketHeader, over: Record<string, unknown> = {}): Record<string, unknown> => ({
   ts: h.tsUs, sensor: h.sensor, src_ip: h.srcIp, dst_ip: h.dstIp, src_port: h.srcPort, dst_port: h.dstPort, ip_version: h.ipVersion,
   ip_ttl: h.ipTtl, ip_id: h.ipId, tcp_flags: h.tcpFlags, seq: h.seq, ack: h.ack, window: h.window, payload_len: h.payloadLen, community_id: h.communityId, ...over,
@@ -50,27 +47,25 @@ async function avscContainer(headers: readonly PacketHeader[], over: (i: number)
 }
 
 describe('decodeHeaderMessage', () => {
-  it('keeps a one-record message as before batching: the message source, no index', () => {
+  it('reads a one-record message as one header', () => {
     const h = HEADERS[1] as PacketHeader;
     const out = decodeHeaderMessage(codec.encodeSingleObject(h), SRC, codec);
     expect(out).toHaveLength(1);
-    expect(out[0]?.ok === true && out[0].value.source).toEqual(SRC);
-    expect(out[0]?.ok === true && strip(out[0].value)).toEqual(strip(h));
+    expect(out[0]?.ok === true && out[0].value).toEqual(h);
   });
 
   it('reads consecutive single-object and Confluent records, numbering them from 0', () => {
     for (const encode of [(h: PacketHeader) => codec.encodeSingleObject(h), (h: PacketHeader) => codec.encodeConfluent(h, 9)]) {
       const out = decodeHeaderMessage(Buffer.concat(HEADERS.map(encode)), SRC, codec);
-      expect(out.map(outcome)).toEqual(['ok@0', 'ok@1', 'ok@2', 'ok@3', 'ok@4', 'ok@5']);
-      expect(out.map((d) => (d.ok ? strip(d.value) : undefined))).toEqual(HEADERS.map(strip));
-      expect(out[3]?.ok === true && out[3].value.source).toEqual({ ...SRC, index: 3 });
+      expect(out.map(outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+      expect(out.map((d) => (d.ok ? d.value : undefined))).toEqual(HEADERS);
     }
   });
 
   it('reads an object container written by avsc, and avsc reads the container produce writes', async () => {
     const fromAvsc = decodeHeaderMessage(await avscContainer(HEADERS), SRC, codec);
-    expect(fromAvsc.map(outcome)).toEqual(['ok@0', 'ok@1', 'ok@2', 'ok@3', 'ok@4', 'ok@5']);
-    expect(fromAvsc.map((d) => (d.ok ? strip(d.value) : undefined))).toEqual(HEADERS.map(strip));
+    expect(fromAvsc.map(outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(fromAvsc.map((d) => (d.ok ? d.value : undefined))).toEqual(HEADERS);
 
     const ours = encodeHeaderContainer(HEADERS, codec);
     expect(encodeHeaderContainer(HEADERS, codec).equals(ours)).toBe(true); // deterministic bytes
@@ -79,13 +74,13 @@ describe('decodeHeaderMessage', () => {
       Readable.from([ours]).pipe(new streams.BlockDecoder()).on('data', (v: unknown) => back.push(v)).on('end', resolve).on('error', reject);
     });
     expect(back).toEqual(HEADERS.map((h) => avroValue(h)));
-    expect(decodeHeaderMessage(ours, SRC, codec).map((d) => (d.ok ? strip(d.value) : undefined))).toEqual(HEADERS.map(strip));
+    expect(decodeHeaderMessage(ours, SRC, codec).map((d) => (d.ok ? d.value : undefined))).toEqual(HEADERS);
   });
 
   it('dead-letters a record with an impossible TTL on its own, with its index and its own bytes, in a sequence', () => {
     const parts = HEADERS.map((h, i) => (i === 2 ? rawSingleObject(avroValue(h, { ip_ttl: 300 })) : codec.encodeSingleObject(h)));
     const out = decodeHeaderMessage(Buffer.concat(parts), SRC, codec);
-    expect(out.map(outcome)).toEqual(['ok@0', 'ok@1', 'invalid_ttl@2', 'ok@3', 'ok@4', 'ok@5']);
+    expect(out.map(outcome)).toEqual(['ok', 'ok', 'invalid_ttl@2', 'ok', 'ok', 'ok']);
     const dead = out[2];
     expect(dead?.ok === false && Buffer.from(dead.dead.raw).equals(parts[2] as Buffer)).toBe(true);
     expect(dead?.ok === false && deadLetterHeaders(dead.dead)).toMatchObject({ reason: 'invalid_ttl', source_topic: 'zeek-headers', source_offset: '41', source_index: '2' });
@@ -93,7 +88,7 @@ describe('decodeHeaderMessage', () => {
 
   it('dead-letters the same bad record inside a container, the others still decode', async () => {
     const out = decodeHeaderMessage(await avscContainer(HEADERS, (i) => (i === 4 ? { src_port: 70000 } : {})), SRC, codec);
-    expect(out.map(outcome)).toEqual(['ok@0', 'ok@1', 'ok@2', 'ok@3', 'invalid_port@4', 'ok@5']);
+    expect(out.map(outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'invalid_port@4', 'ok']);
   });
 
   it('resynchronises after a corrupt single-object body on the next record of the same schema', () => {
@@ -103,13 +98,13 @@ describe('decodeHeaderMessage', () => {
     corrupt[10 + 8] = 0x0a;
     parts[1] = corrupt;
     const out = decodeHeaderMessage(Buffer.concat(parts), SRC, codec);
-    expect(out.map(outcome)).toEqual(['ok@0', 'invalid_avro@1', 'ok@2', 'ok@3', 'ok@4', 'ok@5']);
+    expect(out.map(outcome)).toEqual(['ok', 'invalid_avro@1', 'ok', 'ok', 'ok', 'ok']);
     expect(out[1]?.ok === false && Buffer.from(out[1].dead.raw).equals(corrupt)).toBe(true);
   });
 
   it('calls bytes after the last record that are no record a dead letter of their own', () => {
     const out = decodeHeaderMessage(Buffer.concat([codec.encodeSingleObject(HEADERS[0] as PacketHeader), Buffer.from('xyz')]), SRC, codec);
-    expect(out.map(outcome)).toEqual(['ok@0', 'invalid_avro@1']);
+    expect(out.map(outcome)).toEqual(['ok', 'invalid_avro@1']);
     expect(out[1]?.ok === false && Buffer.from(out[1].dead.raw).toString()).toBe('xyz');
   });
 

@@ -22,13 +22,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES, deadLetter, problem } from './validate';
 /** Bytes of a single-object prefix: `C3 01` + 8-byte fingerprint. */
 const SINGLE_OBJECT_PREFIX_BYTES = 10;
 
-/** The message's source with the record's position; field by field, not a spread (one per header of a batch). */
+/** The message's source with the record's position (a dead letter's). */
 function withIndex(source: SourceRef, index: number): SourceRef {
   return source.kind === 'kafka' ? { kind: 'kafka', topic: source.topic, partition: source.partition, offset: source.offset, index } : source;
-}
-
-function withSource(d: Decoded<PacketHeader>, source: SourceRef): Decoded<PacketHeader> {
-  return d.ok ? { ok: true, value: { ...d.value, source } } : { ok: false, dead: { ...d.dead, source } };
 }
 
 /** Where decoding may resume after an undelimitable single-object record at `offset`, or the buffer's end. */
@@ -43,15 +39,15 @@ function decodeSequence(buf: Buffer, codec: HeaderCodec, source: SourceRef, opti
   const out: Decoded<PacketHeader>[] = [];
   let offset = 0;
   while (offset < buf.length) {
-    const at = withIndex(source, out.length);
-    const { result, end } = codec.decodeAt(buf, offset, at, options);
+    // A header does not keep its source: only a dead letter is named, by the record's position.
+    const { result, end } = codec.decodeAt(buf, offset, source, options);
     if (end !== undefined) {
-      out.push(result);
+      out.push(result.ok ? result : { ok: false, dead: { ...result.dead, source: withIndex(source, out.length) } });
       offset = end;
       continue;
     }
     const stop = resyncPoint(buf, offset);
-    out.push(result.ok ? result : { ok: false, dead: { ...result.dead, raw: buf.subarray(offset, stop) } });
+    out.push(result.ok ? result : { ok: false, dead: { ...result.dead, source: withIndex(source, out.length), raw: buf.subarray(offset, stop) } });
     offset = stop;
   }
   return out;
@@ -69,7 +65,7 @@ export function decodeHeaderMessage(raw: Uint8Array, source: SourceRef, codec: H
   const only = out[0];
   if (out.length === 1 && only !== undefined) {
     // One record: the message's own source, and a dead letter keeps every byte of the message.
-    return [only.ok ? withSource(only, source) : { ok: false, dead: { ...only.dead, source, raw } }];
+    return [only.ok ? only : { ok: false, dead: { ...only.dead, source, raw } }];
   }
   return out;
 }

@@ -140,7 +140,7 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
       return { result: deadLetter(problem('invalid_avro', `Avro body rejected: ${err instanceof Error ? err.message : String(err)}`, 'decode'), whole ?? buf.subarray(recordStart), source), end: undefined };
     }
     if (decoded.offset === -1) return { result: deadLetter(problem('truncated_avro', `Avro body ends early (${buf.length - offset} bytes)`, 'decode'), whole ?? buf.subarray(recordStart), source), end: undefined };
-    const h = headerFromAvro(decoded.value, source, options);
+    const h = headerFromAvro(decoded.value, options);
     return { result: isProblem(h) ? deadLetter(h, whole ?? buf.subarray(recordStart, decoded.offset), source) : { ok: true, value: h }, end: decoded.offset };
   };
 
@@ -197,7 +197,7 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
       return bodyAt(buf, f.start, f.w, offset, undefined, source, options);
     },
     decodeValue(value, source, options = {}) {
-      const h = headerFromAvro(value, source, options);
+      const h = headerFromAvro(value, options);
       if (!isProblem(h)) return { ok: true, value: h };
       let raw: Uint8Array;
       try {
@@ -245,16 +245,16 @@ export function decodeHeaderJson(raw: Uint8Array, source: SourceRef, options: De
   if (ts === undefined || ts === null) return deadLetter(problem('missing_field', 'ts is missing'), raw, source);
   const tsUs = timeToUs('ts', ts, options);
   if (isProblem(tsUs)) return deadLetter(tsUs, raw, source);
-  const h = headerOf(parsed, tsUs, source);
+  const h = headerOf(parsed, tsUs);
   return isProblem(h) ? deadLetter(h, raw, source) : { ok: true, value: h };
 }
 
 /** Validates a record avsc decoded (reader schema) into a PacketHeader, or the problem that refuses it. */
-function headerFromAvro(value: unknown, source: SourceRef, options: DecodeOptions): PacketHeader | Problem {
+function headerFromAvro(value: unknown, options: DecodeOptions): PacketHeader | Problem {
   if (!isPlainObject(value)) return problem('invalid_avro', 'Avro body is not a record', 'decode');
   const ts = value.ts;
   if (typeof ts !== 'number') return problem('wrong_type', `ts must be a long, got ${show(ts)}`);
   const tsUs = checkTsRange('ts', ts, options);
   if (isProblem(tsUs)) return tsUs;
-  return headerOf(value, tsUs, source);
+  return headerOf(value, tsUs);
 }

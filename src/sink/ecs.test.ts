@@ -59,7 +59,7 @@ describe('ECS document', () => {
     const rstAtUs = conn.tsUs + 3 * 3600e6; // the RST header, 1 s before the last packet Zeek counted
     const header: PacketHeader = {
       tsUs: rstAtUs, sensor: null, srcIp: conn.origH, dstIp: conn.respH, srcPort: conn.origP, dstPort: conn.respP, ipVersion: 4, ipTtl: 64, ipId: 1,
-      tcpFlags: TCP_FLAGS.RST | TCP_FLAGS.ACK, seq: 1, ack: 1, window: 0, payloadLen: 0, communityId: '1:abc', source: { kind: 'file', path: 'h.jsonl', line: 1 },
+      tcpFlags: TCP_FLAGS.RST | TCP_FLAGS.ACK, seq: 1, ack: 1, window: 0, payloadLen: 0, communityId: '1:abc',
     };
     const withHeader: Correlated = { ...corr, conn: long, headers: [header] };
     const doc = toEcsDocument(withHeader, classifyConnection(withHeader, DEFAULT_CLASSIFY_SETTINGS, []));

@@ -103,8 +103,7 @@ describe('readHeaderFile', () => {
       await writeContainer(file, headers, gzip);
       const back = await collect(readHeaderFile(file));
       expect(back.filter((d) => !d.ok)).toEqual([]);
-      expect(values(back).map(({ source: _s, ...rest }) => rest)).toEqual(headers.map(({ source: _s, ...rest }) => rest));
-      expect(values(back)[5]?.source).toEqual({ kind: 'file', path: file, line: 6 });
+      expect(values(back)).toEqual(headers);
     }
   });
 

@@ -7,7 +7,7 @@
  * Two views of the same extraction:
  * - readCapture: every TCP packet's header, the capture error if any, and counts (packets, TCP
  *   packets, skipped by reason) for `zeek-rst headers`' progress and summary;
- * - readPcapHeaders: Decoded<PacketHeader> like readHeaderFile, for `classify --pcap`: a corrupt
+ * - readPcapHeaders: decoded header records (each named by its packet record) like readHeaderFile, for `classify --pcap`: a corrupt
  *   or cut-off capture ends with one dead letter (`truncated_capture` / `invalid_capture`, the
  *   unreadable bytes as raw) after every header before it.
  */
@@ -18,6 +18,7 @@ import type { CaptureError } from '../decode/capture-file';
 import { createCaptureReader } from '../decode/capture-file';
 import type { HeaderSkipReason } from '../decode/capture-headers';
 import { extractHeader } from '../decode/capture-headers';
+import { headerRecord, type InputRecord } from '../decode/dispatch';
 import type { Decoded, PacketHeader } from '../domain';
 import { deadLetter, problem } from '../decode/validate';
 
@@ -47,7 +48,7 @@ export interface CaptureReadOptions {
   readonly signal?: AbortSignal;
 }
 
-export type CaptureItem = { readonly kind: 'header'; readonly header: PacketHeader } | { readonly kind: 'error'; readonly error: CaptureError };
+export type CaptureItem = { readonly kind: 'header'; readonly header: PacketHeader; readonly record: number } | { readonly kind: 'error'; readonly error: CaptureError };
 
 function open(path: string, options: CaptureReadOptions): Readable {
   if (path === '-') return options.stdin ?? process.stdin;
@@ -61,7 +62,7 @@ function open(path: string, options: CaptureReadOptions): Readable {
  */
 export async function* readCapture(path: string, options: CaptureReadOptions = {}): AsyncGenerator<CaptureItem> {
   const counts = options.counts ?? emptyCaptureCounts();
-  const extract = { teredo: options.teredo ?? true, sensor: options.sensor ?? null, path };
+  const extract = { teredo: options.teredo ?? true, sensor: options.sensor ?? null };
   const reader = createCaptureReader();
   const input = open(path, options);
   const signal = options.signal;
@@ -101,9 +102,9 @@ export async function* readCapture(path: string, options: CaptureReadOptions = {
 }
 
 /** The capture's headers as Decoded records (classify --pcap); a capture error is the last, a dead letter. */
-export async function* readPcapHeaders(path: string, options: CaptureReadOptions = {}): AsyncGenerator<Decoded<PacketHeader>> {
+export async function* readPcapHeaders(path: string, options: CaptureReadOptions = {}): AsyncGenerator<Decoded<InputRecord>> {
   for await (const item of readCapture(path, options)) {
-    if (item.kind === 'header') yield { ok: true, value: item.header };
+    if (item.kind === 'header') yield headerRecord({ ok: true, value: item.header }, { kind: 'file', path, line: item.record });
     else yield deadLetter(problem(item.error.reason, item.error.detail, 'decode'), item.error.raw, { kind: 'file', path, line: item.error.record });
   }
 }

@@ -72,6 +72,22 @@ describe('changelog entry encoding', () => {
     expect(decodeEntry(JSON.stringify(legacyConn))).toEqual(legacyConn);
   });
 
+  it('reads headers of entries written when a header still named its input message', () => {
+    const hs = headers();
+    const [conn] = conns();
+    if (conn === undefined || hs[0] === undefined) throw new Error('no fixture');
+    const oldSource = ['k', 'zeek-headers', 0, '17', 3];
+    // Then a flow's header had its source after its 14 fields, and an inline header before its Community ID.
+    const flow: StateValue = { t: 'flow', headers: hs.map((header, seq) => ({ seq, header, joined: false })) };
+    const flowWire = JSON.parse(encodeEntry(flow).toString()) as { headers: unknown[][] };
+    for (const h of flowWire.headers) h.push(oldSource);
+    expect(decodeEntry(JSON.stringify(flowWire))).toEqual(flow);
+    const written: StateValue = { t: 'conn', key: `|${conn.uid}`, seq: 2, stage: 'e', conn, weirds: [], headers: [hs[0]] };
+    const connWire = JSON.parse(encodeEntry(written).toString()) as { headers: unknown[][] };
+    for (const h of connWire.headers) h.splice(h.length - 1, 0, oldSource);
+    expect(decodeEntry(JSON.stringify(connWire))).toEqual(written);
+  });
+
   it('writes a conn and a header in well under the bytes of their JSON objects', () => {
     const conn = conns().find((c) => c.history !== undefined && c.service !== undefined);
     const [header] = headers();

@@ -126,9 +126,13 @@ function connOf(f: WireConn): ConnRecord {
   return c as ConnRecord;
 }
 
-/** A header's fields but its Community ID, in PacketHeader's order. */
+/**
+ * A header's fields but its Community ID, in PacketHeader's order. Entries written before headers
+ * dropped their input's name (a header is evidence of a flow; only conns and weirds name the
+ * message they came from) have it after these 14 fields: it is not read.
+ */
 function headerFields(h: PacketHeader): Json[] {
-  return [h.tsUs, h.sensor, h.srcIp, h.dstIp, h.srcPort, h.dstPort, h.ipVersion, h.ipTtl, h.ipId, h.tcpFlags, h.seq, h.ack, h.window, h.payloadLen, sourceFields(h.source)];
+  return [h.tsUs, h.sensor, h.srcIp, h.dstIp, h.srcPort, h.dstPort, h.ipVersion, h.ipTtl, h.ipId, h.tcpFlags, h.seq, h.ack, h.window, h.payloadLen];
 }
 
 function headerOf(f: readonly Json[], communityId: string): PacketHeader {
@@ -136,13 +140,12 @@ function headerOf(f: readonly Json[], communityId: string): PacketHeader {
     tsUs: f[0] as number, sensor: f[1] as string | null, srcIp: f[2] as string, dstIp: f[3] as string, srcPort: f[4] as number,
     dstPort: f[5] as number, ipVersion: f[6] as 4 | 6, ipTtl: f[7] as number, ipId: f[8] as number | null, tcpFlags: f[9] as number,
     seq: f[10] as number, ack: f[11] as number, window: f[12] as number, payloadLen: f[13] as number, communityId,
-    source: sourceOf(f[14] as unknown as WireSource),
   };
 }
 
-/** A header a written conn carries in full: its Community ID at the end. */
+/** A header a written conn carries in full: its Community ID last (after the old entries' source, if any). */
 function inlineHeaderOf(f: WireHeader): PacketHeader {
-  return headerOf(f.slice(0, 15), f[15] as string);
+  return headerOf(f, f[f.length - 1] as string);
 }
 
 function sourceFields(s: SourceRef): Json[] {

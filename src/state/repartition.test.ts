@@ -7,11 +7,13 @@ const AT: SourceRef = { kind: 'kafka', topic: 'g-repartition', partition: 5, off
 
 const header: InputRecord = {
   kind: 'header',
-  record: { tsUs: 1_700_000_000_123_456, sensor: 's1', srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 40000, dstPort: 443, ipVersion: 4, ipTtl: 64, ipId: null, tcpFlags: 0x14, seq: 4294967295, ack: 0, window: 0, payloadLen: 0, communityId: '1:abc=', source: { ...INPUT, index: 2 } },
+  record: { tsUs: 1_700_000_000_123_456, sensor: 's1', srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 40000, dstPort: 443, ipVersion: 4, ipTtl: 64, ipId: null, tcpFlags: 0x14, seq: 4294967295, ack: 0, window: 0, payloadLen: 0, communityId: '1:abc=' },
+  source: { ...INPUT, index: 2 },
 };
 const conn: InputRecord = {
   kind: 'conn',
   record: { tsUs: 1_700_000_000_000_000, uid: 'C1', origH: '10.0.0.1', origP: 40000, respH: '10.0.0.2', respP: 443, proto: 'tcp', history: 'ShR', connState: 'RSTO', communityId: '1:abc=', source: { kind: 'kafka', topic: 'zeek-conn', partition: 0, offset: '5' } },
+  source: { kind: 'kafka', topic: 'zeek-conn', partition: 0, offset: '5' },
 };
 
 describe('repartition records', () => {
@@ -23,6 +25,13 @@ describe('repartition records', () => {
     if (first === undefined || !first.ok) throw new Error('no item');
     expect(sourceOfItem(first.value.record)).toEqual({ ...INPUT, index: 2 });
     expect(JSON.parse(Buffer.from(first.value.raw).toString())).toEqual(JSON.parse(encodeItem({ n: 2, record: header })));
+  });
+
+  it('read a header line written when a header kept its source inside the record', () => {
+    const old = JSON.stringify({ n: 2, k: 'h', r: { ...header.record, source: header.source } });
+    const [item] = decodeItems(Buffer.from(old), AT);
+    expect(item?.ok === true && item.value.record).toEqual(header);
+    expect(item?.ok === true && sourceOfItem(item.value.record)).toEqual({ ...INPUT, index: 2 });
   });
 
   it('dead-letter a line that run did not write, alone, with its bytes and the repartition message as source', () => {

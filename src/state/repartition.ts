@@ -4,8 +4,10 @@
  * partition, whatever input partition it came in on.
  *
  * - A message carries records of ONE partition (src/partition.ts), one JSON line each:
- *   `{"n":<ordinal in its input message>,"k":"c"|"w"|"h","r":<the decoded record>}`. The record
- *   keeps its `source` (input topic, partition, offset), so dead letters and marks name the input.
+ *   `{"n":<ordinal in its input message>,"k":"c"|"w"|"h","r":<the decoded record>}`. A conn or
+ *   weird keeps its `source` (input topic, partition, offset), so dead letters and marks name the
+ *   input; a header, which does not keep it, has it beside the record (`"s":<source>`). Lines
+ *   written before headers dropped their source have it inside the header: both are read.
  *   Records are batched per partition: a sensor's header rate in one message per record would be
  *   the dominant cost.
  * - The writer is an idempotent producer with one request in flight: a partition receives the
@@ -50,7 +52,8 @@ const KIND_CODES = { conn: 'c', weird: 'w', header: 'h' } as const;
 const KINDS = { c: 'conn', w: 'weird', h: 'header' } as const;
 
 export function encodeItem(item: RepartitionItem): string {
-  return JSON.stringify({ n: item.n, k: KIND_CODES[item.record.kind], r: item.record.record });
+  const r = item.record;
+  return JSON.stringify(r.kind === 'header' ? { n: item.n, k: KIND_CODES.header, s: r.source, r: r.record } : { n: item.n, k: KIND_CODES[r.kind], r: r.record });
 }
 
 const NO_SOURCE: Extract<SourceRef, { kind: 'kafka' }> = { kind: 'kafka', topic: '', partition: -1, offset: '-1' };
@@ -78,21 +81,29 @@ export function decodeItems(value: Uint8Array, source: SourceRef): readonly Deco
       out.push(dead('a repartition line that is not JSON'));
       continue;
     }
-    const o = parsed as { n?: unknown; k?: unknown; r?: unknown };
+    const o = parsed as { n?: unknown; k?: unknown; s?: unknown; r?: unknown };
     const kind = typeof o.k === 'string' ? KINDS[o.k as keyof typeof KINDS] : undefined;
     const r = o.r as Record<string, unknown> | null | undefined;
-    if (!Number.isInteger(o.n) || kind === undefined || typeof r !== 'object' || r === null || !isKafkaSource(r['source']) || typeof r['tsUs'] !== 'number') {
+    const input: unknown = kind === 'header' && o.s !== undefined ? o.s : r?.['source'];
+    if (!Number.isInteger(o.n) || kind === undefined || typeof r !== 'object' || r === null || !isKafkaSource(input) || typeof r['tsUs'] !== 'number') {
       out.push(dead('not a record that zeek-rst run writes to the repartition topic (n, k, r with tsUs and a Kafka source)'));
       continue;
     }
+    // A header of an older line leaves its source out of the record, as a header now decodes.
+    const record = kind === 'header' && o.s === undefined ? withoutSource(r) : r;
     // Written by `run` from a record its decoder validated: the shape is that record's.
-    out.push({ ok: true, value: { n: o.n as number, record: { kind, record: r } as unknown as InputRecord, raw: Buffer.from(line) } });
+    out.push({ ok: true, value: { n: o.n as number, record: { kind, record, source: input } as unknown as InputRecord, raw: Buffer.from(line) } });
   }
   return out;
 }
 
+function withoutSource(r: Record<string, unknown>): Record<string, unknown> {
+  const { source: _source, ...rest } = r;
+  return rest;
+}
+
 /** The input a record came from (a repartition record always has a Kafka source). */
-export const sourceOfItem = (record: InputRecord): Extract<SourceRef, { kind: 'kafka' }> => (record.record.source.kind === 'kafka' ? record.record.source : NO_SOURCE);
+export const sourceOfItem = (record: InputRecord): Extract<SourceRef, { kind: 'kafka' }> => (record.source.kind === 'kafka' ? record.source : NO_SOURCE);
 
 /** Creates the repartition topic when absent; returns its partition count. */
 export async function ensureRepartitionTopic(admin: Admin, s: RepartitionSettings): Promise<{ readonly created: boolean; readonly partitions: number }> {

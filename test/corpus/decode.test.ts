@@ -110,10 +110,9 @@ describe('corpus header samples', () => {
     expect(headers.length).toBe(Number(tcpPackets?.[1]));
     const src = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '0' } as const;
     for (const h of headers) {
-      const { source: _s, ...expected } = h;
       for (const buf of [codec.encodeSingleObject(h), codec.encodeConfluent(h, 1)]) {
         const back = codec.decode(buf, src);
-        expect(back.ok && { ...back.value, source: undefined }).toEqual({ ...expected, source: undefined });
+        expect(back.ok && back.value).toEqual(h);
       }
     }
   });

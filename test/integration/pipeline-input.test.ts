@@ -45,7 +45,7 @@ const BAD_CONNS: readonly (readonly [DeadLetterReason, (i: number) => Buffer])[]
 function header(i: number): PacketHeader {
   return {
     tsUs: 1711036787549335 + i, sensor: null, srcIp: '127.0.0.1', dstIp: '127.0.0.1', srcPort: 58854, dstPort: 110, ipVersion: 4, ipTtl: 64, ipId: 0,
-    tcpFlags: 0x02, seq: 1000 + i, ack: 0, window: 65495, payloadLen: 0, communityId: '1:placeholder', source: { kind: 'file', path: 'test', line: i },
+    tcpFlags: 0x02, seq: 1000 + i, ack: 0, window: 65495, payloadLen: 0, communityId: '1:placeholder',
   };
 }
 
