@@ -62,7 +62,7 @@ const isAbsent = (v: unknown): v is null | undefined => v === null || v === unde
  * are in the pool of checked ones, or undefined for any other record: `checkedHeaderOf` then
  * reads it again field by field and names what is wrong. The usual record is read with plain
  * comparisons, without a problem per field to track (npm run bench -- headers). For every record
- * it accepts, it gives what `checkedHeaderOf` gives (packet-header.test.ts compares the two).
+ * it accepts, it gives what `checkedHeaderOf` gives (header-fields.test.ts compares the two).
  */
 export function usualHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number): PacketHeader | undefined {
   const { sensor, src_ip, dst_ip, src_port, dst_port, ip_version, ip_ttl, ip_id, tcp_flags, seq, ack, window, payload_len, community_id } = o;
