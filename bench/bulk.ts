@@ -16,6 +16,7 @@ import type * as Elastic from '../src/sink/elastic';
 import type * as Log from '../src/log';
 import type * as Metrics from '../src/metrics';
 import type * as Schema from '../src/config/schema';
+import { option } from './args';
 import { fromDist } from './dist';
 
 const { createElasticSink } = fromDist('sink/elastic') as typeof Elastic;
@@ -126,11 +127,6 @@ export async function bulkSweep(es: Client, docs: readonly BulkDoc[], concurrenc
 
 export function best(figures: readonly BulkFigure[]): BulkFigure {
   return figures.reduce((a, b) => (b.docsPerS > a.docsPerS ? b : a), figures[0] ?? { concurrency: 0, docsPerS: 0 });
-}
-
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
 }
 
 /** Documents for the bulk bench: `count` ECS conn documents from the bench conn lines, uids made distinct. */

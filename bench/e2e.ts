@@ -35,6 +35,7 @@ import type * as NodeFlags from '../src/cli/node-flags';
 import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
+import { option } from './args';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
 import { createCommitDelay, type CommitDelay, type PartitionSample } from './commit-delay';
 import { fromDist, ROOT } from './dist';
@@ -46,11 +47,6 @@ const { fetchCommittedLag } = fromDist('source/committed-lag') as typeof Committ
 const { connTemplateBody } = fromDist('sink/templates') as typeof Templates;
 
 const CONN_PARTITIONS = 6;
-
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-}
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -23,6 +23,7 @@ import type * as HeaderMessage from '../src/decode/header-message';
 import type * as PacketHeaderModule from '../src/decode/packet-header';
 import type * as ZeekJson from '../src/decode/zeek-json';
 import type * as EntryCodec from '../src/state/entry-codec';
+import { option } from './args';
 import { DIST, fromDist, ROOT, useDist } from './dist';
 import { generateWorkload } from './generator';
 import { buildRef } from './ref-build';
@@ -89,11 +90,6 @@ function measure(dist: string, conns: number): StateFigures {
     conns, headers, stored_headers: s.headers, emitted_conns: s.emittedConns,
     changelog_bytes_per_conn: Math.round(bytes / conns), heap_mb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
   };
-}
-
-function option(args: readonly string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
 }
 
 /** One tree's figures, from a child process of its own. */
