@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
+import { suiteArgs } from './args';
 import { DIST, distBuiltAt, ROOT, useDist } from './dist';
 import { buildRef } from './ref-build';
 import { median } from './median';
@@ -208,16 +209,12 @@ function machine(): string {
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  const at = args.indexOf('--against');
-  const against = at === -1 ? undefined : args[at + 1];
-  if (at !== -1 && (against === undefined || against.startsWith('--'))) {
+  const { json, against, filters } = suiteArgs(process.argv.slice(2));
+  if (against === '') {
     console.error('--against needs a git revision (e.g. --against HEAD~1)');
     process.exitCode = 2;
     return;
   }
-  const filters = args.filter((a, i) => a !== '--json' && i !== at && i !== at + 1);
   const isBench = (f: string): boolean => f.endsWith('.bench.js') || f.endsWith('.bench.ts');
   const files = readdirSync(__dirname).filter(isBench).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
   if (files.length === 0) {
