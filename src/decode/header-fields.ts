@@ -54,6 +54,18 @@ export function headerOf(o: Readonly<Record<string, unknown>>, tsUs: number): Pa
   return usualHeaderOf(o, tsUs) ?? checkedHeaderOf(o, tsUs);
 }
 
+/** The IP version of two checked addresses, or undefined when they are of different families. */
+function ipVersionOf(srcIp: string, dstIp: string): 4 | 6 | undefined {
+  const isV6 = srcIp.includes(':');
+  if (isV6 !== dstIp.includes(':')) return undefined;
+  return isV6 ? 6 : 4;
+}
+
+/** The Community ID the sensor gave, or the one of the TCP 4-tuple ('' when none exists). */
+function cidOf(given: string | undefined, srcIp: string, dstIp: string, srcPort: number, dstPort: number): string {
+  return given ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
+}
+
 const isIntIn = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 const isAbsent = (v: unknown): v is null | undefined => v === null || v === undefined;
 
@@ -74,12 +86,9 @@ export function usualHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: number
   const srcIp = HEADER_ADDRESSES.get(src_ip);
   const dstIp = HEADER_ADDRESSES.get(dst_ip);
   if (srcIp === undefined || dstIp === undefined) return undefined;
-  const isV6 = srcIp.includes(':');
-  if (isV6 !== dstIp.includes(':')) return undefined;
-  const ipVersion = isV6 ? 6 : 4;
-  if (!(isAbsent(ip_version) || ip_version === ipVersion)) return undefined;
-  const givenCid = isAbsent(community_id) ? undefined : HEADER_STRINGS.intern(community_id);
-  const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort: src_port, dstPort: dst_port }) ?? '';
+  const ipVersion = ipVersionOf(srcIp, dstIp);
+  if (ipVersion === undefined || !(isAbsent(ip_version) || ip_version === ipVersion)) return undefined;
+  const cid = cidOf(isAbsent(community_id) ? undefined : HEADER_STRINGS.intern(community_id), srcIp, dstIp, src_port, dst_port);
   return {
     tsUs, sensor: isAbsent(sensor) ? null : HEADER_STRINGS.intern(sensor), srcIp, dstIp, srcPort: src_port, dstPort: dst_port, ipVersion, ipTtl: ip_ttl,
     ipId: isAbsent(ip_id) ? null : ip_id, tcpFlags: tcp_flags, seq, ack, window, payloadLen: payload_len, communityId: cid,
@@ -107,12 +116,11 @@ export function checkedHeaderOf(o: Readonly<Record<string, unknown>>, tsUs: numb
   const givenCid = pooled(r.optStringOf('community_id', o.community_id));
   const p = r.problem();
   if (p !== undefined) return p;
-  const isV6 = srcIp.includes(':');
-  if (isV6 !== dstIp.includes(':')) return problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`);
-  const ipVersion = isV6 ? 6 : 4;
+  const ipVersion = ipVersionOf(srcIp, dstIp);
+  if (ipVersion === undefined) return problem('invalid_ip', `src_ip ${srcIp} and dst_ip ${dstIp} are of different address families`);
   if (version !== undefined && version !== ipVersion) {
     return problem('invalid_enum', `ip_version ${version} does not match the addresses (IPv${ipVersion})`);
   }
-  const cid = givenCid ?? communityId({ proto: IP_PROTO.TCP, srcIp, dstIp, srcPort, dstPort }) ?? '';
+  const cid = cidOf(givenCid, srcIp, dstIp, srcPort, dstPort);
   return { tsUs, sensor, srcIp, dstIp, srcPort, dstPort, ipVersion, ipTtl, ipId, tcpFlags, seq, ack, window, payloadLen, communityId: cid };
 }
