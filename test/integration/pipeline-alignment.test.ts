@@ -12,13 +12,11 @@
  * message-time order, the store holds about two chunks of headers that wait for their conn: none
  * is dropped unjoined, and every document has its sampled RST.
  */
-import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
-import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { startPipeline } from '../../src/cli/run';
 import { createHeaderCodec } from '../../src/decode/packet-header';
 import type { PacketHeader } from '../../src/domain';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, series, testConfig, testNames } from './pipeline-harness';
+import { connCount, pipelineTestBed, produceValues, rejectedConn, series, testConfig } from './pipeline-harness';
 
 const CONNS = 20_000;
 const CHUNK = 500;
@@ -42,21 +40,8 @@ function headersOf(i: number): PacketHeader[] {
 }
 
 describe('pipeline: inputs read in message-time order', () => {
-  const n = testNames('aligned');
-  let kafka: Kafka;
-  let es: Client;
-  let running: RunningPipeline | undefined;
-
-  beforeAll(async () => {
-    kafka = kafkaClient();
-    es = esClient();
-    await createTopics(kafka, n, { conn: 1, weird: 1, headers: 1 });
-  });
-
-  afterAll(async () => {
-    if (running !== undefined) await running.stop();
-    await es.close();
-  });
+  const bed = pipelineTestBed('aligned', { conn: 1, weird: 1, headers: 1 });
+  const { n, kafka, es } = bed;
 
   it('keeps a backlog\'s headers beside their conns: none dropped unjoined by a store far smaller than the backlog', async () => {
     const codec = createHeaderCodec();
@@ -69,7 +54,7 @@ describe('pipeline: inputs read in message-time order', () => {
       await produceValues(kafka, n.conn, ids.map((i) => rejectedConn(i, 'CAlign', SUBNET)), base + chunk * 2000 + 1500);
     }
 
-    running = await startPipeline(testConfig(n, {
+    bed.running = await startPipeline(testConfig(n, {
       ZEEK_RST_PARTITIONING_MODE: 'direct',
       ZEEK_RST_KAFKA_ALIGN_INPUTS: 'true',
       ZEEK_RST_CORRELATE_MAX_HEADERS: String(STORE),
@@ -77,7 +62,7 @@ describe('pipeline: inputs read in message-time order', () => {
       // Record time: 1,000 conns per second; nothing here is old enough to expire.
       ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '60000',
     }));
-    const metrics = `http://127.0.0.1:${running.metricsPort ?? 0}/metrics`;
+    const metrics = `http://127.0.0.1:${bed.running.metricsPort ?? 0}/metrics`;
     await waitFor(async () => (await connCount(es, n)) === CONNS, { timeoutMs: 90_000, what: `${CONNS} documents` });
 
     const index = `${n.prefix}-conn`;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { resolveConfig } from '../../src/config/load';
+import type { RunningPipeline } from '../../src/cli/run';
 import type { Config } from '../../src/config/schema';
 import { documentId } from '../../src/sink/ecs';
 import { ensureChangelogTopic, type ChangelogSettings } from '../../src/state/changelog';
@@ -84,6 +85,40 @@ export async function createTopics(kafka: Kafka, n: Names, partitions: { conn?: 
   } finally {
     await admin.disconnect();
   }
+}
+
+/** What a suite that starts one pipeline at a time works with (see pipelineTestBed). */
+export interface PipelineTestBed {
+  readonly n: Names;
+  readonly kafka: Kafka;
+  readonly es: Client;
+  /** The pipeline a test started and has not stopped: stopped after the suite. */
+  running: RunningPipeline | undefined;
+}
+
+/** What a suite does around stopping its pipeline after its tests (bring a stopped service back, for one). */
+export interface TestBedCleanUp {
+  readonly beforeStop?: () => unknown;
+  readonly afterStop?: () => unknown;
+}
+
+/**
+ * Names and clients for a describe block, its topics created before its tests; after them, the
+ * pipeline a test left running is stopped and the Elasticsearch client closed. Called in the
+ * describe block itself (it registers beforeAll and afterAll); the clients connect only when used.
+ */
+export function pipelineTestBed(label: string, partitions: Parameters<typeof createTopics>[2], cleanUp: TestBedCleanUp = {}): PipelineTestBed {
+  const bed: PipelineTestBed = { n: testNames(label), kafka: kafkaClient(), es: esClient(), running: undefined };
+  beforeAll(async () => {
+    await createTopics(bed.kafka, bed.n, partitions);
+  });
+  afterAll(async () => {
+    await cleanUp.beforeStop?.();
+    if (bed.running !== undefined) await bed.running.stop();
+    await cleanUp.afterStop?.();
+    await bed.es.close();
+  });
+  return bed;
 }
 
 /** The changelog topic of `s`, created as `run` creates it (compacted, `s.partitions` partitions). */

@@ -8,34 +8,19 @@
  *   committed offsets say;
  * - the delivery gauges (bulk requests in flight, what counts against the sink's bound).
  */
-import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
-import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { startPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { committedOffsets, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, rejectedConn, series, testConfig, testNames } from './pipeline-harness';
+import { committedOffsets, connCount, endOffsets, pipelineTestBed, produceValues, rejectedConn, series, testConfig } from './pipeline-harness';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 describe('pipeline: /metrics', () => {
-  const n = testNames('metrics');
-  let kafka: Kafka;
-  let es: Client;
-  let running: RunningPipeline | undefined;
-
-  beforeAll(async () => {
-    kafka = kafkaClient();
-    es = esClient();
-    await createTopics(kafka, n, { conn: 2, weird: 1, headers: 1 });
-  });
-
-  afterAll(async () => {
-    if (running !== undefined) await running.stop();
-    await es.close();
-  });
+  const bed = pipelineTestBed('metrics', { conn: 2, weird: 1, headers: 1 });
+  const { n, kafka, es } = bed;
 
   it('counts discarded weirds per kind and reports committed-offset lag per partition', async () => {
-    running = await startPipeline(testConfig(n, { ZEEK_RST_METRICS_LAG_INTERVAL_MS: '200' }));
-    const base = `http://127.0.0.1:${running.metricsPort ?? 0}`;
+    bed.running = await startPipeline(testConfig(n, { ZEEK_RST_METRICS_LAG_INTERVAL_MS: '200' }));
+    const base = `http://127.0.0.1:${bed.running.metricsPort ?? 0}`;
     const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
     const conns = 40;
     // ts of the conns: 1711036787.549335 + i/1000 (rejectedConn). The lost weird is a minute older:
@@ -88,7 +73,7 @@ describe('pipeline: /metrics', () => {
     expect(series(checkpointed, 'zeek_rst_checkpoint_duration_seconds_count', 'phase="wait"')).toBe(series(checkpointed, 'zeek_rst_checkpoint_duration_seconds_count', 'phase="write"'));
     expect(series(checkpointed, 'zeek_rst_changelog_bytes_total', '')).toBeGreaterThan(0);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    expect(await running.stop()).toBe(0);
-    running = undefined;
+    expect(await bed.running.stop()).toBe(0);
+    bed.running = undefined;
   });
 });

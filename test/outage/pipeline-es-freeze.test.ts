@@ -14,12 +14,10 @@
  * assertions depend on; the 120 s freeze of issue 15 is the same test with
  * ZEEK_RST_TEST_FREEZE_S=120 (its figures are in the commit that added this file).
  */
-import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
 import { ensureStackUp, signalService } from '../../scripts/stack/stack';
-import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { startPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
+import { connCount, pipelineTestBed, produceValues, rejectedConn, testConfig } from '../integration/pipeline-harness';
 
 const FREEZE_S = Number(process.env['ZEEK_RST_TEST_FREEZE_S'] ?? '60');
 const UNHEALTHY_AFTER_MS = 15_000;
@@ -27,30 +25,20 @@ const UNHEALTHY_AFTER_MS = 15_000;
 const conn = (i: number): Buffer => rejectedConn(i, 'CFrz', '10.3.0');
 
 describe('pipeline: Elasticsearch frozen', () => {
-  const n = testNames('freeze');
-  let kafka: Kafka;
-  let es: Client;
-  let running: RunningPipeline | undefined;
   let frozen = false;
-
-  beforeAll(async () => {
-    kafka = kafkaClient();
-    es = esClient();
-    await createTopics(kafka, n, { conn: 2 });
-  });
-
-  afterAll(async () => {
+  const bed = pipelineTestBed('freeze', { conn: 2 }, {
     // Whatever happened, leave the node running for what comes next.
-    if (frozen) signalService('elasticsearch', 'SIGCONT');
-    if (running !== undefined) await running.stop();
-    await ensureStackUp();
-    await es.close();
+    beforeStop: () => {
+      if (frozen) signalService('elasticsearch', 'SIGCONT');
+    },
+    afterStop: ensureStackUp,
   });
+  const { n, kafka, es } = bed;
 
   jest.setTimeout(FREEZE_S * 1000 + 240_000);
 
   it(`turns /healthz 503 within unhealthyAfterMs, loses nothing and catches up after a ${FREEZE_S} s freeze`, async () => {
-    running = await startPipeline(
+    bed.running = await startPipeline(
       testConfig(n, {
         ZEEK_RST_METRICS_UNHEALTHY_AFTER_MS: String(UNHEALTHY_AFTER_MS),
         ZEEK_RST_SINK_MAX_PENDING_DOCS: '2000',
@@ -58,7 +46,7 @@ describe('pipeline: Elasticsearch frozen', () => {
         ZEEK_RST_SINK_BULK_MAX_DOCS: '200',
       }),
     );
-    const p = running;
+    const p = bed.running;
     const health = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
       const res = await fetch(`http://127.0.0.1:${p.metricsPort ?? 0}/healthz`);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -108,7 +96,7 @@ describe('pipeline: Elasticsearch frozen', () => {
     await waitFor(async () => (await health()).status === 200, { timeoutMs: 10_000, what: '/healthz 200 again' });
     process.stderr.write(`freeze ${FREEZE_S} s: /healthz 503 after ${(unhealthyAfter / 1000).toFixed(1)} s of waiting documents; caught up ${caughtUpS.toFixed(1)} s after SIGCONT\n`);
     expect(await p.stop()).toBe(0);
-    running = undefined;
+    bed.running = undefined;
     expect(await connCount(es, n)).toBe(10_000);
   });
 });

@@ -7,12 +7,10 @@
  * running beside it, so this file lives in the `outage` jest project, which `npm test` runs on
  * its own after the others (see jest.config.js).
  */
-import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
 import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
-import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { startPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
+import { connCount, pipelineTestBed, produceValues, rejectedConn, testConfig } from '../integration/pipeline-harness';
 
 const OUTAGE_MS = 20_000;
 
@@ -23,26 +21,14 @@ async function elasticsearchState(): Promise<string | undefined> {
 const conn = (i: number): Buffer => rejectedConn(i, 'COut', '10.2.0');
 
 describe('pipeline: Elasticsearch outage', () => {
-  const n = testNames('outage');
-  let kafka: Kafka;
-  let es: Client;
-  let running: RunningPipeline | undefined;
-
-  beforeAll(async () => {
-    kafka = kafkaClient();
-    es = esClient();
-    await createTopics(kafka, n, { conn: 2 });
+  const bed = pipelineTestBed('outage', { conn: 2 }, {
+    afterStop: ensureStackUp, // whatever happened, leave the node running for what comes next
   });
-
-  afterAll(async () => {
-    if (running !== undefined) await running.stop();
-    await ensureStackUp(); // whatever happened, leave the node running for what comes next
-    await es.close();
-  });
+  const { n, kafka, es } = bed;
 
   it('pauses while Elasticsearch is away, then catches up and loses nothing', async () => {
     const maxPending = 1000;
-    running = await startPipeline(
+    bed.running = await startPipeline(
       testConfig(n, {
         ZEEK_RST_SINK_MAX_PENDING_DOCS: String(maxPending),
         ZEEK_RST_CORRELATE_MAX_PENDING_CONNS: String(maxPending),
@@ -52,7 +38,7 @@ describe('pipeline: Elasticsearch outage', () => {
         ZEEK_RST_METRICS_UNHEALTHY_AFTER_MS: '3000',
       }),
     );
-    const p = running;
+    const p = bed.running;
     await produceValues(kafka, n.conn, Array.from({ length: 3000 }, (_, i) => conn(i)));
     await waitFor(async () => (await connCount(es, n)) === 3000, { timeoutMs: 30_000, what: 'the first 3,000 documents' });
 
@@ -83,7 +69,7 @@ describe('pipeline: Elasticsearch outage', () => {
     await waitFor(async () => (await connCount(es, n)) === 10_000, { timeoutMs: 60_000, what: 'all 10,000 documents after the outage' });
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect(await p.stop()).toBe(0);
-    running = undefined;
+    bed.running = undefined;
     expect(await connCount(es, n)).toBe(10_000);
   });
 });

@@ -10,38 +10,24 @@
  * `npm run test:outage` passes --forceExit; `zeek-rst run` exits explicitly after its graceful
  * stop for the same reason (src/cli/run.ts).
  */
-import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
 import { ensureStackUp, stackStatus, stopStack } from '../../scripts/stack/stack';
-import { startPipeline, type RunningPipeline } from '../../src/cli/run';
+import { startPipeline } from '../../src/cli/run';
 import { waitFor } from '../helpers/wait';
-import { connCount, createTopics, esClient, kafkaClient, produceValues, rejectedConn, testConfig, testNames } from '../integration/pipeline-harness';
+import { connCount, kafkaClient, pipelineTestBed, produceValues, rejectedConn, testConfig } from '../integration/pipeline-harness';
 
 const BROKER_DOWN_MS = 10_000;
 
 const conn = (i: number): Buffer => rejectedConn(i, 'CKr', '10.3.0');
 
 describe('pipeline: Kafka broker restart', () => {
-  const n = testNames('kafka-restart');
-  let kafka: Kafka;
-  let es: Client;
-  let running: RunningPipeline | undefined;
-
-  beforeAll(async () => {
-    kafka = kafkaClient();
-    es = esClient();
-    await createTopics(kafka, n, { conn: 2 });
+  const bed = pipelineTestBed('kafka-restart', { conn: 2 }, {
+    beforeStop: ensureStackUp, // whatever happened, leave the broker running for what comes next
   });
-
-  afterAll(async () => {
-    await ensureStackUp(); // whatever happened, leave the broker running for what comes next
-    if (running !== undefined) await running.stop();
-    await es.close();
-  });
+  const { n, kafka, es } = bed;
 
   it('reconnects after the broker comes back and indexes every record exactly once', async () => {
-    running = await startPipeline(testConfig(n));
-    const p = running;
+    bed.running = await startPipeline(testConfig(n));
+    const p = bed.running;
     await produceValues(kafka, n.conn, Array.from({ length: 2000 }, (_, i) => conn(i)));
     await waitFor(async () => (await connCount(es, n)) === 2000, { timeoutMs: 30_000, what: 'the first 2,000 documents' });
 
@@ -61,7 +47,7 @@ describe('pipeline: Kafka broker restart', () => {
     await waitFor(async () => (await connCount(es, n)) === 4000, { timeoutMs: 90_000, what: 'all 4,000 documents after the restart' });
     expect(p.status().fatal).toBeUndefined();
     expect(await p.stop()).toBe(0);
-    running = undefined;
+    bed.running = undefined;
     expect(await connCount(es, n)).toBe(4000);
   });
 });
