@@ -16,7 +16,7 @@ import type * as Elastic from '../src/sink/elastic';
 import type * as Log from '../src/log';
 import type * as Metrics from '../src/metrics';
 import type * as Schema from '../src/config/schema';
-import { option } from './args';
+import { positiveInt, positiveInts } from './args';
 import { fromDist } from './dist';
 
 const { createElasticSink } = fromDist('sink/elastic') as typeof Elastic;
@@ -136,8 +136,8 @@ async function benchDocs(count: number): Promise<BulkDoc[]> {
 }
 
 export async function main(args: readonly string[]): Promise<void> {
-  const count = Number(option(args, '--docs') ?? '100000');
-  const concurrencies = (option(args, '--concurrency') ?? '1,2,4,8').split(',').map(Number);
+  const count = positiveInt(args, '--docs', 100_000);
+  const concurrencies = positiveInts(args, '--concurrency', [1, 2, 4, 8]);
   const es = new Client({ node: esNode(), maxRetries: 0, requestTimeout: 120_000 });
   try {
     const docs = await benchDocs(count);

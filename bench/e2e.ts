@@ -35,7 +35,7 @@ import type * as NodeFlags from '../src/cli/node-flags';
 import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
-import { option } from './args';
+import { option, positiveInt, positiveInts } from './args';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
 import { createCommitDelay, type CommitDelay, type PartitionSample } from './commit-delay';
 import { fromDist, ROOT } from './dist';
@@ -505,13 +505,12 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
 }
 
 export async function main(args: readonly string[]): Promise<void> {
-  const conns = Number(option(args, '--conns') ?? '200000');
-  const ceilingDocs = Number(option(args, '--ceiling-docs') ?? String(Math.min(conns, 200_000)));
-  const concurrencies = (option(args, '--concurrency') ?? '1,2,4,8').split(',').map(Number);
+  const conns = positiveInt(args, '--conns', 200_000);
+  const ceilingDocs = positiveInt(args, '--ceiling-docs', Math.min(conns, 200_000));
+  const concurrencies = positiveInts(args, '--concurrency', [1, 2, 4, 8]);
   const json = args.includes('--json');
   const keep = args.includes('--keep');
-  const instanceCounts = (option(args, '--instances') ?? '1').split(',').map(Number);
-  if (instanceCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--instances: a list of positive integers, e.g. 1,2,3 (got ${option(args, '--instances') ?? ''})`);
+  const instanceCounts = positiveInts(args, '--instances', [1]);
   const cpuProfDir = option(args, '--cpu-prof');
   const runLog = option(args, '--run-log');
   const print = (l: string): void => { console.log(l); };

@@ -30,7 +30,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
-import { suiteArgs } from './args';
+import { BENCH_USAGE, suiteArgs, UsageError } from './args';
 import { DIST, distBuiltAt, ROOT, useDist } from './dist';
 import { buildRef } from './ref-build';
 import { median } from './median';
@@ -261,9 +261,18 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ main: (args: readonly st
 
 if (require.main === module) {
   const [first, ...rest] = process.argv.slice(2);
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(BENCH_USAGE);
+    process.exit(0);
+  }
   const command = first === undefined ? undefined : COMMANDS[first];
   if (command !== undefined) {
     void command().then((m) => m.main(rest)).catch((err: unknown) => {
+      if (err instanceof UsageError) {
+        console.error(`${err.message} (npm run bench -- --help)`);
+        process.exitCode = 2;
+        return;
+      }
       console.error(err instanceof Error ? err.stack ?? err.message : String(err));
       process.exitCode = 1;
     });

@@ -23,7 +23,7 @@ import type * as HeaderMessage from '../src/decode/header-message';
 import type * as PacketHeaderModule from '../src/decode/packet-header';
 import type * as ZeekJson from '../src/decode/zeek-json';
 import type * as EntryCodec from '../src/state/entry-codec';
-import { option } from './args';
+import { option, positiveInt } from './args';
 import { DIST, fromDist, ROOT, useDist } from './dist';
 import { generateWorkload } from './generator';
 import { buildRef } from './ref-build';
@@ -103,8 +103,7 @@ const show = (name: string, f: StateFigures): string =>
   `changelog ${f.changelog_bytes_per_conn.toLocaleString('en-US')} bytes per conn; heap ${f.heap_mb.toLocaleString('en-US')} MB`;
 
 export function main(args: readonly string[]): Promise<void> {
-  const conns = Number(option(args, '--conns') ?? DEFAULT_CONNS);
-  if (!Number.isInteger(conns) || conns <= 0) throw new Error(`--conns must be a positive integer, got ${option(args, '--conns') ?? ''}`);
+  const conns = positiveInt(args, '--conns', DEFAULT_CONNS);
   const against = option(args, '--against');
   const ref = against === undefined ? undefined : buildRef(ROOT, against);
   console.log(`state: ${conns.toLocaleString('en-US')} generated conns and their headers through decode and the correlator, changes drained every ${DRAIN_EVERY.toLocaleString('en-US')} records`);
