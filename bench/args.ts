@@ -53,13 +53,14 @@ In-process suites (bench/*.bench.ts, on the compiled dist/):
   npm run bench -- --json                 also the figures as one JSON object on the last line
   npm run bench -- headers --against REF  this tree beside the git revision REF, in alternating pairs
 
-Commands (the local stack is started when needed):
-  e2e    workload through Kafka, run and Elasticsearch
+Commands:
+  e2e    workload through Kafka, run and Elasticsearch (starts the local stack if it is down)
          --conns N (200000) --ceiling-docs N (min(conns, 200000)) --concurrency 1,2,4,8
          --instances 1[,2,...] --cpu-prof DIR --run-log FILE --keep --json
-  bulk   raw Elasticsearch bulk ceiling of ECS documents
+  bulk   raw Elasticsearch bulk ceiling of ECS documents, into ZEEK_RST_ES_NODE
+         (default the local stack's node: npm run stack -- up)
          --docs N (100000) --concurrency 1,2,4,8 --json
   state  changelog bytes and heap per conn, in process
-         --conns N --against REF --json
+         --conns N (400000) --against REF --json
 
 bench/README.md explains every figure.`;
