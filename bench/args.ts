@@ -12,18 +12,18 @@ export function option(args: readonly string[], name: string): string | undefine
 /** What the in-process suites are run with: `npm run bench -- [FILTER...] [--json] [--against REF]`. */
 export interface SuiteArgs {
   readonly json: boolean;
-  /** The revision after `--against`; '' when `--against` has no value (or is followed by an option). */
+  /** The revision after `--against`. */
   readonly against: string | undefined;
   /** Every other argument: a suite runs when its file name contains one of them (all suites without any). */
   readonly filters: readonly string[];
 }
 
+/** Reads the arguments; throws a UsageError when `--against` is not followed by a revision. */
 export function suiteArgs(args: readonly string[]): SuiteArgs {
   const at = args.indexOf('--against');
-  const value = at === -1 ? undefined : args[at + 1];
-  const against = at === -1 ? undefined : value === undefined || value.startsWith('--') ? '' : value;
-  // The revision is taken only when it is one: `--against --json` leaves `--json` an option.
-  const taken = new Set(at === -1 ? [] : against === '' ? [at] : [at, at + 1]);
+  const against = at === -1 ? undefined : args[at + 1];
+  if (at !== -1 && (against === undefined || against.startsWith('--'))) throw new UsageError('--against needs a git revision (e.g. --against HEAD~1)');
+  const taken = new Set(at === -1 ? [] : [at, at + 1]);
   return { json: args.includes('--json'), against, filters: args.filter((a, i) => a !== '--json' && !taken.has(i)) };
 }
 

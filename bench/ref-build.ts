@@ -31,6 +31,6 @@ export function buildRef(root: string, ref: string): RefBuild {
   const tar = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'bin', 'schemas', 'package.json', 'tsconfig.json', 'tsconfig.build.json'], { cwd: root, maxBuffer: 1 << 28 });
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  execFileSync(process.execPath, [TSC(root), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  buildTree(dir); // its node_modules is this checkout's: the same compiler
   return { root: dir, sha };
 }

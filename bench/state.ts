@@ -23,7 +23,7 @@ import type * as HeaderMessage from '../src/decode/header-message';
 import type * as PacketHeaderModule from '../src/decode/packet-header';
 import type * as ZeekJson from '../src/decode/zeek-json';
 import type * as EntryCodec from '../src/state/entry-codec';
-import { option, positiveInt } from './args';
+import { positiveInt, suiteArgs } from './args';
 import { DIST, fromDist, ROOT, useDist } from './dist';
 import { generateWorkload } from './generator';
 import { buildRef } from './ref-build';
@@ -56,10 +56,12 @@ function measure(dist: string, conns: number): StateFigures {
   let records = 0;
   let headers = 0;
   let offset = 0;
+  const drain = (): void => {
+    for (const change of correlator.drainChanges()) if (change.value !== null) bytes += encodeEntry(change.value).length;
+  };
   const counted = (): void => {
     records++;
-    if (records % DRAIN_EVERY !== 0) return;
-    for (const change of correlator.drainChanges()) if (change.value !== null) bytes += encodeEntry(change.value).length;
+    if (records % DRAIN_EVERY === 0) drain();
   };
   for (const chunk of generateWorkload({ conns })) {
     for (const m of chunk.headerMessages) {
@@ -80,7 +82,7 @@ function measure(dist: string, conns: number): StateFigures {
     }
     correlator.tick();
   }
-  for (const change of correlator.drainChanges()) if (change.value !== null) bytes += encodeEntry(change.value).length;
+  drain();
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('state bench: run with node --expose-gc');
   gc();
@@ -104,7 +106,7 @@ const show = (name: string, f: StateFigures): string =>
 
 export function main(args: readonly string[]): Promise<void> {
   const conns = positiveInt(args, '--conns', DEFAULT_CONNS);
-  const against = option(args, '--against');
+  const { against } = suiteArgs(args);
   const ref = against === undefined ? undefined : buildRef(ROOT, against);
   console.log(`state: ${conns.toLocaleString('en-US')} generated conns and their headers through decode and the correlator, changes drained every ${DRAIN_EVERY.toLocaleString('en-US')} records`);
   const mine = inChild(DIST, conns);

@@ -12,9 +12,9 @@ describe('bench suite arguments', () => {
     expect(suiteArgs(['decode', '--against', 'abc123', '--json'])).toEqual({ json: true, against: 'abc123', filters: ['decode'] });
   });
 
-  it('says when --against has no revision', () => {
-    expect(suiteArgs(['--against']).against).toBe('');
-    expect(suiteArgs(['--against', '--json'])).toEqual({ json: true, against: '', filters: [] });
+  it('refuses --against without a revision', () => {
+    expect(() => suiteArgs(['--against'])).toThrow(UsageError);
+    expect(() => suiteArgs(['--against', '--json'])).toThrow('--against needs a git revision');
   });
 
   it('runs every suite without a filter', () => {
