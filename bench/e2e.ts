@@ -232,7 +232,7 @@ interface RunFigure {
   readonly pausedMax: number;
   readonly evictions: number;
   /** Checkpoints written (summed over the instances), their mean wait and write, the changelog bytes. */
-  readonly checkpoints: { readonly count: number; readonly waitMeanS: number; readonly writeMeanS: number; readonly changelogMb: number };
+  readonly checkpoints: { readonly count: number; readonly waitMeanS: number; readonly writeMeanS: number; readonly changelogMb: number; readonly unackedConns: number };
   readonly discards: Record<string, number>;
   readonly exitCodes: readonly (number | null)[];
   readonly stopSeconds: number;
@@ -469,6 +469,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     waitMeanS: checkpointCount === 0 ? 0 : checkpointSeries('sum', 'wait') / checkpointCount,
     writeMeanS: checkpointCount === 0 ? 0 : checkpointSeries('sum', 'write') / checkpointCount,
     changelogMb: sum('zeek_rst_changelog_bytes_total') / 1e6,
+    unackedConns: sum('zeek_rst_checkpoint_unacked_conns_total'),
   };
   const docsOut = sum('zeek_rst_documents_out_total');
   const recordsIn = sum('zeek_rst_records_in_total');
@@ -495,7 +496,7 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
   print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: inputs median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
   if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state (at ${(f.repartitionDelaySteadyMaxAtS ?? 0).toFixed(0)} s; steady ${(f.steadyFromS ?? 0).toFixed(0)}-${(f.steadyToS ?? 0).toFixed(0)} s), max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
-  print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting for their documents, ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
+  print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting (dead letters, documents of conns no longer held), ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.unackedConns)} conns written dirty, their document unacknowledged; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   const cores = os.cpus().length;
   const busy = machineCoresOf(f);
@@ -596,7 +597,7 @@ export async function main(args: readonly string[]): Promise<void> {
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
         machine_cores_busy: Math.round(machineCoresOf(f) * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions,
-        checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
+        checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), checkpoint_unacked_conns: f.checkpoints.unackedConns, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
       print(JSON.stringify({
         conns, tcp_conns: produced.tcpConns, weirds: produced.weirds, header_records: produced.headerRecords, header_messages: produced.headerMessages, messages,

@@ -4,8 +4,8 @@
  * records in and take documents out; this module holds no rules and does no I/O.
  */
 import type { Classification, ConnRecord, EnrichedDoc, PacketHeader, SourceRef, WeirdRecord } from './domain';
-import { createCorrelator, NO_DISCARDS, NO_EVICTIONS, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
-import type { StateChange, StateValue } from './correlate/state';
+import { connKey, createCorrelator, NO_DISCARDS, NO_EVICTIONS, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
+import { connEntryKey, type StateChange, type StateValue } from './correlate/state';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
@@ -38,6 +38,8 @@ export interface OutputDoc {
   readonly classification: Classification;
   /** Where the conn came from: named in the headers of a dead letter if Elasticsearch refuses the document. */
   readonly source: SourceRef;
+  /** The changelog key of the conn's entry (correlate/state.ts): a checkpoint marks it dirty while this document is unacknowledged. */
+  readonly stateKey: string;
 }
 
 export interface PipelineStep {
@@ -84,6 +86,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
         doc: toEcsDocument(c, classification, ecsOptions),
         classification,
         source: c.conn.source,
+        stateKey: connEntryKey(c.conn.communityId, connKey(c.conn.observer, c.conn.uid)),
       };
     }),
   });

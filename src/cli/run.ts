@@ -3,7 +3,8 @@
  *
  * Delivery (docs/delivery.md): the correlator's state lives in a compacted changelog topic
  * (state/changelog.ts). Every `state.checkpointIntervalMs` a checkpoint cuts the stream; once the
- * documents and dead letters issued before the cut are acknowledged, the changed state and the
+ * dead letters issued before the cut are written, the changed state (a conn whose document is not
+ * yet acknowledged marked dirty, so that a restore writes it again: state/unacked.ts) and the
  * input positions go to the changelog in one transaction, and only then are the messages before
  * the cut released for the offset commit (state/checkpoint.ts). So offsets trail the consumer by
  * about one checkpoint, not by the late window. After a kill -9 a restart fences its predecessor,
@@ -20,8 +21,8 @@ import type { Config, PartitioningMode } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
 import { NO_DISCARDS, type CorrelatorStats, type DiscardCounters } from '../correlate/correlator';
 import type { DeadLetter, InputKind, SourceRef } from '../domain';
-import { DISCARD_KINDS, type DocumentSink } from '../driver';
-import { sumStats } from '../pipeline';
+import { DISCARD_KINDS } from '../driver';
+import { sumStats, type OutputDoc } from '../pipeline';
 import { ZeekRstError } from '../errors';
 import { createInputDecoder } from '../decode/dispatch';
 import { createPartitioner, routingKeyOf } from '../partition';
@@ -177,13 +178,14 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       ]),
   });
 
-  const documents: DocumentSink = {
-    write(docs) {
-      for (const out of docs) {
+  const documents = {
+    write(docs: readonly OutputDoc[]): number[] {
+      return docs.map((out) => {
         const timestampMs = Date.parse(out.doc['@timestamp']);
         const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, timestampMs), body: out.doc, source: out.source, verdict: out.classification.verdict });
         dirty.note(seq, timestampMs);
-      }
+        return seq;
+      });
     },
   };
   // Scan summaries: every window this instance wrote into is recomputed from Elasticsearch once
@@ -240,6 +242,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       metrics.checkpointDuration.observe({ phase: 'wait' }, c.waitMs / 1000);
       metrics.checkpointDuration.observe({ phase: 'write' }, c.writeMs / 1000);
       metrics.changelogBytes.inc(c.bytes);
+      metrics.checkpointDirty.inc(c.markedDirty);
     },
     onRestoreError: (err, partitions) => {
       onFatal(asKafkaError(err, `restoring correlation partitions ${partitions.join(',')} from ${changelogSettings.topic}`));

@@ -11,22 +11,27 @@
  * the last checkpoint and re-reads what came after. In direct mode there is one task, `all`,
  * restored before consuming, with the instance's own transactional id.
  *
- * A checkpoint of a task (state/checkpoint.ts): cut, wait until the documents and dead letters
- * issued before the cut are acknowledged, write the changed entries, the positions and the marks
- * in one transaction, then release the messages before the cut for the offset commit.
+ * A checkpoint of a task (state/checkpoint.ts): cut, wait until the dead letters issued before
+ * the cut are written, write the changed entries, the positions and the marks in one transaction,
+ * then release the messages before the cut for the offset commit. It does not wait for
+ * Elasticsearch: a conn whose document is unacknowledged at the cut is written dirty, so that a
+ * restore writes it again (state/unacked.ts); only a document whose conn is no longer held is
+ * waited for.
  */
 import type { Kafka } from 'kafkajs';
 import type { StageSettings } from '../config/stages';
 import type { Clock } from '../correlate/correlator';
 import type { StateChange } from '../correlate/state';
 import type { HeaderCodec } from '../decode/packet-header';
-import { createDriver, type Driver, type DocumentSink } from '../driver';
+import { createDriver, type Driver } from '../driver';
 import type { Logger } from '../log';
 import { isFenced } from '../source/kafka';
 import type { MessageRef } from '../source/offset-tracker';
 import { createChangelogWriter, restoreChangelog, type ChangelogSettings, type ChangelogWriter, type RestoredPart } from '../state/changelog';
 import { createCheckpoints, mergeCuts, type Checkpoints, type Cut } from '../state/checkpoint';
 import { createInputMarks, type InputMark, type InputMarks } from '../state/marks';
+import { createUnackedDocuments, type UnackedDocuments } from '../state/unacked';
+import type { OutputDoc } from '../pipeline';
 
 export type TaskId = number | 'all';
 
@@ -41,7 +46,9 @@ export interface Task {
 
 interface TaskRuntime extends Task {
   readonly writer: ChangelogWriter;
-  unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[]; readonly marks: readonly InputMark[] } | undefined;
+  readonly unacked: UnackedDocuments;
+  /** A checkpoint whose write failed: written again, before what changed since, with the next. */
+  unwritten: { readonly cut: Cut; readonly changes: readonly StateChange[]; readonly marks: readonly InputMark[]; readonly barrier: number } | undefined;
   checkpointing: Promise<void> | undefined;
   /** A scheduled checkpoint found this one still writing: the next starts as soon as it ends. */
   again: boolean;
@@ -56,11 +63,12 @@ export interface TaskSetOptions {
   readonly settings: StageSettings;
   readonly codec: HeaderCodec;
   readonly clock: Clock;
-  readonly documents: DocumentSink;
+  /** Enqueues documents; returns their sequence numbers, in order. */
+  readonly documents: { write(docs: readonly OutputDoc[]): readonly number[] };
   readonly log: Logger;
   readonly restoreTimeoutMs: number;
-  /** Acknowledgement barrier: documents enqueued so far, and those Elasticsearch took. */
-  readonly sink: { lastEnqueued(): number; completedThrough(): number };
+  /** Acknowledgement watermark: every document up to it was taken by Elasticsearch (or dead-lettered). */
+  readonly sink: { completedThrough(): number };
   /** Dead-letter writes in flight now (a checkpoint waits for those issued before its cut). */
   readonly deadLettersInFlight: () => readonly Promise<unknown>[];
   /** True once the pipeline stopped or failed: a checkpoint then writes nothing. */
@@ -69,7 +77,7 @@ export interface TaskSetOptions {
   /** A checkpoint's write failed (it is retried with the next one). */
   readonly onCheckpointError: (err: unknown, task: TaskId) => void;
   /** A checkpoint was written: ms waiting for its documents and dead letters, ms writing, what it wrote. */
-  readonly onCheckpoint?: (c: { readonly waitMs: number; readonly writeMs: number; readonly messages: number; readonly bytes: number }) => void;
+  readonly onCheckpoint?: (c: { readonly waitMs: number; readonly writeMs: number; readonly messages: number; readonly bytes: number; readonly markedDirty: number }) => void;
   /** Partitions could not be restored: the instance cannot correlate them. */
   readonly onRestoreError: (err: unknown, partitions: readonly number[]) => void;
 }
@@ -108,9 +116,16 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
   let generation = 0;
 
   const build = (id: TaskId, writer: ChangelogWriter, part: RestoredPart): TaskRuntime => {
-    const driver = createDriver({ settings: o.settings, codec: o.codec, clock: o.clock, sink: o.documents, trackState: true, partitions: 1 });
+    const unacked = createUnackedDocuments();
+    const sink = {
+      write(docs: readonly OutputDoc[]): void {
+        const seqs = o.documents.write(docs);
+        docs.forEach((d, i) => { unacked.noted(d.stateKey, seqs[i] as number); });
+      },
+    };
+    const driver = createDriver({ settings: o.settings, codec: o.codec, clock: o.clock, sink, trackState: true, partitions: 1 });
     driver.pipeline.restore(part.values);
-    return { id, driver, writer, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, again: false, dropped: false, fenced: false };
+    return { id, driver, writer, unacked, checkpoints: createCheckpoints(part.positions), marks: createInputMarks(part.marks), restoredEntries: part.values.length, unwritten: undefined, checkpointing: undefined, again: false, dropped: false, fenced: false };
   };
 
   const checkpointTask = (t: TaskRuntime): Promise<void> => {
@@ -119,14 +134,16 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
     if (t.fenced) return Promise.resolve();
     // Older changes first: the changelog keeps the last value of a key.
     const cut = t.unwritten === undefined ? t.checkpoints.cut() : mergeCuts(t.unwritten.cut, t.checkpoints.cut());
-    const changes = [...(t.unwritten?.changes ?? []), ...t.driver.pipeline.drainChanges()];
+    const prepared = t.unacked.prepare(t.driver.pipeline.drainChanges(), o.sink.completedThrough());
+    const changes = [...(t.unwritten?.changes ?? []), ...prepared.changes];
     const marks = [...(t.unwritten?.marks ?? []), ...t.marks.drain()];
-    t.unwritten = { cut, changes, marks };
-    const barrier = o.sink.lastEnqueued();
+    const barrier = Math.max(t.unwritten?.barrier ?? 0, prepared.barrier);
+    t.unwritten = { cut, changes, marks, barrier };
     const deadLettersBefore = [...o.deadLettersInFlight()];
     const started = Date.now();
     t.checkpointing = (async (): Promise<void> => {
-      // Stopped (or failed) meanwhile: the documents will not be acknowledged by this process.
+      // Documents of conns no longer held (state/unacked.ts). Stopped (or failed) meanwhile: the
+      // documents will not be acknowledged by this process.
       while (o.sink.completedThrough() < barrier && !o.closed() && !t.dropped) await new Promise((r) => setTimeout(r, 20));
       await Promise.all(deadLettersBefore);
       if (o.closed() || t.dropped || o.sink.completedThrough() < barrier) return;
@@ -150,7 +167,7 @@ export function createTaskSet(o: TaskSetOptions): TaskSet {
       }
       t.unwritten = undefined;
       for (const ref of cut.refs) o.release(ref);
-      o.onCheckpoint?.({ waitMs: writing - started, writeMs: Date.now() - writing, messages: written.messages, bytes: written.bytes });
+      o.onCheckpoint?.({ waitMs: writing - started, writeMs: Date.now() - writing, messages: written.messages, bytes: written.bytes, markedDirty: prepared.markedDirty });
       o.log.debug({ task: t.id, messages: written.messages, bytes: written.bytes, released: cut.refs.length, ms: Date.now() - started }, 'checkpoint');
     })().finally(() => {
       t.checkpointing = undefined;

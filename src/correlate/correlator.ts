@@ -165,7 +165,8 @@ interface WaitingWeirds {
 /** Tolerance when deciding whether a header lies inside a conn's own [ts, ts + duration]. */
 const CORE_TOLERANCE_US = 1_000;
 
-function connKey(observer: string | undefined, uid: string): string {
+/** The correlator's key of a conn (observer + uid). */
+export function connKey(observer: string | undefined, uid: string): string {
   return `${observer ?? ''}|${uid}`;
 }
 

@@ -3,10 +3,11 @@
  * checkpoint covers, and the positions it records.
  *
  * A checkpoint is a cut between two messages. Everything handled before it is in the correlator
- * state that the checkpoint writes to the changelog; once the documents and dead letters issued
- * before the cut are acknowledged and the changelog transaction is committed, the messages before
- * the cut are released and their offsets may be committed. No message waits longer than a
- * checkpoint interval (plus Elasticsearch's own delay), whatever the late window.
+ * state that the checkpoint writes to the changelog; once the dead letters issued before the cut
+ * are acknowledged and the changelog transaction is committed, the messages before the cut are
+ * released and their offsets may be committed. Documents are not waited for: a conn whose document
+ * is unacknowledged is written dirty, so that a restore writes it again (unacked.ts). No message
+ * waits longer than a checkpoint interval plus the changelog write, whatever the late window.
  *
  * After a crash, the consumer resumes at the committed offsets, which may lie before the positions
  * of the last checkpoint (the process died between the changelog commit and the offset commit).

@@ -38,11 +38,11 @@ describe('tasks: a partition owned by another instance meanwhile', () => {
       settings: stageSettingsOf(config, []),
       codec: createHeaderCodec(),
       clock: createRecordClock(),
-      documents: { write: () => undefined },
+      documents: { write: () => [] },
       log,
       restoreTimeoutMs: 60_000,
       // No documents in this test: nothing to wait for before a checkpoint.
-      sink: { lastEnqueued: () => 0, completedThrough: () => 0 },
+      sink: { completedThrough: () => 0 },
       deadLettersInFlight: () => [],
       closed: () => false,
       release: () => undefined,
