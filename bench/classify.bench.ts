@@ -9,6 +9,7 @@
 import type * as Correlator from '../src/correlate/correlator';
 import type * as Pipeline from '../src/pipeline';
 import type * as Templates from '../src/sink/templates';
+import type * as Elastic from '../src/sink/elastic';
 import type * as ZeekJson from '../src/decode/zeek-json';
 import { fromDist } from './dist';
 import { defineBench } from './index';
@@ -18,15 +19,20 @@ const { decodeConnJson } = fromDist('decode/zeek-json') as typeof ZeekJson;
 const { createRecordClock } = fromDist('correlate/correlator') as typeof Correlator;
 const { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS } = fromDist('pipeline') as typeof Pipeline;
 const { connIndexFor } = fromDist('sink/templates') as typeof Templates;
+// An older build (`--against REF`) may have neither bulkActionLine nor OutputDoc.timestampMs: its
+// sink stringified the whole action line and parsed @timestamp back, and the bench then does that.
+const elastic = fromDist('sink/elastic') as Partial<typeof Elastic>;
+const bulkActionLine = elastic.bulkActionLine ?? ((index: string, id: string): string => JSON.stringify({ index: { _index: index, _id: id } }));
+const timestampMsOf = (d: Pipeline.OutputDoc): number => (d as Partial<Pipeline.OutputDoc>).timestampMs ?? Date.parse(d.doc['@timestamp']);
 
 const FLUSH_EVERY = 1000;
 const PREFIX = 'zeek-rst';
 
-/** What the sink queues per document: the bulk action line and the document, as JSON (sink/elastic.ts). */
+/** What the sink queues per document: the bulk action line and the document, as JSON (sink/elastic.ts, enqueue). */
 function bulkBytes(docs: readonly Pipeline.OutputDoc[]): number {
   let bytes = 0;
   for (const d of docs) {
-    const action = JSON.stringify({ index: { _index: connIndexFor(PREFIX, Date.parse(d.doc['@timestamp'])), _id: d.id } });
+    const action = bulkActionLine(connIndexFor(PREFIX, timestampMsOf(d)), d.id);
     const source = JSON.stringify(d.doc);
     bytes += action.length + source.length + 2;
   }

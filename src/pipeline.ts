@@ -40,6 +40,8 @@ export interface OutputDoc {
   readonly source: SourceRef;
   /** The changelog key of the conn's entry (correlate/state.ts): a checkpoint marks it dirty while this document is unacknowledged. */
   readonly stateKey: string;
+  /** The document's `@timestamp` in ms since epoch, which picks its daily index (the conn's ts, as sink/ecs.ts writes it). */
+  readonly timestampMs: number;
 }
 
 export interface PipelineStep {
@@ -87,6 +89,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
         classification,
         source: c.conn.source,
         stateKey: connEntryKey(c.conn.communityId, connKey(c.conn.observer, c.conn.uid)),
+        timestampMs: Math.floor(c.conn.tsUs / 1000),
       };
     }),
   });

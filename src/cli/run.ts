@@ -181,9 +181,8 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const documents = {
     write(docs: readonly OutputDoc[]): number[] {
       return docs.map((out) => {
-        const timestampMs = Date.parse(out.doc['@timestamp']);
-        const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, timestampMs), body: out.doc, source: out.source, verdict: out.classification.verdict });
-        dirty.note(seq, timestampMs);
+        const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, out.timestampMs), body: out.doc, source: out.source, verdict: out.classification.verdict });
+        dirty.note(seq, out.timestampMs);
         return seq;
       });
     },

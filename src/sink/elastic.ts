@@ -135,6 +135,19 @@ export function laneOf(id: string, lanes: number): number {
   return (h >>> 0) % lanes;
 }
 
+/** The start of the last index's action line: consecutive documents nearly always share their daily index. */
+let lastAction = { index: '', head: '' };
+
+/**
+ * A document's bulk action line, the bytes `JSON.stringify({ index: { _index, _id } })` gives
+ * (elastic.test.ts compares them), with the index part built once per index rather than per
+ * document: a whole stringify of the wrapper cost about a quarter as much as the document's own.
+ */
+export function bulkActionLine(index: string, id: string): string {
+  if (index !== lastAction.index) lastAction = { index, head: `{"index":{"_index":${JSON.stringify(index)},"_id":` };
+  return `${lastAction.head}${JSON.stringify(id)}}}`;
+}
+
 interface Lane {
   /** Queued documents, oldest first, from `head` on. */
   queue: Queued[];
@@ -350,7 +363,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
     enqueue(doc) {
       const seq = nextSeq;
       nextSeq += 1;
-      const action = JSON.stringify({ index: { _index: doc.index, _id: doc.id } });
+      const action = bulkActionLine(doc.index, doc.id);
       const source = JSON.stringify(doc.body);
       const bytes = action.length + source.length + 2;
       // The time without progress counts from when documents started waiting, not from an idle past.

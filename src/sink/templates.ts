@@ -47,12 +47,20 @@ export function indexNames(prefix: string): IndexNames {
   };
 }
 
+const DAY_MS = 86_400_000;
+/** The last name given: documents come in time order, so it answers nearly every call without a Date. */
+let lastIndex = { prefix: '', day: Number.NaN, name: '' };
+
 /** The daily index of a document: UTC day of its @timestamp (ms since epoch). */
 export function connIndexFor(prefix: string, timestampMs: number): string {
+  const day = Math.floor(timestampMs / DAY_MS);
+  if (day === lastIndex.day && prefix === lastIndex.prefix) return lastIndex.name;
   const d = new Date(timestampMs);
   const mm = String(d.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(d.getUTCDate()).padStart(2, '0');
-  return `${prefix}-conn-${d.getUTCFullYear()}.${mm}.${dd}`;
+  const name = `${prefix}-conn-${d.getUTCFullYear()}.${mm}.${dd}`;
+  lastIndex = { prefix, day, name };
+  return name;
 }
 
 const keyword = { type: 'keyword', ignore_above: 1024 } as const;

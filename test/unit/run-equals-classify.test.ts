@@ -84,7 +84,11 @@ function settings(): StageSettings {
 /** Last write per _id, as the bytes Elasticsearch would hold. */
 function finalDocs(docs: readonly OutputDoc[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const d of docs) out.set(d.id, JSON.stringify(d.doc));
+  for (const d of docs) {
+    // The daily index is chosen from timestampMs: it must be the document's own @timestamp.
+    if (d.timestampMs !== Date.parse(d.doc['@timestamp'])) throw new Error(`${d.id}: timestampMs ${d.timestampMs}, @timestamp ${d.doc['@timestamp']}`);
+    out.set(d.id, JSON.stringify(d.doc));
+  }
   return out;
 }
 
