@@ -3,6 +3,10 @@
  * arguments (node:util parseArgs), builds the objects it needs and wires them; see docs/architecture.md.
  */
 import { ZeekRstError, isZeekRstError } from '../errors';
+import { installGroupingFix } from '../source/kafkajs-grouping';
+
+// Before any command loads kafkajs, which loads its producer at once (source/kafkajs-grouping.ts).
+installGroupingFix();
 
 interface Command {
   readonly summary: string;

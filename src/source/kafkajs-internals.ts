@@ -1,5 +1,5 @@
 /**
- * What the kafkajs fixes (kafkajs-empty-batches.ts, kafkajs-encoder-buffers.ts) share: kafkajs
+ * What the kafkajs fixes (kafkajs-empty-batches.ts, kafkajs-encoder-buffers.ts, kafkajs-grouping.ts) share: kafkajs
  * 2.2.4 is pinned, and each fix replaces or patches one of its internal CommonJS modules before
  * the modules that take it load.
  */
