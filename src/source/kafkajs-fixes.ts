@@ -15,4 +15,6 @@ export function installKafkajsFixes(): void {
   installEmptyBatchFix();
   // kafkajs zero-fills a fresh buffer per produced record.
   installEncoderBufferFix();
+  // Not here: the linear grouping of a send by partition (kafkajs-grouping.ts) must be installed
+  // before kafkajs itself loads, which has happened by the time this runs; cli/main.ts does it.
 }
