@@ -11,6 +11,7 @@ import type { DecodeOptions } from './validate';
 import { decodeConnJson, decodeWeirdJson, decodeZeekJson, decodeZeekMessage } from './zeek-json';
 import { decodeZeekTsv } from './zeek-tsv';
 import { Type } from 'avsc';
+import { isUtf8 } from 'node:buffer';
 
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-conn', partition: 3, offset: '1234' };
 
@@ -303,5 +304,38 @@ describe('decoding never throws', () => {
         for (const d of decode(decoder, raw, {})) expect(outcome(d)).toBe(true);
       }
     }), { numRuns: 1000 });
+  });
+});
+
+describe('invalid UTF-8 is told from valid UTF-8 exactly as isUtf8 tells it', () => {
+  // Pieces a message can hold: ASCII, well-formed 2-4 byte sequences (U+FFFD among them), and
+  // the ill-formed kinds: stray continuation bytes, overlongs, surrogates, code points past
+  // U+10FFFF, bytes never used (F5-FF), and sequences cut short.
+  const PIECES: readonly number[][] = [
+    [0x7b], [0x22], [0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xef, 0xbf, 0xbd], [0xf0, 0x9f, 0x98, 0x80],
+    [0x80], [0xbf], [0xc0, 0xaf], [0xc1, 0xbf], [0xe0, 0x80, 0xaf], [0xf0, 0x80, 0x80, 0xaf],
+    [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf5], [0xfe], [0xff],
+    [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98],
+  ];
+  const message = fc.oneof(
+    fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 12 }).map((ps) => Buffer.from(ps.flat())),
+    fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b)),
+  );
+
+  it('on messages built of well- and ill-formed pieces', () => {
+    fc.assert(fc.property(message, (raw) => {
+      const d = decodeConnJson(raw, SRC);
+      const invalid = !d.ok && d.dead.reason === 'invalid_utf8';
+      expect(invalid).toBe(!isUtf8(raw));
+    }), { numRuns: 3000 });
+  });
+
+  it('accepts a well-formed U+FFFD and refuses an ill-formed byte beside it', () => {
+    const cid = Buffer.from('{"uid":"\uFFFD"}', 'utf8');
+    const d = decodeConnJson(cid, SRC);
+    expect(!d.ok && d.dead.reason).not.toBe('invalid_utf8');
+    const bad = Buffer.concat([Buffer.from('{"uid":"\uFFFD', 'utf8'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const e = decodeConnJson(bad, SRC);
+    expect(!e.ok && e.dead.reason).toBe('invalid_utf8');
   });
 });

@@ -1,5 +1,12 @@
 import { communityId, IP_PROTO } from './community-id';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import type { SourceRef } from '../domain';
 import { computeConnCommunityId } from './zeek-record';
+import { decodeConnJson } from './zeek-json';
+
+const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-conn', partition: 0, offset: '0' };
 
 type Vector = readonly [proto: number, src: string, dst: string, sport: number | null, dport: number | null, base64: string, hex: string, seed1: string];
 
@@ -102,5 +109,31 @@ describe('communityId (v1)', () => {
     expect(computeConnCommunityId('tcp', '128.232.110.120', 34855, '66.35.250.204', 80, 6)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
     expect(computeConnCommunityId('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0, 46)).toBe('1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=');
     expect(computeConnCommunityId('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0, undefined)).toBe('');
+  });
+
+  it('decoding a conn without community_id gives the same IDs (its addresses parsed once, for validation and the hash)', () => {
+    const decoded = (proto: string, origH: string, origP: number, respH: string, respP: number, ipProto?: number): string | undefined => {
+      const line = { ts: 1_258_560_000, uid: 'C1', 'id.orig_h': origH, 'id.orig_p': origP, 'id.resp_h': respH, 'id.resp_p': respP, proto, ...(ipProto === undefined ? {} : { ip_proto: ipProto }) };
+      const d = decodeConnJson(Buffer.from(JSON.stringify(line)), SRC);
+      return d.ok ? d.value.communityId : undefined;
+    };
+    expect(decoded('icmp', 'fe80::200:86ff:fe05:80da', 135, 'fe80::260:97ff:fe07:69ea', 136)).toBe('1:dGHyGvjMfljg6Bppwm3bg0LO8TY=');
+    expect(decoded('icmp', '192.168.0.89', 8, '192.168.0.1', 0)).toBe('1:X0snYXpgwiv9TZtqg64sgzUn6Dk=');
+    expect(decoded('tcp', '128.232.110.120', 34855, '66.35.250.204', 80, 6)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
+    expect(decoded('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0, 46)).toBe('1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=');
+    expect(decoded('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0)).toBe('');
+  });
+
+  it('decoding the m57 conn lines without community_id gives the IDs Zeek wrote (IPv4 and IPv6, TCP and UDP)', () => {
+    const lines = readFileSync(path.join(__dirname, '../../test/fixtures/corpus/zeek-testing-m57-short/conn.redacted.json'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    let v6 = 0;
+    for (const [i, line] of lines.entries()) {
+      const { community_id: written, ...row } = JSON.parse(line) as Record<string, unknown>;
+      const d = decodeConnJson(Buffer.from(JSON.stringify({ ts: 1_258_560_000 + i, uid: `C${i}`, ...row })), SRC);
+      expect(d.ok && d.value.communityId).toBe(written);
+      if (String(row['id.orig_h']).includes(':')) v6++;
+    }
+    expect(lines.length).toBeGreaterThan(2000);
+    expect(v6).toBeGreaterThan(0);
   });
 });

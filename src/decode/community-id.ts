@@ -61,17 +61,36 @@ const VIEWS: ReadonlyMap<number, Buffer> = new Map([12, 16, 36, 40].map((n) => [
  * families, or a port-carrying protocol lacks its ports (the spec allows reporting no ID then).
  */
 export function communityId(tuple: FlowTuple, options: CommunityIdOptions = {}): string | undefined {
+  const len = writeIp(tuple.srcIp, INPUT, 2);
+  if (len === 0 || writeIp(tuple.dstIp, INPUT, 2 + len) !== len) return undefined;
+  return hashInput(tuple.proto, len, tuple.srcPort, tuple.dstPort, options);
+}
+
+/**
+ * communityId of addresses already parsed (writeIp): `src[0, len)` and `dst[0, len)`, both of
+ * the family `len` says. For a decoder that parsed them to validate them.
+ */
+export function communityIdOfBytes(
+  proto: number, src: Uint8Array, dst: Uint8Array, len: 4 | 16, srcPort?: number, dstPort?: number, options: CommunityIdOptions = {},
+): string | undefined {
+  for (let i = 0; i < len; i++) {
+    INPUT[2 + i] = src[i] ?? 0;
+    INPUT[2 + len + i] = dst[i] ?? 0;
+  }
+  return hashInput(proto, len, srcPort, dstPort, options);
+}
+
+/** The rest of the hash input, after the two addresses at INPUT[2, 2 + 2 * len), then the hash. */
+function hashInput(proto: number, len: 4 | 16, srcPort: number | undefined, dstPort: number | undefined, options: CommunityIdOptions): string | undefined {
   const input = INPUT;
-  const len = writeIp(tuple.srcIp, input, 2);
-  if (len === 0 || writeIp(tuple.dstIp, input, 2 + len) !== len) return undefined;
   const seed = options.seed ?? 0;
-  const withPorts = hasPorts(tuple.proto);
-  let sport = tuple.srcPort ?? 0;
-  let dport = tuple.dstPort ?? 0;
-  if (withPorts && (tuple.srcPort === undefined || tuple.dstPort === undefined)) return undefined;
+  const withPorts = hasPorts(proto);
+  let sport = srcPort ?? 0;
+  let dport = dstPort ?? 0;
+  if (withPorts && (srcPort === undefined || dstPort === undefined)) return undefined;
   let oneWay = false;
-  if (tuple.proto === IP_PROTO.ICMP || tuple.proto === IP_PROTO.ICMP6) {
-    const map = tuple.proto === IP_PROTO.ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART;
+  if (proto === IP_PROTO.ICMP || proto === IP_PROTO.ICMP6) {
+    const map = proto === IP_PROTO.ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART;
     const counterpart = map.get(sport);
     if (counterpart === undefined) oneWay = true;
     else dport = counterpart;
@@ -93,7 +112,7 @@ export function communityId(tuple: FlowTuple, options: CommunityIdOptions = {}):
   }
   input.writeUInt16BE(seed, 0);
   let pos = 2 + 2 * len;
-  input[pos++] = tuple.proto;
+  input[pos++] = proto;
   input[pos++] = 0;
   if (withPorts) {
     input.writeUInt16BE(sport, pos);

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 
 import type { DeadLetter, DeadLetterReason, DeadLetterStage, SourceRef } from '../domain';
-import { isIp } from './ip';
+import { isIp, writeIp } from './ip';
 
 /** Decode options shared by all decoders. Every field has a static default: decode is pure. */
 export interface DecodeOptions {
@@ -90,10 +90,17 @@ export function messageText(raw: Uint8Array, options: DecodeOptions): string | P
 function utf8Text(raw: Uint8Array, options: DecodeOptions): string | Problem {
   const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (raw.length > max) return problem('oversized_message', `message is ${raw.length} bytes, limit ${max}`, 'decode');
-  // isUtf8 + toString measured faster than a fatal TextDecoder (npm run bench, decode).
-  if (!isUtf8(raw)) return problem('invalid_utf8', 'message is not valid UTF-8', 'decode');
-  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
+  const text = (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString('utf8');
+  // Decoding replaces every ill-formed sequence with U+FFFD, so text without one came from valid
+  // UTF-8 and only text with one needs isUtf8's scan (a well-formed U+FFFD is valid). For ASCII
+  // text the search is free: V8 knows a one-byte string cannot hold U+FFFD. Cheaper than isUtf8
+  // on every record or a fatal TextDecoder (npm run bench, decode); validate.test.ts checks the
+  // verdict against isUtf8.
+  if (text.includes(REPLACEMENT) && !isUtf8(raw)) return problem('invalid_utf8', 'message is not valid UTF-8', 'decode');
+  return text;
 }
+
+const REPLACEMENT = '\uFFFD';
 
 function blankProblem(raw: Uint8Array): Problem {
   return problem('empty_message', raw.length === 0 ? 'message has no bytes' : 'message is only whitespace', 'decode');
@@ -279,10 +286,11 @@ export class FieldReader {
     return v;
   }
 
-  private address(name: string, value: unknown, required: boolean): string | undefined {
+  /** `out`, when given, receives the address's bytes (writeIp), for a caller that needs them too. */
+  private address(name: string, value: unknown, required: boolean, out?: Uint8Array): string | undefined {
     const v = this.str(name, value, required);
     if (v === undefined) return undefined;
-    if (!isIp(v)) {
+    if ((out === undefined ? !isIp(v) : writeIp(v, out, 0) === 0)) {
       this.fail(problem('invalid_ip', `${name} ${show(v)} is not an IPv4 or IPv6 address`));
       return undefined;
     }
@@ -324,8 +332,9 @@ export class FieldReader {
     return this.addrOf(name, this.fields.get(name));
   }
 
-  addrOf(name: string, value: unknown): string {
-    return this.address(name, value, true) ?? '';
+  /** addr of a value already read; `out` (16 bytes) receives the address's bytes when it is valid. */
+  addrOf(name: string, value: unknown, out?: Uint8Array): string {
+    return this.address(name, value, true, out) ?? '';
   }
 
   optAddr(name: string): string | undefined {

@@ -7,7 +7,7 @@
 import { connBoundsProblem } from './conn-bounds';
 import type { ConnRecord, ConnState, Decoded, SourceRef, Transport, WeirdRecord } from '../domain';
 import { CONN_STATES } from '../domain';
-import { communityId, ipProtoOf } from './community-id';
+import { communityId, communityIdOfBytes, ipProtoOf } from './community-id';
 import type { DecodeOptions, Fields, Problem } from './validate';
 import { FieldReader, deadLetter, isCanonified, isProblem, problem, show, timeToUs } from './validate';
 
@@ -154,9 +154,9 @@ export function buildConnFrom(f: ConnFieldValues, ctx: RecordContext): Decoded<C
   } else {
     uid = r.stringOf('uid', rawUid);
   }
-  const origH = r.addrOf('id.orig_h', f.origH);
+  const origH = r.addrOf('id.orig_h', f.origH, ORIG_BYTES);
   const origP = r.portOf('id.orig_p', f.origP);
-  const respH = r.addrOf('id.resp_h', f.respH);
+  const respH = r.addrOf('id.resp_h', f.respH, RESP_BYTES);
   const respP = r.portOf('id.resp_p', f.respP);
   const proto = r.oneOfOf('proto', f.proto, TRANSPORTS, true);
   const service = r.optStringOf('service', f.service);
@@ -177,10 +177,11 @@ export function buildConnFrom(f: ConnFieldValues, ctx: RecordContext): Decoded<C
   const observer = observerOf(r, f.systemName, ctx);
   const p = r.problem();
   if (p !== undefined) return deadLetter(p, ctx.raw, ctx.source);
-  if (origH.includes(':') !== respH.includes(':')) {
+  const isIpv6 = origH.includes(':');
+  if (isIpv6 !== respH.includes(':')) {
     return deadLetter(problem('invalid_ip', `id.orig_h ${origH} and id.resp_h ${respH} are of different address families`), ctx.raw, ctx.source);
   }
-  const cid = givenCid ?? computeConnCommunityId(proto, origH, origP, respH, respP, ipProto);
+  const cid = givenCid ?? connCommunityIdOfBytes(proto, isIpv6, origP, respP, ipProto);
   // Field by field in a fixed order, not by spreads: one object per conn, no temporaries.
   const draft: Draft<ConnRecord> = { tsUs: ts.tsUs, uid, origH, origP, respH, respP, proto };
   if (service !== undefined) draft.service = service;
@@ -211,6 +212,17 @@ export function buildConnFrom(f: ConnFieldValues, ctx: RecordContext): Decoded<C
  * counterpart type or the code as `id.resp_p`, which is exactly the spec's input. Empty string
  * when no ID exists (unknown_transport without `ip_proto`), as the spec allows.
  */
+/** The addresses' bytes of the conn being built (buildConnFrom, synchronous): parsed once, to validate them and to hash them. */
+const ORIG_BYTES = new Uint8Array(16);
+const RESP_BYTES = new Uint8Array(16);
+
+/** computeConnCommunityId of the addresses in ORIG_BYTES and RESP_BYTES. */
+function connCommunityIdOfBytes(proto: Transport, isIpv6: boolean, origP: number, respP: number, ipProto: number | undefined): string {
+  const n = ipProtoOf(proto, isIpv6, ipProto);
+  if (n === undefined) return '';
+  return communityIdOfBytes(n, ORIG_BYTES, RESP_BYTES, isIpv6 ? 16 : 4, origP, respP) ?? '';
+}
+
 export function computeConnCommunityId(
   proto: Transport, origH: string, origP: number, respH: string, respP: number, ipProto: number | undefined,
 ): string {
