@@ -4,7 +4,7 @@
  * records in and take documents out; this module holds no rules and does no I/O.
  */
 import type { Classification, ConnRecord, EnrichedDoc, PacketHeader, SourceRef, WeirdRecord } from './domain';
-import { connKey, createCorrelator, NO_DISCARDS, NO_EVICTIONS, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
+import { createCorrelator, NO_DISCARDS, NO_EVICTIONS, type Clock, type CorrelatorOptions, type CorrelatorStats, type CorrelatorStep, type Refusal } from './correlate/correlator';
 import { connEntryKey, type StateChange, type StateValue } from './correlate/state';
 import { DEFAULT_CORRELATE_SETTINGS, type CorrelateSettings } from './correlate/settings';
 import type { Device } from './classify/devices';
@@ -88,7 +88,7 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
         doc: toEcsDocument(c, classification, ecsOptions),
         classification,
         source: c.conn.source,
-        stateKey: connEntryKey(c.conn.communityId, connKey(c.conn.observer, c.conn.uid)),
+        stateKey: connEntryKey(c.conn.communityId, e.key),
         timestampMs: Math.floor(c.conn.tsUs / 1000),
       };
     }),

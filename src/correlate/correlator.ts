@@ -41,6 +41,8 @@ export interface Emission {
   /** `new`: first classification; `update`: late evidence, re-write the same document. */
   readonly kind: 'new' | 'update';
   readonly correlated: Correlated;
+  /** The conn's key in the correlator (connKey of its observer and uid), as its state entry is keyed. */
+  readonly key: string;
 }
 
 /** Why a conn was refused by the correlator; the caller dead-letters it with the original bytes. */
@@ -166,7 +168,7 @@ interface WaitingWeirds {
 const CORE_TOLERANCE_US = 1_000;
 
 /** The correlator's key of a conn (observer + uid). */
-export function connKey(observer: string | undefined, uid: string): string {
+function connKey(observer: string | undefined, uid: string): string {
   return `${observer ?? ''}|${uid}`;
 }
 
@@ -345,26 +347,25 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     if (!dirty.has(key)) dirty.set(key, atUs);
   };
 
-  /** The latest close on the conn's 4-tuple that ended before it started, if any is remembered. */
-  const previousCloseOf = (c: ConnRecord, key: string): PreviousClose | undefined => {
-    if (c.canonified === true) return undefined;
-    const candidate = recentCloses.get(key);
-    return candidate !== undefined && candidate.uid !== c.uid && candidate.closedTsUs <= c.tsUs + CORE_TOLERANCE_US ? candidate : undefined;
-  };
+  /** The remembered close on the conn's 4-tuple (`key`, its tupleKey): looked up once per emitted conn, for both functions below. */
+  const lastCloseOn = (c: ConnRecord, key: string): PreviousClose | undefined => (c.canonified === true ? undefined : recentCloses.get(key));
+
+  /** The latest close on the conn's 4-tuple that ended before it started, if any is remembered (`known`: lastCloseOn). */
+  const previousCloseOf = (c: ConnRecord, known: PreviousClose | undefined): PreviousClose | undefined =>
+    known !== undefined && known.uid !== c.uid && known.closedTsUs <= c.tsUs + CORE_TOLERANCE_US ? known : undefined;
 
   /**
    * Remembers `c` as the last close on its 4-tuple (the latest in record time wins, whatever the
    * arrival order), and re-opens emitted conns on that tuple that started after it closed but
    * were classified before it arrived: their previous close changed.
    */
-  const rememberClose = (c: ConnRecord, key: string, t: number): number => {
+  const rememberClose = (c: ConnRecord, key: string, known: PreviousClose | undefined, t: number): number => {
     // Canonified logs have no real ts: a close time from them would be meaningless.
     if (c.canonified === true || c.proto !== 'tcp') return 0;
     const close: PreviousClose = { uid: c.uid, observer: c.observer, closedTsUs: connEndUs(c), connState: c.connState, history: c.history };
-    const known = recentCloses.get(key);
     let evicted = 0;
     if (known === undefined || known.closedTsUs <= close.closedTsUs) {
-      recentCloses.delete(key);
+      if (known !== undefined) recentCloses.delete(key);
       if (recentCloses.size >= settings.maxRecentCloses) {
         const oldest = recentCloses.oldest();
         if (oldest !== undefined) {
@@ -398,7 +399,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const hs = sortByTs(collectHeaders(key, p.conn));
     // The 4-tuple's key, built once for both the previous close and this conn's own close.
     const tuple = tupleKey(p.conn);
-    const prev = previousCloseOf(p.conn, tuple);
+    const lastClose = lastCloseOn(p.conn, tuple);
+    const prev = previousCloseOf(p.conn, lastClose);
     if (emitted.size >= settings.maxEmittedConns) {
       const oldest = emitted.oldest();
       if (oldest !== undefined) {
@@ -411,8 +413,8 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
     }
     setEmitted(key, { conn: p.conn, weirds: p.weirds, headers: hs, previousClose: prev, seq: nextSeq() });
-    out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev) });
-    evicted += rememberClose(p.conn, tuple, t);
+    out.push({ kind: 'new', correlated: build(p.conn, p.weirds, hs, prev), key });
+    evicted += rememberClose(p.conn, tuple, lastClose, t);
     return evicted;
   };
 
@@ -429,7 +431,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     e.headers = sortByTs(fresh);
     if (had !== e.headers.length > 0) countHeaded(e.conn.communityId, had ? -1 : 1);
     touchConn(key, e.conn.communityId);
-    out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose) });
+    out.push({ kind: 'update', correlated: build(e.conn, e.weirds, e.headers, e.previousClose), key });
   };
 
   const dropOldestHeader = (): StoredHeader | undefined => {
@@ -557,9 +559,10 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       }
       if (conn.canonified !== true) {
         const end = connEndUs(conn);
-        if (end > streamUs || end > streamOf(conn.observer)) streamTouched = true;
+        const observed = streamOf(conn.observer);
+        if (end > streamUs || end > observed) streamTouched = true;
         streamUs = Math.max(streamUs, end);
-        streamByObserver.set(conn.observer ?? '', Math.max(streamOf(conn.observer), end));
+        if (end > observed) streamByObserver.set(conn.observer ?? '', end);
       }
       const stored = weirds.get(key);
       if (stored !== undefined) {
