@@ -5,6 +5,8 @@
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internal CommonJS modules, loaded per registry */
 
+import fc from 'fast-check';
+
 import { produceRequest, type ProduceV3 } from '../helpers/kafkajs-produce';
 
 interface RecordEncoder {
@@ -58,6 +60,61 @@ describe('kafkajs encoder buffer fix', () => {
       expect(() => {
         fix.installEncoderBufferFix();
       }).toThrow(/before the encoder buffer fix/);
+    });
+  });
+
+  describe('varints', () => {
+    interface Enc {
+      readonly buffer: Buffer;
+      writeVarInt(v: number): Enc;
+      writeUVarInt(v: number): Enc;
+      writeVarLong(v: number | string): Enc;
+    }
+    interface EncClass {
+      new (): Enc;
+      sizeOfVarLong(v: number | string): number;
+    }
+    const encoderOf = (fixed: boolean): EncClass => {
+      let out: EncClass | undefined;
+      jest.isolateModules(() => {
+        if (fixed) (require('../../src/source/kafkajs-encoder-buffers') as { installEncoderBufferFix(): void }).installEncoderBufferFix();
+        out = require('kafkajs/src/protocol/encoder') as EncClass;
+      });
+      if (out === undefined) throw new Error('not loaded');
+      return out;
+    };
+    const shipped = encoderOf(false);
+    const fixed = encoderOf(true);
+    // Edges of each byte count and of the number arithmetic, then arbitrary values.
+    const edges = [0, 1, -1, 63, -64, 64, -65, 127, 128, 8191, 8192, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32, 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 52, 2 ** 53 - 1, -(2 ** 53 - 1)];
+    const int32 = fc.oneof(fc.constantFrom(...edges.filter((v) => v >= -(2 ** 31) && v < 2 ** 31)), fc.integer());
+    const int64 = fc.oneof(fc.constantFrom(...edges), fc.maxSafeInteger(), fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String));
+
+    it('writeVarInt and writeUVarInt write what kafkajs writes', () => {
+      fc.assert(fc.property(fc.array(int32, { minLength: 1, maxLength: 200 }), (vs) => {
+        const a = new shipped();
+        const b = new fixed();
+        for (const v of vs) {
+          a.writeVarInt(v).writeUVarInt(v);
+          b.writeVarInt(v).writeUVarInt(v);
+        }
+        expect(b.buffer.equals(a.buffer)).toBe(true);
+      }), { numRuns: 300 });
+    });
+
+    it('writeVarLong and sizeOfVarLong write and count what kafkajs does, numbers and strings', () => {
+      fc.assert(fc.property(fc.array(int64, { minLength: 1, maxLength: 200 }), (vs) => {
+        const a = new shipped();
+        const b = new fixed();
+        for (const v of vs) {
+          const before = b.buffer.length;
+          a.writeVarLong(v);
+          b.writeVarLong(v);
+          expect(fixed.sizeOfVarLong(v)).toBe(shipped.sizeOfVarLong(v));
+          expect(b.buffer.length - before).toBe(shipped.sizeOfVarLong(v));
+        }
+        expect(b.buffer.equals(a.buffer)).toBe(true);
+      }), { numRuns: 300 });
     });
   });
 });
