@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's error table, an internal CommonJS module */
 /**
  * kafkajs's lines through `run`'s logger (source/kafka.ts, kafkaLogCreator): what kafkajs itself
  * retries is a warning or a debug line, what it gives up on stays an error.
@@ -5,7 +6,7 @@
 import { logLevel, type LogEntry } from 'kafkajs';
 import { captureLog } from '../../test/helpers/log-capture';
 import { createRootLogger } from '../log';
-import { kafkaLogCreator } from './kafka';
+import { CLUSTER_MOVING_ERRORS, kafkaLogCreator } from './kafka';
 
 const CONCURRENT = 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
 
@@ -30,13 +31,35 @@ describe('kafkajs log lines', () => {
     ]);
   });
 
+  it('a response that says a leader or a coordinator is moving is a debug line, as on a fresh broker', () => {
+    // The lines `npm run demo` printed on a broker's first start, and a leader election.
+    expect(levelsOf([
+      entry(logLevel.ERROR, 'Connection', 'Response ListOffsets(key: 2, version: 3)', { error: 'This server is not the leader for that topic-partition' }),
+      entry(logLevel.ERROR, 'Connection', 'Response InitProducerId(key: 22, version: 1)', { error: "The coordinator is loading and hence can't process requests for this group" }),
+      entry(logLevel.ERROR, 'Connection', 'Response GroupCoordinator(key: 10, version: 2)', { error: 'The group coordinator is not available' }),
+      entry(logLevel.ERROR, 'Connection', 'Response Metadata(key: 3, version: 6)', { error: 'There is no leader for this topic-partition as we are in the middle of a leadership election' }),
+    ]).map((line) => (line as readonly unknown[])[0])).toEqual([20, 20, 20, 20]);
+  });
+
+  it('names each of those errors by the text kafkajs gives it', () => {
+    const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: readonly { type: string; message: string; retriable: boolean }[] };
+    for (const [type, text] of CLUSTER_MOVING_ERRORS) {
+      expect(errorCodes.find((e) => e.type === type)).toMatchObject({ message: text, retriable: true });
+    }
+  });
+
   it('other error responses are warnings, and what kafkajs gives up on an error', () => {
     expect(levelsOf([
-      entry(logLevel.ERROR, 'Connection', 'Response Metadata(key: 3, version: 6)', { error: 'There is no leader for this topic-partition as we are in the middle of a leadership election' }),
+      entry(logLevel.ERROR, 'Connection', 'Response Produce(key: 0, version: 7)', { error: 'Messages are written to the log, but to fewer in-sync replicas than required' }),
+      entry(logLevel.ERROR, 'Connection', 'Response Fetch(key: 1, version: 11)', { error: 'The request timed out' }),
       entry(logLevel.ERROR, 'Producer', 'Failed to send messages: Connection error: connect ECONNREFUSED 127.0.0.1:19092', { retryCount: 12, retryTime: 30000 }),
+      // The same text from the consumer, not from a response, is what kafkajs gave up on.
+      entry(logLevel.ERROR, 'Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded: The group coordinator is not available', { error: 'The group coordinator is not available' }),
     ])).toEqual([
-      [40, 'kafkajs: Response Metadata(key: 3, version: 6)'],
+      [40, 'kafkajs: Response Produce(key: 0, version: 7)'],
+      [40, 'kafkajs: Response Fetch(key: 1, version: 11)'],
       [50, 'kafkajs: Failed to send messages: Connection error: connect ECONNREFUSED 127.0.0.1:19092'],
+      [50, 'kafkajs: Crash: KafkaJSNumberOfRetriesExceeded: The group coordinator is not available'],
     ]);
   });
 });

@@ -154,25 +154,47 @@ const LIMITED_RETRIES = 'Limiting retries for the idempotent producer';
  */
 export const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction was ongoing';
 
+/**
+ * kafkajs's texts (protocol/error.js) of the error responses that say where the cluster stands
+ * while a leader or a coordinator moves: a new topic whose leader is not ready yet, the group and
+ * transaction coordinators loading their topics on a fresh broker, a leader election. kafkajs
+ * refreshes its metadata and retries them; the Java clients log them at debug too.
+ * kafka-log.test.ts checks the texts against kafkajs's table.
+ */
+export const CLUSTER_MOVING_ERRORS: ReadonlyMap<string, string> = new Map([
+  ['UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition'],
+  ['LEADER_NOT_AVAILABLE', 'There is no leader for this topic-partition as we are in the middle of a leadership election'],
+  ['NOT_LEADER_FOR_PARTITION', 'This server is not the leader for that topic-partition'],
+  ['GROUP_LOAD_IN_PROGRESS', "The coordinator is loading and hence can't process requests for this group"],
+  ['GROUP_COORDINATOR_NOT_AVAILABLE', 'The group coordinator is not available'],
+  ['NOT_COORDINATOR_FOR_GROUP', 'This is not the correct coordinator for this group'],
+]);
+const CLUSTER_MOVING_TEXTS: ReadonlySet<string> = new Set(CLUSTER_MOVING_ERRORS.values());
+
 /** kafkajs's lines that are expected and handled: debug, whatever level kafkajs gives them. */
 function isRoutine(entry: LogEntry): boolean {
   const error: unknown = entry.log['error'];
-  return (entry.namespace === 'Producer' && entry.log.message.startsWith(LIMITED_RETRIES)) || entry.log.message.includes(CONCURRENT_TRANSACTIONS) || (typeof error === 'string' && error.includes(CONCURRENT_TRANSACTIONS));
+  return (entry.namespace === 'Producer' && entry.log.message.startsWith(LIMITED_RETRIES))
+    || entry.log.message.includes(CONCURRENT_TRANSACTIONS)
+    || (typeof error === 'string' && (error.includes(CONCURRENT_TRANSACTIONS) || (isResponseError(entry) && CLUSTER_MOVING_TEXTS.has(error))));
 }
+
+/** A line of kafkajs's `Connection` namespace about an error response. */
+const isResponseError = (entry: LogEntry): boolean => entry.namespace === 'Connection' && entry.log.message.startsWith('Response ');
 
 /**
  * kafkajs logs through our pino logger (its own lines carry broker names, never credentials).
  * Its `Connection` namespace logs every error response at ERROR, including the ones its retrier
- * then handles (a group coordinator still loading when a broker starts, a leader election):
- * those are warnings here; the consumer or producer logs an error itself if it gives up.
+ * then handles. Those that only say a leader or coordinator is moving (CLUSTER_MOVING_ERRORS:
+ * at every first start of a broker, they came 18 times in a row) are debug lines; the other
+ * error responses are warnings. The consumer or producer logs an error itself if it gives up.
  */
 export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
   return () => (entry) => {
     const fields = { namespace: entry.namespace, error: typeof entry.log['error'] === 'string' ? entry.log['error'] : undefined };
     const message = `kafkajs: ${entry.log.message}`;
-    const isResponseError = entry.namespace === 'Connection' && entry.log.message.startsWith('Response ');
     if (isRoutine(entry)) log.debug(fields, message);
-    else if (entry.level === logLevel.ERROR && !isResponseError) log.error(fields, message);
+    else if (entry.level === logLevel.ERROR && !isResponseError(entry)) log.error(fields, message);
     else if (entry.level === logLevel.ERROR) log.warn(fields, message);
     else if (entry.level === logLevel.WARN) log.warn(fields, message);
     else log.debug(fields, message);
