@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { SourceRef } from '../domain';
-import { computeConnCommunityId } from './zeek-record';
 import { decodeConnJson } from './zeek-json';
 
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-conn', partition: 0, offset: '0' };
@@ -102,16 +101,8 @@ describe('communityId (v1)', () => {
     expect(communityId({ proto: IP_PROTO.TCP, srcIp: '1.2.3.4', dstIp: '5.6.7.8', srcPort: 1 })).toBeUndefined();
   });
 
-  it('maps Zeek proto names: icmp over IPv6 is ICMPv6, unknown_transport needs ip_proto', () => {
+  it('maps Zeek proto names when decoding a conn without community_id: icmp over IPv6 is ICMPv6, unknown_transport needs ip_proto', () => {
     // Same vectors as above, entered the way conn.log writes them (proto name, id.orig_p = type, id.resp_p = code/counterpart).
-    expect(computeConnCommunityId('icmp', 'fe80::200:86ff:fe05:80da', 135, 'fe80::260:97ff:fe07:69ea', 136, undefined)).toBe('1:dGHyGvjMfljg6Bppwm3bg0LO8TY=');
-    expect(computeConnCommunityId('icmp', '192.168.0.89', 8, '192.168.0.1', 0, undefined)).toBe('1:X0snYXpgwiv9TZtqg64sgzUn6Dk=');
-    expect(computeConnCommunityId('tcp', '128.232.110.120', 34855, '66.35.250.204', 80, 6)).toBe('1:LQU9qZlK+B5F3KDmev6m5PMibrg=');
-    expect(computeConnCommunityId('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0, 46)).toBe('1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=');
-    expect(computeConnCommunityId('unknown_transport', '10.1.12.1', 0, '10.1.12.2', 0, undefined)).toBe('');
-  });
-
-  it('decoding a conn without community_id gives the same IDs (its addresses parsed once, for validation and the hash)', () => {
     const decoded = (proto: string, origH: string, origP: number, respH: string, respP: number, ipProto?: number): string | undefined => {
       const line = { ts: 1_258_560_000, uid: 'C1', 'id.orig_h': origH, 'id.orig_p': origP, 'id.resp_h': respH, 'id.resp_p': respP, proto, ...(ipProto === undefined ? {} : { ip_proto: ipProto }) };
       const d = decodeConnJson(Buffer.from(JSON.stringify(line)), SRC);

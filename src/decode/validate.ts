@@ -94,7 +94,7 @@ function utf8Text(raw: Uint8Array, options: DecodeOptions): string | Problem {
   // Decoding replaces every ill-formed sequence with U+FFFD, so text without one came from valid
   // UTF-8 and only text with one needs isUtf8's scan (a well-formed U+FFFD is valid). For ASCII
   // text the search is free: V8 knows a one-byte string cannot hold U+FFFD. Cheaper than isUtf8
-  // on every record or a fatal TextDecoder (npm run bench, decode); validate.test.ts checks the
+  // on every record or a fatal TextDecoder (npm run bench, decode); bad-input.test.ts checks the
   // verdict against isUtf8.
   if (text.includes(REPLACEMENT) && !isUtf8(raw)) return problem('invalid_utf8', 'message is not valid UTF-8', 'decode');
   return text;
@@ -290,7 +290,7 @@ export class FieldReader {
   private address(name: string, value: unknown, required: boolean, out?: Uint8Array): string | undefined {
     const v = this.str(name, value, required);
     if (v === undefined) return undefined;
-    if ((out === undefined ? !isIp(v) : writeIp(v, out, 0) === 0)) {
+    if (out === undefined ? !isIp(v) : writeIp(v, out, 0) === 0) {
       this.fail(problem('invalid_ip', `${name} ${show(v)} is not an IPv4 or IPv6 address`));
       return undefined;
     }

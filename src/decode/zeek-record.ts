@@ -7,7 +7,7 @@
 import { connBoundsProblem } from './conn-bounds';
 import type { ConnRecord, ConnState, Decoded, SourceRef, Transport, WeirdRecord } from '../domain';
 import { CONN_STATES } from '../domain';
-import { communityId, communityIdOfBytes, ipProtoOf } from './community-id';
+import { communityIdOfBytes, ipProtoOf } from './community-id';
 import type { DecodeOptions, Fields, Problem } from './validate';
 import { FieldReader, deadLetter, isCanonified, isProblem, problem, show, timeToUs } from './validate';
 
@@ -207,28 +207,20 @@ export function buildConnFrom(f: ConnFieldValues, ctx: RecordContext): Decoded<C
   return { ok: true, value: record };
 }
 
-/**
- * Community ID of a conn's 5-tuple. For ICMP Zeek logs the type as `id.orig_p` and the
- * counterpart type or the code as `id.resp_p`, which is exactly the spec's input. Empty string
- * when no ID exists (unknown_transport without `ip_proto`), as the spec allows.
- */
 /** The addresses' bytes of the conn being built (buildConnFrom, synchronous): parsed once, to validate them and to hash them. */
 const ORIG_BYTES = new Uint8Array(16);
 const RESP_BYTES = new Uint8Array(16);
 
-/** computeConnCommunityId of the addresses in ORIG_BYTES and RESP_BYTES. */
+/**
+ * Community ID of a conn's 5-tuple, its addresses in ORIG_BYTES and RESP_BYTES. For ICMP Zeek
+ * logs the type as `id.orig_p` and the counterpart type or the code as `id.resp_p`, which is
+ * exactly the spec's input. Empty string when no ID exists (unknown_transport without
+ * `ip_proto`), as the spec allows.
+ */
 function connCommunityIdOfBytes(proto: Transport, isIpv6: boolean, origP: number, respP: number, ipProto: number | undefined): string {
   const n = ipProtoOf(proto, isIpv6, ipProto);
   if (n === undefined) return '';
   return communityIdOfBytes(n, ORIG_BYTES, RESP_BYTES, isIpv6 ? 16 : 4, origP, respP) ?? '';
-}
-
-export function computeConnCommunityId(
-  proto: Transport, origH: string, origP: number, respH: string, respP: number, ipProto: number | undefined,
-): string {
-  const n = ipProtoOf(proto, origH.includes(':'), ipProto);
-  if (n === undefined) return '';
-  return communityId({ proto: n, srcIp: origH, dstIp: respH, srcPort: origP, dstPort: respP }) ?? '';
 }
 
 export function buildWeird(fields: Fields, ctx: RecordContext): Decoded<WeirdRecord> {
