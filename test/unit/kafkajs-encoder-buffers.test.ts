@@ -24,13 +24,30 @@ const messages = (p: number) => [
   { key: 'h', value: '', headers: { a: 'one', b: Buffer.from('two'), c: ['three', Buffer.from('four')] }, timestamp: '1700000000009' },
 ];
 
-function loadProduce(fixed: boolean): { produce: ProduceV3; record: (a: Record<string, unknown>) => RecordEncoder } {
-  let out: { produce: ProduceV3; record: (a: Record<string, unknown>) => RecordEncoder } | undefined;
+interface Enc {
+  readonly buffer: Buffer;
+  writeVarInt(v: number): Enc;
+  writeUVarInt(v: number): Enc;
+  writeVarLong(v: number | string): Enc;
+}
+interface EncClass {
+  new (): Enc;
+  sizeOfVarLong(v: number | string): number;
+}
+interface Loaded {
+  readonly produce: ProduceV3;
+  readonly record: (a: Record<string, unknown>) => RecordEncoder;
+  readonly encoder: EncClass;
+}
+
+function loadProduce(fixed: boolean): Loaded {
+  let out: Loaded | undefined;
   jest.isolateModules(() => {
     if (fixed) (require('../../src/source/kafkajs-encoder-buffers') as { installEncoderBufferFix(): void }).installEncoderBufferFix();
     out = {
       produce: require('kafkajs/src/protocol/requests/produce/v3/request') as ProduceV3,
       record: require('kafkajs/src/protocol/recordBatch/record/v0') as (a: Record<string, unknown>) => RecordEncoder,
+      encoder: require('kafkajs/src/protocol/encoder') as EncClass,
     };
   });
   if (out === undefined) throw new Error('not loaded');
@@ -64,27 +81,8 @@ describe('kafkajs encoder buffer fix', () => {
   });
 
   describe('varints', () => {
-    interface Enc {
-      readonly buffer: Buffer;
-      writeVarInt(v: number): Enc;
-      writeUVarInt(v: number): Enc;
-      writeVarLong(v: number | string): Enc;
-    }
-    interface EncClass {
-      new (): Enc;
-      sizeOfVarLong(v: number | string): number;
-    }
-    const encoderOf = (fixed: boolean): EncClass => {
-      let out: EncClass | undefined;
-      jest.isolateModules(() => {
-        if (fixed) (require('../../src/source/kafkajs-encoder-buffers') as { installEncoderBufferFix(): void }).installEncoderBufferFix();
-        out = require('kafkajs/src/protocol/encoder') as EncClass;
-      });
-      if (out === undefined) throw new Error('not loaded');
-      return out;
-    };
-    const shipped = encoderOf(false);
-    const fixed = encoderOf(true);
+    const shipped = loadProduce(false).encoder;
+    const fixed = loadProduce(true).encoder;
     // Edges of each byte count and of the number arithmetic, then arbitrary values.
     const edges = [0, 1, -1, 63, -64, 64, -65, 127, 128, 8191, 8192, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32, 2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 52, 2 ** 53 - 1, -(2 ** 53 - 1)];
     const int32 = fc.oneof(fc.constantFrom(...edges.filter((v) => v >= -(2 ** 31) && v < 2 ** 31)), fc.integer());
