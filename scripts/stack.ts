@@ -16,7 +16,8 @@ const USAGE = `Usage: npm run stack -- <command> [--secure]
 
   --secure      the secure profile instead (a second pair, can run beside the plain one): Kafka on
                 SASL_SSL (SCRAM-SHA-512, ACLs), Elasticsearch with security and TLS, a test CA;
-                credentials in .cache/secure/credentials.json (README, "Production")
+                credentials in .cache/secure/credentials.json, the pipeline's API key in
+                .cache/secure/es-pipeline-api-key (README, "Production")
 
 Environment: ZEEK_RST_STACK_KAFKA_PORT (19092), ZEEK_RST_STACK_KAFKA_CONTROLLER_PORT (kafka port + 1),
 ZEEK_RST_STACK_ES_PORT (19200), ZEEK_RST_STACK_ES_TRANSPORT_PORT (19300), ZEEK_RST_STACK_TIMEOUT_S (240);
@@ -45,7 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`ZEEK_RST_KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nZEEK_RST_ES_NODE=${endpoints.esUrl}\n`);
       if (secure !== undefined) {
         // Paths only: the secrets stay in the credentials file.
-        process.stdout.write(`ZEEK_RST_KAFKA_CA_FILE=${secure.caFile}\nZEEK_RST_ES_CA_FILE=${secure.caFile}\n# users and passwords: ${secure.credentialsFile}\n`);
+        process.stdout.write(`ZEEK_RST_KAFKA_CA_FILE=${secure.caFile}\nZEEK_RST_ES_CA_FILE=${secure.caFile}\nZEEK_RST_ES_API_KEY_FILE=${secure.pipelineApiKeyFile}\n# users and passwords: ${secure.credentialsFile}\n`);
       }
       return 0;
     }

@@ -12,11 +12,12 @@
  * - Elasticsearch: security on, TLS on HTTP and transport; roles in roles.yml (one limited to
  *   the zeek-rst indices, template and aliases, one without index rights) and users in the file
  *   realm (`elasticsearch-users`): an admin (superuser), the pipeline, and a user without index
- *   rights. The native realm and API keys are out of reach of this distribution: they live in
- *   the `.security` index, whose mapping needs the analysis-common module that the Maven
- *   (integ-test) zip does not ship ("Unknown filter type [pattern_capture] for [email]").
+ *   rights; after start, an API key with the pipeline's roles (`es-pipeline-api-key`). API keys
+ *   live in the `.security` index, whose mapping needs analysis components that the Maven
+ *   (integ-test) zip lacks: es-plugin.ts installs them.
  *
- * Every secret is random, made once, and kept in `.cache/secure/credentials.json` (mode 0600);
+ * Every secret is random, made once, and kept in `.cache/secure/credentials.json` (mode 0600; the
+ * API key in its own file, for `ZEEK_RST_ES_API_KEY_FILE`);
  * `--fresh` (or a missing credentials file) makes new ones and formats both services anew.
  */
 import { spawnSync } from 'node:child_process';
@@ -69,6 +70,8 @@ export interface SecureFiles {
   readonly serverKey: string;
   /** The broker's keystore (PKCS#12: server key, certificate, CA). */
   readonly kafkaKeystore: string;
+  /** The pipeline's Elasticsearch API key (base64 id:key, mode 0600), for `ZEEK_RST_ES_API_KEY_FILE`. */
+  readonly pipelineApiKey: string;
 }
 
 export function secureFiles(config: StackConfig): SecureFiles {
@@ -82,6 +85,7 @@ export function secureFiles(config: StackConfig): SecureFiles {
     serverCert: path.join(dir, 'server.pem'),
     serverKey: path.join(dir, 'server.key'),
     kafkaKeystore: path.join(dir, 'server.p12'),
+    pipelineApiKey: path.join(dir, 'es-pipeline-api-key'),
   };
 }
 
@@ -273,11 +277,15 @@ export const TEST_PREFIX_PATTERN = 'zrst-sec-*';
  * rights. Block style: Elasticsearch reads the file role by role, each starting in column 0.
  */
 export function secureRolesYml(): string {
-  return toYaml({
+  return toYaml({ ...pipelineRoles(), zeek_rst_no_index: NO_INDEX_ROLE });
+}
+
+/** The pipeline user's two roles: the default index prefix and the tests' (also its API key's). */
+export function pipelineRoles(): Record<string, RoleDescriptor> {
+  return {
     zeek_rst_pipeline: pipelineRole(DEFAULT_PIPELINE_NAMES.indexPrefix),
     zeek_rst_pipeline_tests: pipelineRole(TEST_PREFIX_PATTERN),
-    zeek_rst_no_index: NO_INDEX_ROLE,
-  });
+  };
 }
 
 /**
@@ -442,12 +450,18 @@ export function sensorAcls(user: string, names: PipelineNames): AclEntry[] {
   })));
 }
 
+/** A role as roles.yml and `POST _security/api_key` (`role_descriptors`) take it. */
+export interface RoleDescriptor {
+  cluster: string[];
+  indices: { names: string[]; privileges: string[] }[];
+}
+
 /**
  * The role of `zeek-rst setup`, `run` and `retention` for index prefix P: install the template,
  * create, write and delete the daily indices, the aliases and the scans index, nothing else.
  * (Elasticsearch has no per-name privilege for templates: `manage_index_templates` is cluster-wide.)
  */
-export function pipelineRole(prefix: string): Record<string, unknown> {
+export function pipelineRole(prefix: string): RoleDescriptor {
   return {
     cluster: ['manage_index_templates'],
     indices: [
@@ -460,12 +474,34 @@ export function pipelineRole(prefix: string): Record<string, unknown> {
 }
 
 /** A role that can log in and manage templates, but has no index privilege at all. */
-export const NO_INDEX_ROLE: Readonly<Record<string, unknown>> = Object.freeze({ cluster: ['manage_index_templates'], indices: [] });
+export const NO_INDEX_ROLE: Readonly<RoleDescriptor> = Object.freeze({ cluster: ['manage_index_templates'], indices: [] });
 
-/** After start: the Kafka ACLs of the pipeline and the sensor for the default names. Idempotent. */
+/**
+ * The pipeline's API key in `es-pipeline-api-key`: kept while the node still accepts it, made
+ * anew by the admin otherwise (a fresh node, an invalidated key), limited to the pipeline user's
+ * roles. API keys live in the node's `.security` index (es-plugin.ts).
+ */
+async function ensurePipelineApiKey(config: StackConfig, admin: Account): Promise<void> {
+  const file = secureFiles(config).pipelineApiKey;
+  const known = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  if (known !== '' && (await esRequest(config, 'GET', '/_security/_authenticate', { apiKey: known })).status === 200) return;
+  const res = await esRequest(config, 'POST', '/_security/api_key', { basic: admin }, { name: 'zeek-rst-pipeline', role_descriptors: pipelineRoles() });
+  const encoded = isRecord(res.body) ? res.body['encoded'] : undefined;
+  if (res.status !== 200 || typeof encoded !== 'string') {
+    throw new Error(`creating the pipeline's API key failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  fs.writeFileSync(`${file}.tmp`, encoded, { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * After start: the Kafka ACLs of the pipeline and the sensor for the default names, and the
+ * pipeline's Elasticsearch API key. Idempotent.
+ */
 export async function provisionSecureStack(config: StackConfig): Promise<void> {
   const credentials = readCredentials(config);
   if (credentials === undefined) throw new Error(`no credentials in ${secureFiles(config).credentials}`);
+  await ensurePipelineApiKey(config, credentials.elasticsearch.admin);
   const kafkaAdmin = secureKafka(config, credentials.kafka.admin, 10_000).admin();
   await kafkaAdmin.connect();
   try {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createStackConfig, stackEndpoints, type StackConfig, type StackEndpoints, type StackProfile } from './config';
 import { elasticsearchAnswers, elasticsearchCommand, ensureRunAs, prepareElasticsearch } from './elasticsearch';
+import { ensureEmailAnalysisPlugin } from './es-plugin';
 import { findJava } from './java';
 import { kafkaAnswers, kafkaCommand, prepareKafka } from './kafka';
 import { listenersOf, type Listener } from './listeners';
@@ -132,7 +133,7 @@ export interface UpResult {
   /** The services this call started (the others were already running and answering). */
   readonly started: readonly ServiceName[];
   /** Secure profile: where the CA and the credentials are. */
-  readonly secure?: { readonly credentialsFile: string; readonly caFile: string; readonly untrustedCaFile: string };
+  readonly secure?: { readonly credentialsFile: string; readonly caFile: string; readonly untrustedCaFile: string; readonly pipelineApiKeyFile: string };
 }
 
 function failure(service: ServiceName, f: ServiceFacts, why: string): StackError {
@@ -197,7 +198,7 @@ export async function ensureStackUp(options: UpOptions = {}): Promise<UpResult> 
     if (config.profile !== 'secure') return { endpoints: stackEndpoints(config), started: toStart };
     await provisionSecureStack(config);
     const files = secureFiles(config);
-    return { endpoints: stackEndpoints(config), started: toStart, secure: { credentialsFile: files.credentials, caFile: files.caFile, untrustedCaFile: files.untrustedCaFile } };
+    return { endpoints: stackEndpoints(config), started: toStart, secure: { credentialsFile: files.credentials, caFile: files.caFile, untrustedCaFile: files.untrustedCaFile, pipelineApiKeyFile: files.pipelineApiKey } };
   });
 }
 
@@ -212,6 +213,7 @@ function startService(config: StackConfig, service: ServiceName, java: ReturnTyp
       const runAs = ensureRunAs();
       if (runAs !== undefined) log(`elasticsearch: running as '${runAs.user}' (Elasticsearch refuses to run as root)`);
       if (credentials !== undefined) prepareSecureElasticsearchConf(config, java, credentials);
+      ensureEmailAnalysisPlugin(config, java, log);
       prepareElasticsearch(config, runAs);
       const { command, args, env } = elasticsearchCommand(config, java, runAs);
       return spawnDetached({
