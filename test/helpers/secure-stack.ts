@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createStackConfig } from '../../scripts/stack/config';
 import { ensureRunAs } from '../../scripts/stack/elasticsearch';
 import { findJava } from '../../scripts/stack/java';
-import { pipelineAcls, readCredentials, sensorAcls, type Account, type SecureCredentials } from '../../scripts/stack/secure';
+import { pipelineAcls, pipelineRoles, readCredentials, secureFiles, sensorAcls, type Account, type RoleDescriptor, type SecureCredentials } from '../../scripts/stack/secure';
 import { REPO } from '../integration/pipeline-harness';
 import { SECURE_TEST_ENV } from './stack-env';
 import { uniqueName } from './names';
@@ -22,6 +22,9 @@ export interface SecureStack {
   readonly caFile: string;
   readonly untrustedCaFile: string;
   readonly credentials: SecureCredentials;
+  /** The pipeline's API key that `up --secure` made (base64 id:key), and its file. */
+  readonly pipelineApiKey: string;
+  readonly pipelineApiKeyFile: string;
 }
 
 export function secureStack(env: NodeJS.ProcessEnv = process.env): SecureStack {
@@ -32,14 +35,18 @@ export function secureStack(env: NodeJS.ProcessEnv = process.env): SecureStack {
   };
   const brokers = get(SECURE_TEST_ENV.kafkaBrokers);
   get(SECURE_TEST_ENV.credentialsFile);
-  const credentials = readCredentials(createStackConfig(REPO, env, 'secure'));
+  const config = createStackConfig(REPO, env, 'secure');
+  const credentials = readCredentials(config);
   if (credentials === undefined) throw new Error(`no credentials in ${get(SECURE_TEST_ENV.credentialsFile)}`);
+  const pipelineApiKeyFile = secureFiles(config).pipelineApiKey;
   return {
     kafkaBrokers: brokers.split(','),
     esUrl: get(SECURE_TEST_ENV.esUrl),
     caFile: get(SECURE_TEST_ENV.caFile),
     untrustedCaFile: get(SECURE_TEST_ENV.untrustedCaFile),
     credentials,
+    pipelineApiKey: fs.readFileSync(pipelineApiKeyFile, 'utf8').trim(),
+    pipelineApiKeyFile,
   };
 }
 
@@ -104,6 +111,30 @@ export function kafkaAuthEnv(account: Account): Record<string, string> {
   return { ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: account.username, ZEEK_RST_KAFKA_SASL_PASSWORD: account.password };
 }
 
+/**
+ * As the admin: an API key with the pipeline user's roles (or `roles`), valid for `expiration`
+ * when given. Returns its id and its encoded form (base64 id:key, what the pipeline is given).
+ */
+export async function createApiKey(es: Client, name: string, options: { readonly expiration?: string; readonly roles?: Record<string, RoleDescriptor> } = {}): Promise<{ readonly id: string; readonly encoded: string }> {
+  const res = await es.security.createApiKey({
+    name,
+    role_descriptors: options.roles ?? pipelineRoles(),
+    ...(options.expiration === undefined ? {} : { expiration: options.expiration }),
+  });
+  return { id: res.id, encoded: res.encoded };
+}
+
+/** The secret parts of an encoded API key: the encoded form and the key after the id. */
+export function apiKeySecrets(encoded: string): string[] {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  return [encoded, decoded.slice(decoded.indexOf(':') + 1)];
+}
+
+/** The API key in the environment. */
+export function esApiKeyEnv(encoded: string): Record<string, string> {
+  return { ZEEK_RST_ES_API_KEY: encoded };
+}
+
 /** Basic auth as `account` (the password in the environment). */
 export function esAuthEnv(account: Account): Record<string, string> {
   return { ZEEK_RST_ES_USERNAME: account.username, ZEEK_RST_ES_PASSWORD: account.password };
@@ -145,9 +176,13 @@ export function elasticsearchUsers(args: readonly string[]): void {
   if (result.status !== 0) throw new Error(`elasticsearch-users ${args[0] ?? ''} failed: ${result.stdout}${result.stderr}`);
 }
 
-/** Waits until the node accepts (or refuses) `account`: the file realm reloads its files every ~5 s. */
-export async function awaitAuthentication(s: SecureStack, account: Account, accepted: boolean): Promise<void> {
-  const client = new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: { username: account.username, password: account.password } });
+/**
+ * Waits until the node accepts (or refuses) `auth`: the file realm reloads its files every ~5 s,
+ * an API key is refused once it expired or was invalidated.
+ */
+export async function awaitAuthentication(s: SecureStack, auth: Account | { readonly apiKey: string }, accepted: boolean): Promise<void> {
+  const who = 'apiKey' in auth ? 'the API key' : auth.username;
+  const client = new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: 'apiKey' in auth ? { apiKey: auth.apiKey } : { username: auth.username, password: auth.password } });
   try {
     await waitFor(async () => {
       try {
@@ -156,14 +191,14 @@ export async function awaitAuthentication(s: SecureStack, account: Account, acce
       } catch {
         return !accepted;
       }
-    }, { timeoutMs: 60_000, intervalMs: 500, what: `${account.username} to be ${accepted ? 'accepted' : 'refused'} by the node` });
+    }, { timeoutMs: 60_000, intervalMs: 500, what: `${who} to be ${accepted ? 'accepted' : 'refused'} by the node` });
   } finally {
     await client.close();
   }
 }
 
-/** Every secret of the secure stack (passwords, the broker's keystore password). */
+/** Every secret of the secure stack (passwords, the broker's keystore password, the pipeline's API key). */
 export function allSecrets(s: SecureStack): string[] {
   const c = s.credentials;
-  return [...Object.values(c.kafka), ...Object.values(c.elasticsearch)].map((a) => a.password).concat(c.keystorePassword);
+  return [...Object.values(c.kafka), ...Object.values(c.elasticsearch)].map((a) => a.password).concat(c.keystorePassword, apiKeySecrets(s.pipelineApiKey));
 }

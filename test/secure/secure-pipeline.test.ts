@@ -1,7 +1,8 @@
 /**
  * The pipeline against the secure stack: `setup`, `produce` and `run` over SASL_SSL
- * (SCRAM-SHA-512, the test CA) to Kafka and basic auth over TLS to Elasticsearch, with the
- * minimal ACLs and the role of README "Production". The corpus goes through and every document
+ * (SCRAM-SHA-512, the test CA) to Kafka and an API key over TLS to Elasticsearch (the key that
+ * `up --secure` made, limited to the pipeline's role), with the minimal ACLs and the role of
+ * README "Production". The corpus goes through and every document
  * equals what `zeek-rst classify` prints; a dead letter is written with the DLQ ACL alone.
  * Secrets come from files (`*File`) and from the environment, and none of them appears in
  * anything the processes printed, served on /metrics or wrote to the dead-letter topic.
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
-import { adminEs, adminKafka, allSecrets, createSecureTopics, esAuthEnv, kafkaAuthEnv, secureBaseEnv, secureNames, secureStack } from '../helpers/secure-stack';
+import { adminEs, adminKafka, allSecrets, createSecureTopics, esApiKeyEnv, kafkaAuthEnv, secureBaseEnv, secureNames, secureStack } from '../helpers/secure-stack';
 import { waitFor } from '../helpers/wait';
 import { CORPUS, committedOffsets, documentIdOf, endOffsets, readDeadLetters, spawnCli, withObserver, type Child } from '../integration/pipeline-harness';
 
@@ -38,7 +39,7 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
   const dir = mkdtempSync(path.join(tmpdir(), 'zeek-rst-secure-'));
   const connFile = path.join(dir, 'conn.json');
   const kafkaPasswordFile = path.join(dir, 'kafka-password');
-  const esPasswordFile = path.join(dir, 'es-password');
+  const esApiKeyFile = path.join(dir, 'es-api-key');
   const captured: string[] = [];
   let kafka: Kafka;
   let es: Client;
@@ -56,9 +57,9 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
     es = adminEs(s);
     writeFileSync(connFile, `${CONN_CASES.flatMap((c) => withObserver(path.join(CORPUS, c, 'conn.json'), c)).join('\n')}\n`);
     writeFileSync(kafkaPasswordFile, `${s.credentials.kafka.pipeline.password}\n`, { mode: 0o600 });
-    writeFileSync(esPasswordFile, s.credentials.elasticsearch.pipeline.password, { mode: 0o600 });
+    writeFileSync(esApiKeyFile, `${s.pipelineApiKey}\n`, { mode: 0o600 });
     chmodSync(kafkaPasswordFile, 0o600);
-    chmodSync(esPasswordFile, 0o600);
+    chmodSync(esApiKeyFile, 0o600);
     await createSecureTopics(kafka, s, n);
   });
 
@@ -70,7 +71,7 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
     await es.close();
   });
 
-  it('indexes the corpus with the pipeline user and role; commits everything; dead letters go through', async () => {
+  it('indexes the corpus with the pipeline user, role and API key; commits everything; dead letters go through', async () => {
     const classify = spawnCli(['classify', '--conn', connFile], {});
     expect((await classify.exited).code).toBe(0);
     const expected = new Map<string, unknown>();
@@ -82,8 +83,8 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
     expect(expected.size).toBe(readFileSync(connFile, 'utf8').split('\n').filter((l) => l !== '').length);
 
     const base = secureBaseEnv(s, n);
-    // setup: the ES password from the environment.
-    const setup = spawnCli(['setup'], { ...base, ...kafkaAuthEnv(s.credentials.kafka.sensor), ...esAuthEnv(s.credentials.elasticsearch.pipeline) });
+    // setup: the API key from the environment.
+    const setup = spawnCli(['setup'], { ...base, ...kafkaAuthEnv(s.credentials.kafka.sensor), ...esApiKeyEnv(s.pipelineApiKey) });
     expect(await remember(setup)).toEqual({ code: 0 });
     expect(setup.stdout()).toContain(`index template ${n.prefix}-conn`);
 
@@ -95,15 +96,14 @@ describe('secure stack: setup, produce and run with SCRAM + TLS and Elasticsearc
     expect(await remember(produce)).toEqual({ code: 0 });
     expect(produce.stdout().trim()).toBe(String(expected.size + 1));
 
-    // run: both passwords from files (mode 0600: no warning).
+    // run: the Kafka password and the API key from files (mode 0600: no warning).
     const metricsPort = await freePort();
     run = spawnCli(['run'], {
       ...base,
       ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512',
       ZEEK_RST_KAFKA_SASL_USERNAME: s.credentials.kafka.pipeline.username,
       ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: kafkaPasswordFile,
-      ZEEK_RST_ES_USERNAME: s.credentials.elasticsearch.pipeline.username,
-      ZEEK_RST_ES_PASSWORD_FILE: esPasswordFile,
+      ZEEK_RST_ES_API_KEY_FILE: esApiKeyFile,
       ZEEK_RST_METRICS_PORT: String(metricsPort),
     });
     const child = run;

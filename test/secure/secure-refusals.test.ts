@@ -1,13 +1,14 @@
 /**
  * Refused credentials against the secure stack. At start-up (wrong password, unknown user, a
  * user without ACLs, a group without its ACL, an untrusted CA for Kafka and for Elasticsearch,
- * a wrong Elasticsearch password, an API key the node does not know, a role without index
- * rights): the start fails with a stable error code, committing nothing; `zeek-rst run`
- * prints it on one line and exits 1 (three of the cases run as that process, the others in
- * this one: a process start costs seconds on a loaded machine).
- * Mid-stream (the Elasticsearch user is removed while it runs; a user whose role has no index
- * rights): it stops by itself with exit 1 and leaves the offsets of what was not indexed
- * uncommitted. Each time the next start with good credentials completes the stream.
+ * a wrong Elasticsearch password, an API key the node does not know, an expired one, an
+ * invalidated one, a role without index rights): the start fails with a stable error code,
+ * committing nothing; `zeek-rst run` prints it on one line and exits 1 (three of the cases run
+ * as that process, the others in this one: a process start costs seconds on a loaded machine).
+ * Mid-stream (the Elasticsearch user is removed, or the API key invalidated, while it runs; a
+ * user whose role has no index rights): it stops by itself with exit 1 and leaves the offsets
+ * of what was not indexed uncommitted. Each time the next start with good credentials
+ * completes the stream.
  * No secret appears in anything the processes printed.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,8 +23,8 @@ import { loadConfig } from '../../src/config/load';
 import { isZeekRstError } from '../../src/errors';
 import { createRootLogger } from '../../src/log';
 import {
-  adminEs, adminKafka, allSecrets, awaitAuthentication, createSecureTopics, elasticsearchUsers, esAuthEnv, kafkaAuthEnv, secureBaseEnv, secureNames, secureStack,
-  type SecureNames,
+  adminEs, adminKafka, allSecrets, apiKeySecrets, awaitAuthentication, createApiKey, createSecureTopics, elasticsearchUsers, esApiKeyEnv, esAuthEnv, kafkaAuthEnv, secureBaseEnv,
+  secureNames, secureStack, type SecureNames,
 } from '../helpers/secure-stack';
 import { waitFor } from '../helpers/wait';
 import { committedOffsets, endOffsets, produceValues, rejectedConn, spawnCli, type Child } from '../integration/pipeline-harness';
@@ -113,13 +114,21 @@ describe('secure stack: refused credentials', () => {
     writeFileSync(looseFile, 'not-the-password\n');
     chmodSync(looseFile, 0o644);
     const unknownKey = Buffer.from(`${randomBytes(10).toString('hex')}:${randomBytes(16).toString('hex')}`).toString('base64');
+    // Real keys of the node, with the pipeline's roles: one that expires at once, one invalidated.
+    const expiredKey = await createApiKey(es, `${n.prefix}-expired`, { expiration: '1s' });
+    const invalidatedKey = await createApiKey(es, `${n.prefix}-invalidated`);
+    secrets.push(...apiKeySecrets(expiredKey.encoded), ...apiKeySecrets(invalidatedKey.encoded));
+    await awaitAuthentication(s, { apiKey: invalidatedKey.encoded }, true);
+    expect((await es.security.invalidateApiKey({ ids: [invalidatedKey.id] })).invalidated_api_keys).toEqual([invalidatedKey.id]);
+    await Promise.all([expiredKey, invalidatedKey].map((key) => awaitAuthentication(s, { apiKey: key.encoded }, false)));
     type Case = { readonly name: string; readonly env: Record<string, string>; readonly code: string };
     const asProcess: readonly Case[] = [
       { name: 'Kafka: wrong password (from a 0644 file)', code: 'ZRST_KAFKA_AUTH_FAILED', env: { ...goodEs, ZEEK_RST_KAFKA_SASL_MECHANISM: 'scram-sha-512', ZEEK_RST_KAFKA_SASL_USERNAME: k.pipeline.username, ZEEK_RST_KAFKA_SASL_PASSWORD_FILE: looseFile } },
       { name: 'Kafka: consumer group without its ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: {
           ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_GROUP: `${n.group}-no-acl`,
-          // The changelog and the transactional id keep their granted names: only the group's ACL is missing.
-          ZEEK_RST_STATE_CHANGELOG_TOPIC: `${n.group}-correlator-changelog`, ZEEK_RST_STATE_TRANSACTIONAL_ID: `${n.group}-no-acl-writer`,
+          // The internal topics and the transactional ids keep their granted names: only the group's ACL is missing.
+          ZEEK_RST_STATE_CHANGELOG_TOPIC: `${n.group}-correlator-changelog`, ZEEK_RST_PARTITIONING_REPARTITION_TOPIC: `${n.group}-repartition`,
+          ZEEK_RST_STATE_TRANSACTIONAL_ID: `${n.group}-no-acl-writer`,
         } },
       { name: 'Elasticsearch: wrong password', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esAuthEnv({ username: e.pipeline.username, password: 'not-the-password' }) } },
     ];
@@ -128,7 +137,9 @@ describe('secure stack: refused credentials', () => {
       { name: 'Kafka: user without any ACL', code: 'ZRST_KAFKA_NOT_AUTHORIZED', env: { ...goodEs, ...kafkaAuthEnv(k.noRights) } },
       { name: 'Kafka: untrusted certificate (another CA)', code: 'ZRST_TLS_UNTRUSTED', env: { ...goodEs, ...goodKafka, ZEEK_RST_KAFKA_CA_FILE: s.untrustedCaFile } },
       { name: 'Elasticsearch: untrusted certificate (another CA)', code: 'ZRST_TLS_UNTRUSTED', env: { ...goodKafka, ...goodEs, ZEEK_RST_ES_CA_FILE: s.untrustedCaFile } },
-      { name: 'Elasticsearch: an API key the node does not know', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ZEEK_RST_ES_API_KEY: unknownKey } },
+      { name: 'Elasticsearch: an API key the node does not know', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esApiKeyEnv(unknownKey) } },
+      { name: 'Elasticsearch: an expired API key', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esApiKeyEnv(expiredKey.encoded) } },
+      { name: 'Elasticsearch: an invalidated API key', code: 'ZRST_ES_AUTH_FAILED', env: { ...goodKafka, ...esApiKeyEnv(invalidatedKey.encoded) } },
       { name: 'Elasticsearch: a role without index rights', code: 'ZRST_ES_NOT_AUTHORIZED', env: { ...goodKafka, ...esAuthEnv(e.noIndex) } },
     ];
     const t0 = Date.now();
@@ -171,17 +182,48 @@ describe('secure stack: refused credentials', () => {
     process.stderr.write(`refusal | the good start completed in ${((Date.now() - good) / 1000).toFixed(1)} s\n`);
   }, 300_000);
 
-  it('stops by itself when its Elasticsearch user is removed mid-stream; what was not indexed stays uncommitted', async () => {
+  /** A credential of the pipeline's role that the test takes away while `run` uses it. */
+  interface Revocable {
+    readonly env: Record<string, string>;
+    /** Takes it away, and returns once the node refuses it. */
+    readonly revoke: () => Promise<void>;
+  }
+  const revocations: readonly (readonly [string, () => Promise<Revocable>])[] = [
+    ['its Elasticsearch user is removed', async () => {
+      const user = { username: `zrst-revoked-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
+      secrets.push(user.password);
+      elasticsearchUsers(['useradd', user.username, '-p', user.password, '-r', 'zeek_rst_pipeline_tests']);
+      await awaitAuthentication(s, user, true);
+      return {
+        env: esAuthEnv(user),
+        revoke: async () => {
+          elasticsearchUsers(['userdel', user.username]);
+          await awaitAuthentication(s, user, false);
+        },
+      };
+    }],
+    ['its API key is invalidated', async () => {
+      const key = await createApiKey(es, `zrst-revoked-${randomBytes(4).toString('hex')}`);
+      secrets.push(...apiKeySecrets(key.encoded));
+      await awaitAuthentication(s, { apiKey: key.encoded }, true);
+      return {
+        env: esApiKeyEnv(key.encoded),
+        revoke: async () => {
+          await es.security.invalidateApiKey({ ids: [key.id] });
+          await awaitAuthentication(s, { apiKey: key.encoded }, false);
+        },
+      };
+    }],
+  ];
+
+  it.each(revocations)('stops by itself when %s mid-stream; what was not indexed stays uncommitted', async (what, make) => {
     const n = secureNames('revoked');
     await createSecureTopics(kafka, s, n);
-    const user = { username: `zrst-revoked-${randomBytes(4).toString('hex')}`, password: randomBytes(16).toString('hex') };
-    secrets.push(user.password);
-    elasticsearchUsers(['useradd', user.username, '-p', user.password, '-r', 'zeek_rst_pipeline_tests']);
-    await awaitAuthentication(s, user, true);
+    const credential = await make();
     const first = Array.from({ length: 10 }, (_, i) => rejectedConn(i, 'CRev', '10.52.0'));
     const second = Array.from({ length: 10 }, (_, i) => rejectedConn(i + 10, 'CRev', '10.52.0'));
     await produceValues(kafka, n.conn, first);
-    const child = spawnCli(['run'], { ...secureBaseEnv(s, n), ...kafkaAuthEnv(s.credentials.kafka.pipeline), ...esAuthEnv(user) });
+    const child = spawnCli(['run'], { ...secureBaseEnv(s, n), ...kafkaAuthEnv(s.credentials.kafka.pipeline), ...credential.env });
     // In repartition mode (the default) the input offsets are committed once the repartition
     // topic holds the records; what waits for Elasticsearch is the repartition topic's offsets
     // (docs/scale-out.md).
@@ -196,12 +238,11 @@ describe('secure stack: refused credentials', () => {
     }, { timeoutMs: 90_000, intervalMs: 500, what: `the first ${first.length} documents indexed and committed` });
     const committedBefore = await committedOffsets(kafka, n.group, repartition);
 
-    elasticsearchUsers(['userdel', user.username]);
-    await awaitAuthentication(s, user, false);
+    await credential.revoke();
     await produceValues(kafka, n.conn, second);
     const { code, stderr } = await finished(child);
     const line = refusalLine(stderr);
-    process.stderr.write(`refusal | Elasticsearch: user removed mid-stream | exit ${String(code)} | ${line}\n`);
+    process.stderr.write(`refusal | Elasticsearch: ${what} mid-stream | exit ${String(code)} | ${line}\n`);
     expect(code).toBe(1);
     expect(line).toContain('ZRST_ES_AUTH_FAILED');
     // The second batch is neither indexed nor committed: its re-keyed records wait in the
