@@ -14,7 +14,6 @@ import { ELASTICSEARCH_VERSION, type StackConfig } from './config';
 import type { JavaRuntime } from './java';
 
 export const EMAIL_ANALYSIS_PLUGIN = 'zeek-rst-email-analysis';
-const SOURCE = path.join(__dirname, 'es-email-analysis', 'EmailAnalysisPlugin.java');
 const CLASS_NAME = 'org.zeekrst.stack.EmailAnalysisPlugin';
 
 /** plugin-descriptor.properties of a classic (non-stable) plugin for this distribution. */
@@ -47,7 +46,9 @@ function runTool(bin: string, args: readonly string[]): void {
 
 /** Builds and installs the plugin unless the installed one came from the same source and version. */
 export function ensureEmailAnalysisPlugin(config: StackConfig, java: JavaRuntime, log: (line: string) => void): void {
-  const source = fs.readFileSync(SOURCE);
+  // From the checkout, not from beside this module: the bench runs a compiled copy of it.
+  const sourceFile = path.join(config.root, 'scripts', 'stack', 'es-email-analysis', 'EmailAnalysisPlugin.java');
+  const source = fs.readFileSync(sourceFile);
   const marker = `${createHash('sha256').update(source).digest('hex')} ${ELASTICSEARCH_VERSION}\n`;
   const target = path.join(config.elasticsearch.distDir, 'plugins', EMAIL_ANALYSIS_PLUGIN);
   const markerFile = path.join(target, 'built-from');
@@ -58,7 +59,7 @@ export function ensureEmailAnalysisPlugin(config: StackConfig, java: JavaRuntime
   const classes = path.join(build, 'classes');
   fs.mkdirSync(classes, { recursive: true });
   const classpath = path.join(config.elasticsearch.distDir, 'lib', '*');
-  runTool(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, SOURCE]);
+  runTool(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, sourceFile]);
   const jar = path.join(build, `${EMAIL_ANALYSIS_PLUGIN}.jar`);
   runTool(tool(java, 'jar'), ['--create', '--file', jar, '-C', classes, '.']);
 
