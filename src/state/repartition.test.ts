@@ -43,6 +43,20 @@ describe('repartition records', () => {
     expect(Buffer.from(bad.dead.raw).toString()).toBe('not json');
     expect(bad.dead.source).toEqual(AT);
   });
+
+  it('give each line its exact bytes: multi-byte text, bytes that are not UTF-8, empty lines and no final newline', () => {
+    const wide: InputRecord = { ...conn, record: { ...conn.record, uid: 'Cé€😀' } };
+    const good = Buffer.from(encodeItem({ n: 0, record: wide }));
+    const notUtf8 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    const value = Buffer.concat([good, Buffer.from('\n\n'), notUtf8, Buffer.from('\n'), good]);
+    const out = decodeItems(value, AT);
+    expect(out.map((d) => (d.ok ? Buffer.from(d.value.raw).toString('hex') : `dead ${Buffer.from(d.dead.raw).toString('hex')}`))).toEqual([
+      good.toString('hex'),
+      `dead ${notUtf8.toString('hex')}`,
+      good.toString('hex'),
+    ]);
+    expect(out[0]?.ok === true && out[0].value.record).toEqual(wide);
+  });
 });
 
 describe('repartition produce requests', () => {

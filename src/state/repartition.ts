@@ -49,6 +49,7 @@ export interface ReadItem extends RepartitionItem {
 }
 
 const KIND_CODES = { conn: 'c', weird: 'w', header: 'h' } as const;
+const NEWLINE = 0x0a;
 const KINDS = { c: 'conn', w: 'weird', h: 'header' } as const;
 
 export function encodeItem(item: RepartitionItem): string {
@@ -69,11 +70,19 @@ function isKafkaSource(v: unknown): v is Extract<SourceRef, { kind: 'kafka' }> {
  * dead letter whose line does not parse (its input is unknown then).
  */
 export function decodeItems(value: Uint8Array, source: SourceRef): readonly Decoded<ReadItem>[] {
-  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   const out: Decoded<ReadItem>[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const dead = (detail: string): Decoded<ReadItem> => ({ ok: false, dead: { reason: 'invalid_repartition_record', stage: 'decode', detail, raw: Buffer.from(line), source } });
+  // Lines are cut at the bytes (0x0A is never part of a multi-byte UTF-8 sequence), and each
+  // record's `raw` is a view of its line, not a copy: it is read only while the record is handled,
+  // for a dead letter.
+  for (let start = 0; start < bytes.length;) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const raw = bytes.subarray(start, end);
+    start = end + 1;
+    if (raw.length === 0) continue;
+    const line = raw.toString('utf8');
+    const dead = (detail: string): Decoded<ReadItem> => ({ ok: false, dead: { reason: 'invalid_repartition_record', stage: 'decode', detail, raw, source } });
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
@@ -92,7 +101,7 @@ export function decodeItems(value: Uint8Array, source: SourceRef): readonly Deco
     // A header of an older line leaves its source out of the record, as a header now decodes.
     const record = kind === 'header' && o.s === undefined ? withoutSource(r) : r;
     // Written by `run` from a record its decoder validated: the shape is that record's.
-    out.push({ ok: true, value: { n: o.n as number, record: { kind, record, source: input } as unknown as InputRecord, raw: Buffer.from(line) } });
+    out.push({ ok: true, value: { n: o.n as number, record: { kind, record, source: input } as unknown as InputRecord, raw } });
   }
   return out;
 }
