@@ -6,7 +6,8 @@
  * one JSON object on the last line: the figures cases report (decode_ratio, classify_rps, ...),
  * the machine and the date. `--against REF` measures each case of this tree beside the same case
  * built from the git revision REF (bench/ref-build.ts), in alternating pairs, and prints the
- * ratio this / REF: what a change did, in one run. bench/README.md explains each figure.
+ * ratio this / REF: what a change did, in one run. Without `--against`, each suite runs in a
+ * process of its own (`runSuiteProcess`). bench/README.md explains each figure.
  *
  * Convention for a bench file (e.g. bench/classify.bench.ts):
  *
@@ -25,7 +26,8 @@
  * be optimised away. Each round runs every case (in rotating order) for at least `minRoundMs` of CPU time;
  * the median over `rounds` rounds is reported, with the slowest and fastest round.
  */
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -220,9 +222,17 @@ function main(): void {
   const ref = against === undefined ? undefined : buildRef(ROOT, against);
   const refName = ref === undefined ? '' : `${against ?? ''} (${ref.sha.slice(0, 7)})`;
   const started = new Date();
-  console.log(`${started.toISOString()}  node ${process.version}, ${process.platform}/${process.arch}, ${machine()}`);
-  console.log(`measuring dist/ built ${distBuiltAt().toISOString()}${ref === undefined ? '' : ` against ${refName}`}, one core (one thread), per CPU second of the process, medians`);
+  const child = process.env[SUITE_CHILD] !== undefined;
+  if (!child) {
+    console.log(`${started.toISOString()}  node ${process.version}, ${process.platform}/${process.arch}, ${machine()}`);
+    console.log(`measuring dist/ built ${distBuiltAt().toISOString()}${ref === undefined ? '' : ` against ${refName}`}, one core (one thread), per CPU second of the process, medians${ref === undefined && files.length > 1 ? ', each suite in a process of its own' : ''}`);
+  }
   const figures: Record<string, number> = {};
+  if (!child && ref === undefined && files.length > 1) {
+    for (const f of files) Object.assign(figures, runSuiteProcess(f));
+    printFigures(json, figures, started);
+    return;
+  }
   for (const f of files) {
     useDist(DIST);
     const suite = loadSuite(f);
@@ -241,9 +251,35 @@ function main(): void {
     if (theirs === undefined) console.log(`\n${suite.name}: not in ${refName}`);
     else runAgainst(suite, theirs, refName, figures);
   }
-  if (json) {
-    const vs = ref === undefined ? {} : { against: ref.sha, ratios_to_ref: figures };
-    console.log(JSON.stringify({ ...(ref === undefined ? figures : vs), date: started.toISOString(), node: process.version, machine: machine() }));
+  const figuresFile = process.env[SUITE_CHILD];
+  if (figuresFile !== undefined) writeFileSync(figuresFile, JSON.stringify(figures));
+  else if (ref === undefined) printFigures(json, figures, started);
+  else if (json) console.log(JSON.stringify({ against: ref.sha, ratios_to_ref: figures, date: started.toISOString(), node: process.version, machine: machine() }));
+}
+
+function printFigures(json: boolean, figures: Record<string, number>, started: Date): void {
+  if (json) console.log(JSON.stringify({ ...figures, date: started.toISOString(), node: process.version, machine: machine() }));
+}
+
+/**
+ * Set in a suite's own process: the file its figures go to. Each suite of a plain run gets a
+ * fresh process (the same node flags), so that no suite measures in a heap and with compiled
+ * code that the suites before it left: run after `correlate` in one process, the decode suite's
+ * ratio fell from 0.53 to 0.43 (bench/README.md, "Suites in processes of their own").
+ */
+const SUITE_CHILD = 'ZEEK_RST_BENCH_FIGURES_FILE';
+
+function runSuiteProcess(file: string): Record<string, number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'zeek-rst-bench-'));
+  const figuresFile = path.join(dir, 'figures.json');
+  try {
+    const r = spawnSync(process.execPath, [...process.execArgv, __filename, file], { stdio: 'inherit', env: { ...process.env, [SUITE_CHILD]: figuresFile } });
+    if (r.status !== 0) throw new Error(`bench suite ${file}: its process ended with ${r.status === null ? `signal ${r.signal ?? 'unknown'}` : `exit ${r.status}`}`);
+    const figures: unknown = JSON.parse(readFileSync(figuresFile, 'utf8'));
+    if (typeof figures !== 'object' || figures === null) throw new Error(`bench suite ${file}: no figures`);
+    return figures as Record<string, number>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
