@@ -52,26 +52,31 @@ export function ensureEmailAnalysisPlugin(config: StackConfig, java: JavaRuntime
   const marker = `${createHash('sha256').update(source).digest('hex')} ${ELASTICSEARCH_VERSION}\n`;
   const target = path.join(config.elasticsearch.distDir, 'plugins', EMAIL_ANALYSIS_PLUGIN);
   const markerFile = path.join(target, 'built-from');
-  if (fs.existsSync(markerFile) && fs.readFileSync(markerFile, 'utf8') === marker) return;
+  const installed = (): boolean => fs.existsSync(markerFile) && fs.readFileSync(markerFile, 'utf8') === marker;
+  if (installed()) return;
 
-  const build = path.join(config.cacheDir, 'es-plugin-build');
-  fs.rmSync(build, { recursive: true, force: true });
-  const classes = path.join(build, 'classes');
-  fs.mkdirSync(classes, { recursive: true });
-  const classpath = path.join(config.elasticsearch.distDir, 'lib', '*');
-  runTool(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, sourceFile]);
-  const jar = path.join(build, `${EMAIL_ANALYSIS_PLUGIN}.jar`);
-  runTool(tool(java, 'jar'), ['--create', '--file', jar, '-C', classes, '.']);
-
+  // Folders of this process: `up` and `up --secure` may run at once from two shells.
+  const build = path.join(config.cacheDir, `es-plugin-build-${process.pid}`);
   // Staged beside plugins/ (same file system), then renamed: a node never sees half a plugin.
-  const staged = path.join(config.elasticsearch.distDir, `.${EMAIL_ANALYSIS_PLUGIN}.staged`);
-  fs.rmSync(staged, { recursive: true, force: true });
-  fs.mkdirSync(staged, { recursive: true });
-  fs.copyFileSync(jar, path.join(staged, path.basename(jar)));
-  fs.writeFileSync(path.join(staged, 'plugin-descriptor.properties'), pluginDescriptor());
-  fs.writeFileSync(path.join(staged, 'built-from'), marker);
-  fs.rmSync(target, { recursive: true, force: true });
-  fs.renameSync(staged, target);
-  fs.rmSync(build, { recursive: true, force: true });
-  log(`elasticsearch: built and installed the ${EMAIL_ANALYSIS_PLUGIN} plugin (scripts/stack/es-email-analysis)`);
+  const staged = path.join(config.elasticsearch.distDir, `.${EMAIL_ANALYSIS_PLUGIN}.staged-${process.pid}`);
+  try {
+    const classes = path.join(build, 'classes');
+    fs.mkdirSync(classes, { recursive: true });
+    const classpath = path.join(config.elasticsearch.distDir, 'lib', '*');
+    runTool(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, sourceFile]);
+    const jar = path.join(build, `${EMAIL_ANALYSIS_PLUGIN}.jar`);
+    runTool(tool(java, 'jar'), ['--create', '--file', jar, '-C', classes, '.']);
+    fs.mkdirSync(staged, { recursive: true });
+    fs.copyFileSync(jar, path.join(staged, path.basename(jar)));
+    fs.writeFileSync(path.join(staged, 'plugin-descriptor.properties'), pluginDescriptor());
+    fs.writeFileSync(path.join(staged, 'built-from'), marker);
+    // Another `up` may have installed the same build meanwhile: then that one stays.
+    if (installed()) return;
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(staged, target);
+    log(`elasticsearch: built and installed the ${EMAIL_ANALYSIS_PLUGIN} plugin (scripts/stack/es-email-analysis)`);
+  } finally {
+    fs.rmSync(staged, { recursive: true, force: true });
+    fs.rmSync(build, { recursive: true, force: true });
+  }
 }
