@@ -7,11 +7,11 @@
  * hash and the version) skips the build when nothing changed.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ELASTICSEARCH_VERSION, type StackConfig } from './config';
 import type { JavaRuntime } from './java';
+import { runOrThrow } from './processes';
 
 export const EMAIL_ANALYSIS_PLUGIN = 'zeek-rst-email-analysis';
 const CLASS_NAME = 'org.zeekrst.stack.EmailAnalysisPlugin';
@@ -38,12 +38,6 @@ function tool(java: JavaRuntime, name: 'javac' | 'jar'): string {
   return bin;
 }
 
-function runTool(bin: string, args: readonly string[]): void {
-  const result = spawnSync(bin, [...args], { encoding: 'utf8' });
-  if (result.error !== undefined) throw new Error(`could not run ${bin}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${path.basename(bin)} failed building the Elasticsearch plugin (exit ${result.status ?? result.signal ?? 'unknown'}):\n${result.stdout}${result.stderr}`);
-}
-
 /** Builds and installs the plugin unless the installed one came from the same source and version. */
 export function ensureEmailAnalysisPlugin(config: StackConfig, java: JavaRuntime, log: (line: string) => void): void {
   // From the checkout, not from beside this module: the bench runs a compiled copy of it.
@@ -63,9 +57,9 @@ export function ensureEmailAnalysisPlugin(config: StackConfig, java: JavaRuntime
     const classes = path.join(build, 'classes');
     fs.mkdirSync(classes, { recursive: true });
     const classpath = path.join(config.elasticsearch.distDir, 'lib', '*');
-    runTool(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, sourceFile]);
+    runOrThrow(tool(java, 'javac'), ['--release', '17', '-Xlint:all', '-Werror', '-cp', classpath, '-d', classes, sourceFile], 'compiling the Elasticsearch plugin (javac)');
     const jar = path.join(build, `${EMAIL_ANALYSIS_PLUGIN}.jar`);
-    runTool(tool(java, 'jar'), ['--create', '--file', jar, '-C', classes, '.']);
+    runOrThrow(tool(java, 'jar'), ['--create', '--file', jar, '-C', classes, '.'], 'packing the Elasticsearch plugin (jar)');
     fs.mkdirSync(staged, { recursive: true });
     fs.copyFileSync(jar, path.join(staged, path.basename(jar)));
     fs.writeFileSync(path.join(staged, 'plugin-descriptor.properties'), pluginDescriptor());

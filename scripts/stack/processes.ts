@@ -3,10 +3,18 @@
  * file per service. A pid file names the group leader and a marker (a path that must appear in
  * its command line), so a pid reused by an unrelated process is never taken for ours.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor } from '../../src/wait';
+
+/** Runs a tool to its end; throws with its output, naming `what`, unless it exits 0. Returns its stdout. */
+export function runOrThrow(command: string, args: readonly string[], what: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const result = spawnSync(command, [...args], { encoding: 'utf8', ...options });
+  if (result.error !== undefined) throw new Error(`${what}: could not run ${command} (${result.error.message})`);
+  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal ?? 'unknown'}):\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+}
 
 export interface PidRecord {
   readonly pid: number;

@@ -20,7 +20,6 @@
  * API key in its own file, for `ZEEK_RST_ES_API_KEY_FILE`);
  * `--fresh` (or a missing credentials file) makes new ones and formats both services anew.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -29,6 +28,7 @@ import { stringify as toYaml } from 'yaml';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry } from 'kafkajs';
 import type { StackConfig } from './config';
 import type { JavaRuntime } from './java';
+import { runOrThrow } from './processes';
 
 export interface Account {
   readonly username: string;
@@ -157,17 +157,10 @@ function writeCredentials(config: StackConfig, credentials: SecureCredentials): 
   fs.renameSync(`${file}.tmp`, file);
 }
 
-function run(command: string, args: readonly string[], what: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const result = spawnSync(command, [...args], { encoding: 'utf8', ...options });
-  if (result.error !== undefined) throw new Error(`${what}: could not run ${command} (${result.error.message})`);
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status ?? result.signal ?? 'unknown'}):\n${result.stdout}${result.stderr}`);
-  return result.stdout;
-}
-
 /** The test CA, the server certificate it signs, the broker's keystore and an unrelated CA. */
 function makeCertificates(files: SecureFiles, keystorePassword: string): void {
   const ca = (key: string, cert: string, cn: string): void => {
-    run('openssl', [
+    runOrThrow('openssl', [
       'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}`,
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
     ], `making the ${cn}`);
@@ -178,15 +171,15 @@ function makeCertificates(files: SecureFiles, keystorePassword: string): void {
   fs.rmSync(untrustedKey, { force: true }); // it never signs anything
   const csr = path.join(files.dir, 'server.csr');
   const ext = path.join(files.dir, 'server.ext');
-  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.serverKey, '-out', csr, '-subj', '/CN=localhost'], 'making the server key');
+  runOrThrow('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.serverKey, '-out', csr, '-subj', '/CN=localhost'], 'making the server key');
   fs.writeFileSync(ext, [
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
     'basicConstraints=CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth,clientAuth',
   ].join('\n'));
-  run('openssl', ['x509', '-req', '-in', csr, '-CA', files.caFile, '-CAkey', files.caKey, '-CAcreateserial', '-out', files.serverCert, '-days', '825', '-extfile', ext], 'signing the server certificate');
-  run('openssl', ['pkcs12', '-export', '-in', files.serverCert, '-inkey', files.serverKey, '-certfile', files.caFile, '-name', 'zeek-rst', '-out', files.kafkaKeystore, '-passout', `pass:${keystorePassword}`], 'making the broker keystore');
+  runOrThrow('openssl', ['x509', '-req', '-in', csr, '-CA', files.caFile, '-CAkey', files.caKey, '-CAcreateserial', '-out', files.serverCert, '-days', '825', '-extfile', ext], 'signing the server certificate');
+  runOrThrow('openssl', ['pkcs12', '-export', '-in', files.serverCert, '-inkey', files.serverKey, '-certfile', files.caFile, '-name', 'zeek-rst', '-out', files.kafkaKeystore, '-passout', `pass:${keystorePassword}`], 'making the broker keystore');
   for (const f of [csr, ext]) fs.rmSync(f, { force: true });
   for (const f of [files.caKey, files.serverKey, files.kafkaKeystore]) fs.chmodSync(f, 0o600);
   // Clients read the CA files; the ES user (root case) copies them from the node's config folder.
@@ -318,7 +311,7 @@ export function prepareSecureElasticsearchConf(config: StackConfig, java: JavaRu
       [e.noIndex, 'zeek_rst_no_index'],
     ];
     for (const [account, roles] of users) {
-      run(path.join(es.distDir, 'bin', 'elasticsearch-users'), ['useradd', account.username, '-p', account.password, '-r', roles], `adding the Elasticsearch user ${account.username} (file realm)`, {
+      runOrThrow(path.join(es.distDir, 'bin', 'elasticsearch-users'), ['useradd', account.username, '-p', account.password, '-r', roles], `adding the Elasticsearch user ${account.username} (file realm)`, {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ES_JAVA_HOME: java.home, ES_PATH_CONF: es.confDir, LANG: 'C.UTF-8' },
       });
     }
@@ -331,7 +324,7 @@ export function prepareSecureElasticsearchConf(config: StackConfig, java: JavaRu
 /** Changes a file-realm user's password on the running node (it reloads the file within ~5 s). */
 export function setElasticsearchPassword(config: StackConfig, java: JavaRuntime, username: string, password: string): void {
   const es = config.elasticsearch;
-  run(path.join(es.distDir, 'bin', 'elasticsearch-users'), ['passwd', username, '-p', password], `changing the password of ${username}`, {
+  runOrThrow(path.join(es.distDir, 'bin', 'elasticsearch-users'), ['passwd', username, '-p', password], `changing the password of ${username}`, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ES_JAVA_HOME: java.home, ES_PATH_CONF: es.confDir, LANG: 'C.UTF-8' },
   });
 }
