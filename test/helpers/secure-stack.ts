@@ -75,8 +75,13 @@ export function adminKafka(s: SecureStack): Kafka {
   });
 }
 
+/** A client of the secure node as `auth` (a file-realm account or an API key), trusting the test CA. */
+function esClientAs(s: SecureStack, auth: Account | { readonly apiKey: string }): Client {
+  return new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: 'apiKey' in auth ? { apiKey: auth.apiKey } : { username: auth.username, password: auth.password } });
+}
+
 export function adminEs(s: SecureStack): Client {
-  return new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: { username: s.credentials.elasticsearch.admin.username, password: s.credentials.elasticsearch.admin.password } });
+  return esClientAs(s, s.credentials.elasticsearch.admin);
 }
 
 export interface Grants {
@@ -182,7 +187,7 @@ export function elasticsearchUsers(args: readonly string[]): void {
  */
 export async function awaitAuthentication(s: SecureStack, auth: Account | { readonly apiKey: string }, accepted: boolean): Promise<void> {
   const who = 'apiKey' in auth ? 'the API key' : auth.username;
-  const client = new Client({ node: s.esUrl, tls: { ca: fs.readFileSync(s.caFile, 'utf8') }, auth: 'apiKey' in auth ? { apiKey: auth.apiKey } : { username: auth.username, password: auth.password } });
+  const client = esClientAs(s, auth);
   try {
     await waitFor(async () => {
       try {
