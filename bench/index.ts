@@ -222,13 +222,15 @@ function main(): void {
   const ref = against === undefined ? undefined : buildRef(ROOT, against);
   const refName = ref === undefined ? '' : `${against ?? ''} (${ref.sha.slice(0, 7)})`;
   const started = new Date();
-  const child = process.env[SUITE_CHILD] !== undefined;
-  if (!child) {
+  // Set in a suite's own process (runSuiteProcess): where its figures go.
+  const figuresFile = process.env[SUITE_CHILD];
+  const apart = figuresFile === undefined && ref === undefined && files.length > 1;
+  if (figuresFile === undefined) {
     console.log(`${started.toISOString()}  node ${process.version}, ${process.platform}/${process.arch}, ${machine()}`);
-    console.log(`measuring dist/ built ${distBuiltAt().toISOString()}${ref === undefined ? '' : ` against ${refName}`}, one core (one thread), per CPU second of the process, medians${ref === undefined && files.length > 1 ? ', each suite in a process of its own' : ''}`);
+    console.log(`measuring dist/ built ${distBuiltAt().toISOString()}${ref === undefined ? '' : ` against ${refName}`}, one core (one thread), per CPU second of the process, medians${apart ? ', each suite in a process of its own' : ''}`);
   }
   const figures: Record<string, number> = {};
-  if (!child && ref === undefined && files.length > 1) {
+  if (apart) {
     for (const f of files) Object.assign(figures, runSuiteProcess(f));
     printFigures(json, figures, started);
     return;
@@ -251,7 +253,6 @@ function main(): void {
     if (theirs === undefined) console.log(`\n${suite.name}: not in ${refName}`);
     else runAgainst(suite, theirs, refName, figures);
   }
-  const figuresFile = process.env[SUITE_CHILD];
   if (figuresFile !== undefined) writeFileSync(figuresFile, JSON.stringify(figures));
   else if (ref === undefined) printFigures(json, figures, started);
   else if (json) console.log(JSON.stringify({ against: ref.sha, ratios_to_ref: figures, date: started.toISOString(), node: process.version, machine: machine() }));
@@ -264,8 +265,8 @@ function printFigures(json: boolean, figures: Record<string, number>, started: D
 /**
  * Set in a suite's own process: the file its figures go to. Each suite of a plain run gets a
  * fresh process (the same node flags), so that no suite measures in a heap and with compiled
- * code that the suites before it left: run after `correlate` in one process, the decode suite's
- * ratio fell from 0.53 to 0.43 (bench/README.md, "Suites in processes of their own").
+ * code that the suites before it left: third in one process, the decode suite's ratio had a
+ * median of 0.375 against 0.505 alone (bench/README.md, "Suites in processes of their own").
  */
 const SUITE_CHILD = 'ZEEK_RST_BENCH_FIGURES_FILE';
 
