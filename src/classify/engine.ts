@@ -97,12 +97,17 @@ function applicable(r: Rule, f: Facts): boolean {
   return true;
 }
 
+/** A fallback row stands only when no deciding row matched (rule.ts, RuleRole). */
+function withoutOverruledFallbacks(matched: Rule[]): Rule[] {
+  return matched.some((r) => r.role === 'decides') ? matched.filter((r) => r.role !== 'fallback') : matched;
+}
+
 /** Classifies facts with a rule table (the default table unless a test passes another). */
 export function classifyFacts(facts: Facts, rules: readonly Rule[] = RULES, extra?: Omit<DerivedEvidence, 'facts'>): Classification {
   if (!facts.tcp || !facts.rstPresent) return { present: false, rules: [], evidence: [], tags: [], resets: [], facts };
   const stage = extra?.stage;
   const resets = extra?.resets ?? [];
-  const matched = rules.filter((r) => applicable(r, facts) && r.when(facts)).sort(byRank);
+  const matched = withoutOverruledFallbacks(rules.filter((r) => applicable(r, facts) && r.when(facts))).sort(byRank);
   const winner = matched.find((r) => r.role !== 'hint');
   if (winner === undefined) return { present: true, rules: [], evidence: [], tags: extra?.tags ?? [], resets, ...(stage === undefined ? {} : { stage }), facts };
   const fingerprint = extra?.fingerprint !== undefined && PROBES.has(winner.verdict) ? [extra.fingerprint] : [];

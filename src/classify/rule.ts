@@ -35,10 +35,12 @@ export type DecisionStep = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 'hint';
 
 /**
  * `decides`: can make the verdict on its own. `corroborates`: fires only together with a deciding
- * row of its verdict (rules.test.ts checks it on the fixtures) and raises confidence; it may outrank
- * that row. `hint`: adds evidence and may lower confidence, never decides.
+ * (or fallback) row of its verdict (rules.test.ts checks it on the fixtures) and raises confidence;
+ * it may outrank that row. `hint`: adds evidence and may lower confidence, never decides.
+ * `fallback`: decides only when no `decides` row matches, and is left out otherwise, so that its
+ * evidence ("no rule explains this RST") never stands beside a verdict another rule explained.
  */
-export type RuleRole = 'decides' | 'corroborates' | 'hint';
+export type RuleRole = 'decides' | 'corroborates' | 'hint' | 'fallback';
 
 export interface Rule {
   /** Stable id `RST-<FAMILY>-NNN`; never renumbered or reused. */

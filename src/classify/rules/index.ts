@@ -708,10 +708,10 @@ export const RULES: readonly Rule[] = Object.freeze([
   {
     id: 'RST-UNC-001',
     step: 9,
-    role: 'decides',
+    role: 'fallback',
     samplingSafe: true,
     summary: 'no rule explains the RST',
-    signals: 'any RST; keeps its evidence',
+    signals: 'any RST no deciding rule explains (left out when one does); keeps its evidence',
     knownFalsePositives: ['none: the fallback'],
     verdict: 'unclassified_reset',
     phase: 'any',

@@ -4,14 +4,14 @@
  * weights in docs/verdicts.md#decision-order, every fixture really firing its rule, and the README table
  * matching the code.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VERDICTS } from '../../domain';
 import { RULES } from '.';
 import { byRank, renderEvidence } from '../engine';
 import { withRulesTable } from './table';
 import type { RuleFixture } from '../rule';
-import { loadCase, loadCrafted, runPipeline } from '../../../test/corpus/classify-corpus';
+import { CORPUS, loadCase, loadCrafted, runPipeline } from '../../../test/corpus/classify-corpus';
 import type { OutputDoc } from '../../pipeline';
 
 function docsOf(fixture: RuleFixture): { docs: OutputDoc[]; uid: string } {
@@ -74,9 +74,9 @@ describe('rule table', () => {
         const ev = doc?.classification.evidence.find((e) => e.rule === id);
         expect(ev?.text).toBe(fixture.evidence);
         expect(ev?.text).toBe(doc === undefined ? undefined : renderEvidence(rule, doc.classification.facts).text);
-        // A corroborating row never fires without a deciding row of its verdict.
+        // A corroborating row never fires without a deciding (or fallback) row of its verdict.
         if (rule.role === 'corroborates') {
-          const deciding = RULES.filter((r) => r.role === 'decides' && r.verdict === rule.verdict).map((r) => r.id);
+          const deciding = RULES.filter((r) => (r.role === 'decides' || r.role === 'fallback') && r.verdict === rule.verdict).map((r) => r.id);
           expect(doc?.classification.rules.some((r) => deciding.includes(r))).toBe(true);
         }
       },
@@ -88,8 +88,34 @@ describe('rule table', () => {
     expect(withRulesTable(readme, RULES)).toBe(readme);
   });
 
+  it('keeps the fallback row only where no deciding row matched, across the corpus', () => {
+    const fallbacks = new Set(RULES.filter((r) => r.role === 'fallback').map((r) => r.id));
+    const deciding = new Set(RULES.filter((r) => r.role === 'decides').map((r) => r.id));
+    let decided = 0;
+    let fellBack = 0;
+    const cases = readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    for (const name of cases) {
+      for (const withHeaders of [false, true]) {
+        for (const { doc } of runPipeline(loadCase(name, withHeaders))) {
+          if (!doc.rst.present) continue;
+          const rules = doc.rst.rules ?? [];
+          const byDecider = rules.some((r) => deciding.has(r));
+          const byFallback = rules.some((r) => fallbacks.has(r));
+          // One or the other: never the fallback's "no rule explains this RST" beside a verdict a rule explained.
+          expect({ uid: doc.zeek.session_id, byDecider, byFallback }).toEqual({ uid: doc.zeek.session_id, byDecider: !byFallback, byFallback: !byDecider });
+          if (byFallback) expect(doc.rst.verdict).toBe('unclassified_reset');
+          if (byDecider) decided++;
+          else fellBack++;
+        }
+      }
+    }
+    // The corpus has RSTs of both kinds, so the check above ran on each.
+    expect(decided).toBeGreaterThan(0);
+    expect(fellBack).toBeGreaterThan(0);
+  });
+
   it('decides each deciding row\'s verdict on at least one of its fixtures', () => {
-    for (const r of RULES.filter((x) => x.role === 'decides')) {
+    for (const r of RULES.filter((x) => x.role === 'decides' || x.role === 'fallback')) {
       const verdicts = r.fixtures.map((f) => {
         const { docs, uid } = docsOf(f);
         return docs.find((d) => d.doc.zeek.session_id === uid)?.doc.rst.verdict;
