@@ -1,13 +1,6 @@
 import { OrderedMap } from './ordered-map';
+import { seededRandom } from '../test/helpers/random';
 
-/** A small deterministic generator (LCG), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 0x100000000;
-  };
-}
 
 describe('OrderedMap', () => {
   it('behaves as a Map over random sequences of set, delete, move to end, oldest and iteration', () => {
@@ -15,7 +8,7 @@ describe('OrderedMap', () => {
       if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: ${JSON.stringify(a)} where a Map gives ${JSON.stringify(b)}`);
     };
     for (const seed of [1, 2, 3, 42, 2026]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const ours = new OrderedMap<number, number>();
       const map = new Map<number, number>();
       for (let step = 0; step < 20_000; step++) {

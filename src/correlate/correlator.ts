@@ -29,6 +29,7 @@
 import type { ConnRecord, Correlated, PacketHeader, PreviousClose, WeirdRecord } from '../domain';
 import { createHostBaselineStore, type HostEntry } from './baseline';
 import { OrderedMap } from '../ordered-map';
+import { FlowIndex } from './flow-index';
 import type { CorrelateSettings } from './settings';
 import { closeKey, connEntryKey, flowKey, hostKey, STREAM_KEY, weirdsKey, type FlowConnState, type StateChange, type StateValue, type StoredHeaderState } from './state';
 
@@ -214,7 +215,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   let headerQueue: string[] = [];
   let headerQueueHead = 0;
   let headerCount = 0;
-  const connsByCid = new Map<string, Set<string>>();
+  const connsByCid = new FlowIndex();
   const recentCloses = new OrderedMap<string, PreviousClose>();
   const closeSeqs = new Map<string, number>();
   const track = options.trackChanges === true;
@@ -248,28 +249,20 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
 
   const indexConn = (cid: string, key: string): void => {
     touchConn(key, cid);
-    let set = connsByCid.get(cid);
-    if (set === undefined) {
-      set = new Set();
-      connsByCid.set(cid, set);
-    }
-    set.add(key);
+    connsByCid.add(cid, key);
   };
   const unindexConn = (cid: string, key: string): void => {
     touchConn(key, cid);
-    const set = connsByCid.get(cid);
-    if (set === undefined) return;
-    set.delete(key);
-    if (set.size === 0) connsByCid.delete(cid);
+    connsByCid.delete(cid, key);
   };
 
   const hasDirtySibling = (cid: string, key: string): boolean => {
-    for (const k of connsByCid.get(cid) ?? []) if (k !== key && dirty.has(k)) return true;
+    for (const k of connsByCid.keysOf(cid)) if (k !== key && dirty.has(k)) return true;
     return false;
   };
 
   const hasPendingConn = (cid: string): boolean => {
-    for (const k of connsByCid.get(cid) ?? []) if (pending.has(k)) return true;
+    for (const k of connsByCid.keysOf(cid)) if (pending.has(k)) return true;
     return false;
   };
 
@@ -303,7 +296,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
    */
   const siblingsOf = (key: string, c: ConnRecord): ConnRecord[] => {
     const siblings: ConnRecord[] = [];
-    for (const k of connsByCid.get(c.communityId) ?? []) {
+    for (const k of connsByCid.keysOf(c.communityId)) {
       if (k === key) continue;
       const other = knownConn(k);
       if (other !== undefined && other.observer === c.observer) siblings.push(other);
@@ -380,7 +373,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       closeSeqs.set(key, nextSeq());
       touchClose(key);
     }
-    for (const k of connsByCid.get(c.communityId) ?? []) {
+    for (const k of connsByCid.keysOf(c.communityId)) {
       const e = emitted.get(k);
       if (e === undefined || e.conn.uid === c.uid || !sameTuple(e.conn, c)) continue;
       if (close.closedTsUs > e.conn.tsUs + CORE_TOLERANCE_US) continue; // not before it
@@ -443,7 +436,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     const dropped = list?.shift();
     // A written conn that refers to it by seq must now carry it in full (connState).
     if (track && dropped?.joined === true) {
-      for (const k of connsByCid.get(cid) ?? []) if (emitted.get(k)?.headers.includes(dropped.h) === true) touchConn(k, cid);
+      for (const k of connsByCid.keysOf(cid)) if (emitted.get(k)?.headers.includes(dropped.h) === true) touchConn(k, cid);
     }
     if (list !== undefined) {
       headerCount--;
@@ -580,7 +573,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       indexConn(conn.communityId, key);
       // A retry on the same 4-tuple classified earlier may hold this conn's packets: re-open it.
       if (headedByCid.has(conn.communityId)) {
-        for (const k of connsByCid.get(conn.communityId) ?? []) {
+        for (const k of connsByCid.keysOf(conn.communityId)) {
           const e = emitted.get(k);
           if (e !== undefined && e.conn.observer === conn.observer && e.headers.some((h) => coreHolds(conn, h.tsUs) && !coreHolds(e.conn, h.tsUs))) markDirty(k, t);
         }
@@ -656,7 +649,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
       touchHeaders(header.communityId);
       headerQueue.push(header.communityId);
       headerCount++;
-      for (const key of connsByCid.get(header.communityId) ?? []) {
+      for (const key of connsByCid.keysOf(header.communityId)) {
         const e = emitted.get(key);
         if (e !== undefined && observersCompatible(header, e.conn) && looseWindowHolds(e.conn, header.tsUs)) markDirty(key, t);
       }
