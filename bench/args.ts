@@ -1,4 +1,4 @@
-/** Command-line reading shared by the bench commands (bench/bulk.ts, e2e.ts, state.ts). */
+/** Command-line reading shared by the bench commands (bench/bulk.ts, e2e.ts, restore.ts, state.ts). */
 
 /** A command line the bench cannot run: printed without a stack, exit code 2. */
 export class UsageError extends Error {}
@@ -62,5 +62,8 @@ Commands:
          --docs N (100000) --concurrency 1,2,4,8 --json
   state  changelog bytes and heap per conn, in process
          --conns N (400000) --against REF --json
+  restore
+         a restart's restore of the changelog against the local Kafka (starts it if it is down)
+         --conns N (100000, all pending) --rounds N (3) --tick --keep --json
 
 bench/README.md explains every figure.`;

@@ -37,6 +37,7 @@ import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
 import { option, positiveInt, positiveInts } from './args';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
+import { consumeCeiling } from './consume-ceiling';
 import { createCommitDelay, type CommitDelay, type PartitionSample } from './commit-delay';
 import { fromDist, ROOT } from './dist';
 import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
@@ -154,31 +155,6 @@ async function produceWorkload(producer: Producer, topics: { conn: string; weird
   await Promise.all(inFlight);
   out.seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return out;
-}
-
-/** A kafkajs consumer that only counts: messages/s over the three topics until it has them all. */
-async function consumeCeiling(kafka: Kafka, group: string, topics: readonly string[], total: number): Promise<{ seconds: number; messages: number }> {
-  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 250 });
-  await consumer.connect();
-  let seen = 0;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => { done = resolve; });
-  try {
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    const started = process.hrtime.bigint();
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        seen += batch.messages.length;
-        if (seen >= total) done();
-        return Promise.resolve();
-      },
-    });
-    await finished;
-    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, messages: seen };
-  } finally {
-    await consumer.disconnect();
-  }
 }
 
 /** Up to `max` documents of the index, as they are stored. */

@@ -284,10 +284,11 @@ function runSuiteProcess(file: string): Record<string, number> {
   }
 }
 
-/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts), `npm run bench -- e2e ...` (bench/e2e.ts), `npm run bench -- state ...` (bench/state.ts). */
+/** Commands that are not in-process suites: `npm run bench -- bulk ...` (bench/bulk.ts), `npm run bench -- e2e ...` (bench/e2e.ts), `npm run bench -- restore ...` (bench/restore.ts), `npm run bench -- state ...` (bench/state.ts). */
 const COMMANDS: Readonly<Record<string, () => Promise<{ main: (args: readonly string[]) => Promise<void> }>>> = {
   bulk: () => import('./bulk'),
   e2e: () => import('./e2e'),
+  restore: () => import('./restore'),
   state: () => import('./state'),
 };
 

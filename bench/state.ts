@@ -19,6 +19,7 @@ import path from 'node:path';
 
 import type * as Correlator from '../src/correlate/correlator';
 import type * as CorrelateSettings from '../src/correlate/settings';
+import type { StateChange } from '../src/correlate/state';
 import type * as HeaderMessage from '../src/decode/header-message';
 import type * as PacketHeaderModule from '../src/decode/packet-header';
 import type * as ZeekJson from '../src/decode/zeek-json';
@@ -40,33 +41,44 @@ interface StateFigures {
   readonly heap_mb: number;
 }
 
-/** Runs the workload through the dist/ at `dist` in this process; needs `--expose-gc`. */
-function measure(dist: string, conns: number): StateFigures {
-  useDist(dist);
+export interface FedWorkload {
+  readonly correlator: Correlator.Correlator;
+  readonly headers: number;
+}
+
+export interface FeedOptions {
+  /** Tick the correlator once per generator chunk (1,000 conns), as `run` ticks; without, every conn stays pending. */
+  readonly tick: boolean;
+  /** The changes of every DRAIN_EVERY records, as a checkpoint drains them. */
+  readonly onChanges: (changes: readonly StateChange[]) => void;
+}
+
+/**
+ * The e2e workload of `conns` generated conns decoded and correlated in this process as `run`
+ * does it, through the dist/ that `useDist` gave: each header message through
+ * `decodeHeaderMessage`, each conn line through `decodeConnJson`, changes drained every
+ * DRAIN_EVERY records and once at the end.
+ */
+export function feedWorkload(conns: number, options: FeedOptions): FedWorkload {
   const { createHeaderCodec } = fromDist('decode/packet-header') as typeof PacketHeaderModule;
   const { decodeHeaderMessage } = fromDist('decode/header-message') as typeof HeaderMessage;
   const { decodeConnJson } = fromDist('decode/zeek-json') as typeof ZeekJson;
   const { createCorrelator, createRecordClock } = fromDist('correlate/correlator') as typeof Correlator;
   const { DEFAULT_CORRELATE_SETTINGS } = fromDist('correlate/settings') as typeof CorrelateSettings;
-  const { encodeEntry } = fromDist('state/entry-codec') as typeof EntryCodec;
   const codec = createHeaderCodec();
   const clock = createRecordClock();
   const correlator = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock, { trackChanges: true });
-  let bytes = 0;
   let records = 0;
   let headers = 0;
   let offset = 0;
-  const drain = (): void => {
-    for (const change of correlator.drainChanges()) if (change.value !== null) bytes += encodeEntry(change.value).length;
-  };
   const counted = (): void => {
     records++;
-    if (records % DRAIN_EVERY === 0) drain();
+    if (records % DRAIN_EVERY === 0) options.onChanges(correlator.drainChanges());
   };
   for (const chunk of generateWorkload({ conns })) {
     for (const m of chunk.headerMessages) {
       for (const d of decodeHeaderMessage(m, { kind: 'kafka', topic: 'headers', partition: 0, offset: String(offset++) }, codec)) {
-        if (!d.ok) throw new Error(`state bench: a generated header does not decode: ${d.dead.detail}`);
+        if (!d.ok) throw new Error(`bench: a generated header does not decode: ${d.dead.detail}`);
         clock.observe(d.value.tsUs);
         correlator.addHeader(d.value);
         headers++;
@@ -75,14 +87,28 @@ function measure(dist: string, conns: number): StateFigures {
     }
     for (const m of chunk.conns) {
       const d = decodeConnJson(m, { kind: 'kafka', topic: 'conn', partition: 0, offset: String(offset++) });
-      if (!d.ok) throw new Error(`state bench: a generated conn does not decode: ${d.dead.detail}`);
+      if (!d.ok) throw new Error(`bench: a generated conn does not decode: ${d.dead.detail}`);
       clock.observe(d.value.tsUs);
       correlator.addConn(d.value);
       counted();
     }
-    correlator.tick();
+    if (options.tick) correlator.tick();
   }
-  drain();
+  options.onChanges(correlator.drainChanges());
+  return { correlator, headers };
+}
+
+/** Runs the workload through the dist/ at `dist` in this process; needs `--expose-gc`. */
+function measure(dist: string, conns: number): StateFigures {
+  useDist(dist);
+  const { encodeEntry } = fromDist('state/entry-codec') as typeof EntryCodec;
+  let bytes = 0;
+  const { correlator, headers } = feedWorkload(conns, {
+    tick: true,
+    onChanges: (changes) => {
+      for (const change of changes) if (change.value !== null) bytes += encodeEntry(change.value).length;
+    },
+  });
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('state bench: run with node --expose-gc');
   gc();
