@@ -35,6 +35,11 @@ export function fromDist(module: string): unknown {
   return createRequire(path.join(current, 'index.js'))(file);
 }
 
+/** Whether the current dist/ has `module` (a build of an older revision may lack one). */
+export function inDist(module: string): boolean {
+  return existsSync(path.join(current, `${module}.js`));
+}
+
 /** When dist/ was built (its pipeline module's mtime), for the printout. */
 export function distBuiltAt(dir: string = DIST): Date {
   return statSync(path.join(dir, 'pipeline.js')).mtime;

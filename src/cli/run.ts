@@ -36,7 +36,8 @@ import { asKafkaError, connectKafka, createKafkaSource, type SourceMessage } fro
 import { createOffsetTracker, type MessageRef } from '../source/offset-tracker';
 import { ensureChangelogTopic, type ChangelogSettings } from '../state/changelog';
 import { partitionCount } from '../state/topics';
-import { createRepartitionWriter, decodeItems, encodeItem, ensureRepartitionTopic, sourceOfItem, type RepartitionSettings, type RepartitionWriter } from '../state/repartition';
+import { createRepartitionWriter, ensureRepartitionTopic, type RepartitionSettings, type RepartitionWriter } from '../state/repartition';
+import { decodeItems, encodeItem, sourceOfItem } from '../state/repartition-lines';
 import { SEMI_SPACE_ARG, semiSpaceGiven } from './node-flags';
 import { createTaskSet, type Task } from './tasks';
 import { createDirtyRanges } from '../sink/dirty-ranges';

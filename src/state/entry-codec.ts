@@ -18,7 +18,7 @@ import type { ConnRecord, PacketHeader, SourceRef } from '../domain';
 import type { FlowConnState, StateValue, StoredHeaderState } from '../correlate/state';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json | undefined };
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json | undefined };
 
 export function encodeEntry(value: StateValue): Buffer {
   return Buffer.from(JSON.stringify(toWire(value)));
@@ -35,7 +35,7 @@ export function decodeEntry(bytes: Buffer | string): StateValue {
 
 // ---- the wire form ----
 
-type WireSource = readonly ['k', string, number, string, number?] | readonly ['f', string, number];
+export type WireSource = readonly ['k', string, number, string, number?] | readonly ['f', string, number];
 type WireConn = readonly Json[];
 type WireHeader = readonly Json[];
 interface WireConnState {
@@ -82,7 +82,7 @@ function fromWire(w: WireEntry): StateValue {
 function connStateToWire(c: FlowConnState): WireConnState {
   return {
     key: c.key, seq: c.seq, stage: c.stage, conn: connFields(c.conn), weirds: c.weirds,
-    ...(c.headers === undefined ? {} : { headers: c.headers.map((h) => (typeof h === 'number' ? h : [...headerFields(h), h.communityId])) }),
+    ...(c.headers === undefined ? {} : { headers: c.headers.map((h) => (typeof h === 'number' ? h : inlineHeaderFields(h))) }),
     ...(c.previousClose === undefined ? {} : { previousClose: c.previousClose }),
     ...(c.dirty === true ? { dirty: true as const } : {}),
   };
@@ -99,8 +99,11 @@ function connStateFromWire(w: WireConnState): FlowConnState {
 
 // ---- records ----
 
-/** A conn's fields in the decoder's order (src/decode/zeek-record.ts), trailing absent ones left out. */
-function connFields(c: ConnRecord): WireConn {
+/**
+ * A conn's fields in the decoder's order (src/decode/zeek-record.ts), trailing absent ones left
+ * out: the array form of a conn in changelog entries and repartition lines.
+ */
+export function connFields(c: ConnRecord): WireConn {
   return trimmed([
     c.tsUs, c.uid, c.origH, c.origP, c.respH, c.respP, c.proto, c.service, c.durationUs, c.origBytes, c.respBytes,
     c.connState, c.localOrig, c.localResp, c.missedBytes, c.history, c.origPkts, c.origIpBytes, c.respPkts,
@@ -108,7 +111,8 @@ function connFields(c: ConnRecord): WireConn {
   ]);
 }
 
-function connOf(f: WireConn): ConnRecord {
+/** The conn of `connFields`' array. */
+export function connOf(f: readonly Json[]): ConnRecord {
   const at = (i: number): Json => f[i] ?? null;
   const c: Partial<Mutable<ConnRecord>> = { tsUs: at(0) as number, uid: at(1) as string, origH: at(2) as string, origP: at(3) as number, respH: at(4) as string, respP: at(5) as number, proto: at(6) as ConnRecord['proto'] };
   const fields = c as Record<string, unknown>;
@@ -143,17 +147,24 @@ function headerOf(f: readonly Json[], communityId: string): PacketHeader {
   };
 }
 
-/** A header a written conn carries in full: its Community ID last (after the old entries' source, if any). */
-function inlineHeaderOf(f: WireHeader): PacketHeader {
+/** A header on its own, in changelog entries (a written conn's) and repartition lines: its fields with its Community ID last. */
+export function inlineHeaderFields(h: PacketHeader): Json[] {
+  return [...headerFields(h), h.communityId];
+}
+
+/** The header of `inlineHeaderFields`' array (also of the old entries' form, with a source before the Community ID). */
+export function inlineHeaderOf(f: readonly Json[]): PacketHeader {
   return headerOf(f, f[f.length - 1] as string);
 }
 
-function sourceFields(s: SourceRef): Json[] {
+/** An input's reference as an array: ['k', topic, partition, offset, index?] or ['f', path, line]. */
+export function sourceFields(s: SourceRef): Json[] {
   if (s.kind === 'file') return ['f', s.path, s.line];
   return s.index === undefined ? ['k', s.topic, s.partition, s.offset] : ['k', s.topic, s.partition, s.offset, s.index];
 }
 
-function sourceOf(f: WireSource): SourceRef {
+/** The reference of `sourceFields`' array. */
+export function sourceOf(f: WireSource): SourceRef {
   if (f[0] === 'f') return { kind: 'file', path: f[1], line: f[2] };
   return f[4] === undefined ? { kind: 'kafka', topic: f[1], partition: f[2], offset: f[3] } : { kind: 'kafka', topic: f[1], partition: f[2], offset: f[3], index: f[4] };
 }

@@ -3,13 +3,9 @@
  * Community ID, so that every record of one connection is read by the one instance that owns its
  * partition, whatever input partition it came in on.
  *
- * - A message carries records of ONE partition (src/partition.ts), one JSON line each:
- *   `{"n":<ordinal in its input message>,"k":"c"|"w"|"h","r":<the decoded record>}`. A conn or
- *   weird keeps its `source` (input topic, partition, offset), so dead letters and marks name the
- *   input; a header, which does not keep it, has it beside the record (`"s":<source>`). Lines
- *   written before headers dropped their source have it inside the header: both are read.
- *   Records are batched per partition: a sensor's header rate in one message per record would be
- *   the dominant cost.
+ * - A message carries records of ONE partition (src/partition.ts), one line each
+ *   (state/repartition-lines.ts). Records are batched per partition: a sensor's header rate in
+ *   one message per record would be the dominant cost.
  * - The writer is an idempotent producer with one request in flight: a partition receives the
  *   records in the order they were given (state/marks.ts relies on it). An input message is
  *   complete once every record of it is acknowledged.
@@ -18,8 +14,6 @@
  * becomes a dead letter (`invalid_repartition_record`), never an exception.
  */
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import type { InputRecord } from '../decode/dispatch';
-import type { Decoded, SourceRef } from '../domain';
 import type { Logger } from '../log';
 import { installKafkajsFixes } from '../source/kafkajs-fixes';
 import { INTERNAL_COMPRESSION, installFastGzip } from './compression';
@@ -35,84 +29,6 @@ export interface RepartitionSettings {
   readonly replicationFactor: number;
   readonly retentionMs: number;
 }
-
-/** One record on its way through the repartition topic. */
-export interface RepartitionItem {
-  /** Ordinal of the record among those decoded from its input message (dead ones included). */
-  readonly n: number;
-  readonly record: InputRecord;
-}
-
-/** A record read back, with its line (the bytes a dead letter of the correlating stage carries). */
-export interface ReadItem extends RepartitionItem {
-  readonly raw: Uint8Array;
-}
-
-const KIND_CODES = { conn: 'c', weird: 'w', header: 'h' } as const;
-const NEWLINE = 0x0a;
-const KINDS = { c: 'conn', w: 'weird', h: 'header' } as const;
-
-export function encodeItem(item: RepartitionItem): string {
-  const r = item.record;
-  return JSON.stringify(r.kind === 'header' ? { n: item.n, k: KIND_CODES.header, s: r.source, r: r.record } : { n: item.n, k: KIND_CODES[r.kind], r: r.record });
-}
-
-const NO_SOURCE: Extract<SourceRef, { kind: 'kafka' }> = { kind: 'kafka', topic: '', partition: -1, offset: '-1' };
-
-function isKafkaSource(v: unknown): v is Extract<SourceRef, { kind: 'kafka' }> {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  return s['kind'] === 'kafka' && typeof s['topic'] === 'string' && Number.isInteger(s['partition']) && typeof s['offset'] === 'string' && /^\d+$/.test(s['offset']);
-}
-
-/**
- * The records of one repartition message. `source` is the repartition message, named by a
- * dead letter whose line does not parse (its input is unknown then).
- */
-export function decodeItems(value: Uint8Array, source: SourceRef): readonly Decoded<ReadItem>[] {
-  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const out: Decoded<ReadItem>[] = [];
-  // Lines are cut at the bytes (0x0A is never part of a multi-byte UTF-8 sequence), and each
-  // record's `raw` is a view of its line, not a copy: it is read only while the record is handled,
-  // for a dead letter.
-  for (let start = 0; start < bytes.length;) {
-    const newline = bytes.indexOf(NEWLINE, start);
-    const end = newline === -1 ? bytes.length : newline;
-    const raw = bytes.subarray(start, end);
-    start = end + 1;
-    if (raw.length === 0) continue;
-    const line = raw.toString('utf8');
-    const dead = (detail: string): Decoded<ReadItem> => ({ ok: false, dead: { reason: 'invalid_repartition_record', stage: 'decode', detail, raw, source } });
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      out.push(dead('a repartition line that is not JSON'));
-      continue;
-    }
-    const o = parsed as { n?: unknown; k?: unknown; s?: unknown; r?: unknown };
-    const kind = typeof o.k === 'string' ? KINDS[o.k as keyof typeof KINDS] : undefined;
-    const r = o.r as Record<string, unknown> | null | undefined;
-    const input: unknown = kind === 'header' && o.s !== undefined ? o.s : r?.['source'];
-    if (!Number.isInteger(o.n) || kind === undefined || typeof r !== 'object' || r === null || !isKafkaSource(input) || typeof r['tsUs'] !== 'number') {
-      out.push(dead('not a record that zeek-rst run writes to the repartition topic (n, k, r with tsUs and a Kafka source)'));
-      continue;
-    }
-    // A header of an older line leaves its source out of the record, as a header now decodes.
-    const record = kind === 'header' && o.s === undefined ? withoutSource(r) : r;
-    // Written by `run` from a record its decoder validated: the shape is that record's.
-    out.push({ ok: true, value: { n: o.n as number, record: { kind, record, source: input } as unknown as InputRecord, raw } });
-  }
-  return out;
-}
-
-function withoutSource(r: Record<string, unknown>): Record<string, unknown> {
-  const { source: _source, ...rest } = r;
-  return rest;
-}
-
-/** The input a record came from (a repartition record always has a Kafka source). */
-export const sourceOfItem = (record: InputRecord): Extract<SourceRef, { kind: 'kafka' }> => (record.source.kind === 'kafka' ? record.source : NO_SOURCE);
 
 /** Creates the repartition topic when absent; returns its partition count. */
 export async function ensureRepartitionTopic(admin: Admin, s: RepartitionSettings): Promise<{ readonly created: boolean; readonly partitions: number }> {
