@@ -51,7 +51,10 @@ export type Transport = 'tcp' | 'udp' | 'icmp' | 'unknown_transport';
 
 /**
  * One conn.log record (Zeek `Conn::Info`). Optional fields are those Zeek leaves unset
- * (absent in JSON, `-` in TSV) in ordinary output.
+ * (absent in JSON, `-` in TSV) in ordinary output. The decoders build every conn with all its
+ * fields, in this order, an unset one as undefined: one shape for all conns, each field inside
+ * the object. A conn built from an object literal with only some of them (as tests do) is the
+ * same record to every reader.
  */
 export interface ConnRecord {
   /** `ts`: time of the connection's first packet, µs since epoch. */
@@ -69,37 +72,37 @@ export interface ConnRecord {
   /** `proto`: transport protocol. */
   readonly proto: Transport;
   /** `service`: comma-separated analyzers that confirmed the protocol; absent when none did. */
-  readonly service?: string;
+  readonly service?: string | undefined;
   /** `duration`: last packet time minus first, µs; absent for single-packet connections. */
-  readonly durationUs?: number;
+  readonly durationUs?: number | undefined;
   /** `orig_bytes`: payload bytes from the originator, taken from sequence numbers (can overcount on gaps). */
-  readonly origBytes?: number;
+  readonly origBytes?: number | undefined;
   /** `resp_bytes`: payload bytes from the responder, from sequence numbers. */
-  readonly respBytes?: number;
+  readonly respBytes?: number | undefined;
   /** `conn_state`: Zeek's summary of the connection's state (see CONN_STATES). */
-  readonly connState?: ConnState;
+  readonly connState?: ConnState | undefined;
   /** `local_orig`: the originator is in Site::local_nets; absent when not configured. */
-  readonly localOrig?: boolean;
+  readonly localOrig?: boolean | undefined;
   /** `local_resp`: the responder is in Site::local_nets. */
-  readonly localResp?: boolean;
+  readonly localResp?: boolean | undefined;
   /** `missed_bytes`: bytes Zeek saw as gaps (packet loss at the sensor or in the content). */
-  readonly missedBytes?: number;
+  readonly missedBytes?: number | undefined;
   /** `history`: Zeek's state history letters (upper case originator, lower case responder); see classify/history.ts. */
-  readonly history?: string;
+  readonly history?: string | undefined;
   /** `orig_pkts`: packets from the originator. */
-  readonly origPkts?: number;
+  readonly origPkts?: number | undefined;
   /** `orig_ip_bytes`: IP-level bytes from the originator. */
-  readonly origIpBytes?: number;
+  readonly origIpBytes?: number | undefined;
   /** `resp_pkts`: packets from the responder. */
-  readonly respPkts?: number;
+  readonly respPkts?: number | undefined;
   /** `resp_ip_bytes`: IP-level bytes from the responder. */
-  readonly respIpBytes?: number;
+  readonly respIpBytes?: number | undefined;
   /** `community_id`: Community ID v1 when Zeek's policy script wrote it; decode fills it in when absent. */
   readonly communityId: string;
   /** `_system_name` (zeek-kafka) or the configured observer: the sensor that wrote the record. */
-  readonly observer?: string;
+  readonly observer?: string | undefined;
   /** True when the record came from a canonified test log (ts/uid replaced or removed), decoded with `allowCanonified`. */
-  readonly canonified?: true;
+  readonly canonified?: true | undefined;
   /** Where it came from. */
   readonly source: SourceRef;
 }

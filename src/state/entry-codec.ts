@@ -17,7 +17,6 @@
 import type { ConnRecord, PacketHeader, SourceRef } from '../domain';
 import type { FlowConnState, StateValue, StoredHeaderState } from '../correlate/state';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json | undefined };
 
 export function encodeEntry(value: StateValue): Buffer {
@@ -113,21 +112,18 @@ export function connFields(c: ConnRecord): WireConn {
 
 /** The conn of `connFields`' array. */
 export function connOf(f: readonly Json[]): ConnRecord {
-  const at = (i: number): Json => f[i] ?? null;
-  const c: Partial<Mutable<ConnRecord>> = { tsUs: at(0) as number, uid: at(1) as string, origH: at(2) as string, origP: at(3) as number, respH: at(4) as string, respP: at(5) as number, proto: at(6) as ConnRecord['proto'] };
-  const fields = c as Record<string, unknown>;
-  const opt = (k: keyof ConnRecord, i: number): void => {
-    const v = at(i);
-    if (v !== null) fields[k] = v;
+  // Every field, unset ones undefined, in the decoder's order: the shape of a decoded conn (ConnRecord).
+  // Written from a decoded conn: each position holds its field's type, or null when unset.
+  const c = f as readonly (Json | undefined)[];
+  const num = (i: number): number | undefined => (c[i] ?? undefined) as number | undefined;
+  const str = (i: number): string | undefined => (c[i] ?? undefined) as string | undefined;
+  const bool = (i: number): boolean | undefined => (c[i] ?? undefined) as boolean | undefined;
+  return {
+    tsUs: c[0] as number, uid: c[1] as string, origH: c[2] as string, origP: c[3] as number, respH: c[4] as string, respP: c[5] as number, proto: c[6] as ConnRecord['proto'],
+    service: str(7), durationUs: num(8), origBytes: num(9), respBytes: num(10), connState: str(11) as ConnRecord['connState'], localOrig: bool(12), localResp: bool(13),
+    missedBytes: num(14), history: str(15), origPkts: num(16), origIpBytes: num(17), respPkts: num(18), respIpBytes: num(19), communityId: c[20] as string,
+    observer: str(22), canonified: c[23] === true ? true : undefined, source: sourceOf(c[21] as unknown as WireSource),
   };
-  opt('service', 7); opt('durationUs', 8); opt('origBytes', 9); opt('respBytes', 10); opt('connState', 11);
-  opt('localOrig', 12); opt('localResp', 13); opt('missedBytes', 14); opt('history', 15); opt('origPkts', 16);
-  opt('origIpBytes', 17); opt('respPkts', 18); opt('respIpBytes', 19);
-  c.communityId = at(20) as string;
-  opt('observer', 22);
-  opt('canonified', 23);
-  c.source = sourceOf(at(21) as unknown as WireSource);
-  return c as ConnRecord;
 }
 
 /**
