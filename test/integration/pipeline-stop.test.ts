@@ -16,13 +16,20 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { waitFor } from '../helpers/wait';
 import { committedOffsets, committedToEnd, connCount, createTopics, endOffsets, esClient, kafkaClient, produceValues, repartitionRecords, spawnCli, testEnv, testNames, type Child } from './pipeline-harness';
 
-const RECORDS = 40_000;
+/**
+ * Enough that the stop lands mid-stream. The first run is stopped once 3,000 documents are
+ * indexed, and a graceful stop indexes everything it has read: up to the sink's bound
+ * (`sink.maxPendingDocs`, 20,000, plus an allowance that grows with the rate acknowledged). Once
+ * decode got faster, a run had read and then indexed all of a 40,000-record stream by then (CI,
+ * 80047b3).
+ */
+const RECORDS = 150_000;
 
 function conn(i: number): Buffer {
-  // A connect scan probe as Zeek writes it (history ShAR), one uid per record.
+  // A connect scan probe as Zeek writes it (history ShAR), one uid and one 4-tuple per record.
   return Buffer.from(
     JSON.stringify({
-      ts: 1711036787.549335 + i / 1000, uid: `CStop${i}`, 'id.orig_h': '10.1.0.1', 'id.orig_p': 10000 + (i % 50000), 'id.resp_h': '10.1.0.2', 'id.resp_p': 22, proto: 'tcp',
+      ts: 1711036787.549335 + i / 1000, uid: `CStop${i}`, 'id.orig_h': `10.1.${Math.floor(i / 50000)}.1`, 'id.orig_p': 10000 + (i % 50000), 'id.resp_h': '10.1.0.2', 'id.resp_p': 22, proto: 'tcp',
       duration: 0.0012, orig_bytes: 0, resp_bytes: 0, conn_state: 'RSTO', missed_bytes: 0, history: 'ShAR', orig_pkts: 3, orig_ip_bytes: 152, resp_pkts: 1, resp_ip_bytes: 60,
     }),
   );
