@@ -154,7 +154,7 @@ export const CONFIG_SCHEMA = {
     partitions: int(12, 1, 10000, 'partitions', 'ZEEK_RST_PARTITIONING_PARTITIONS', 'Correlation partitions: of the repartition topic and the changelog (created with this many), and the routing of `classify`. The most instances that can share the work; fixed once the topics exist.'),
     repartitionTopic: optStr('ZEEK_RST_PARTITIONING_REPARTITION_TOPIC', 'Internal topic of the re-keyed records; default <kafka.group>-repartition. `run` creates it when absent.'),
     replicationFactor: int(-1, -1, 32, 'replicas', 'ZEEK_RST_PARTITIONING_REPLICATION_FACTOR', 'Replication factor of the repartition topic when `run` creates it; -1 = the broker default.'),
-    maxInFlightRecords: int(200_000, 1000, 10_000_000, 'records', 'ZEEK_RST_PARTITIONING_MAX_IN_FLIGHT_RECORDS', 'Re-keyed records on their way to the repartition topic (produced, not acknowledged) before the decoding stage pauses: bounds their memory.'),
+    maxInFlightRecords: int(100_000, 1000, 10_000_000, 'records', 'ZEEK_RST_PARTITIONING_MAX_IN_FLIGHT_RECORDS', 'Re-keyed records on their way to the repartition topic (produced, not acknowledged) before the decoding stage pauses: bounds their memory, and how far the input topics\' committed offsets trail what was read.'),
     retentionMs: int(86_400_000, 60_000, MAX_MS, 'ms', 'ZEEK_RST_PARTITIONING_RETENTION_MS', 'Retention of the repartition topic when `run` creates it: how long an instance may be down before re-keyed records it has not read are lost.'),
   },
   classify: {
