@@ -110,19 +110,23 @@ export function connFields(c: ConnRecord): WireConn {
   ]);
 }
 
-/** The conn of `connFields`' array. */
+// An unset field of `connFields`' array: null, or past its end (trailing ones are left out).
+const num = (v: Json | undefined): number | undefined => (v ?? undefined) as number | undefined;
+const str = (v: Json | undefined): string | undefined => (v ?? undefined) as string | undefined;
+const bool = (v: Json | undefined): boolean | undefined => (v ?? undefined) as boolean | undefined;
+
+/**
+ * The conn of `connFields`' array, written from a decoded conn: each position holds its field's
+ * type, or null when unset. Every field, unset ones undefined, in the decoder's order: the shape
+ * of a decoded conn (ConnRecord).
+ */
 export function connOf(f: readonly Json[]): ConnRecord {
-  // Every field, unset ones undefined, in the decoder's order: the shape of a decoded conn (ConnRecord).
-  // Written from a decoded conn: each position holds its field's type, or null when unset.
   const c = f as readonly (Json | undefined)[];
-  const num = (i: number): number | undefined => (c[i] ?? undefined) as number | undefined;
-  const str = (i: number): string | undefined => (c[i] ?? undefined) as string | undefined;
-  const bool = (i: number): boolean | undefined => (c[i] ?? undefined) as boolean | undefined;
   return {
     tsUs: c[0] as number, uid: c[1] as string, origH: c[2] as string, origP: c[3] as number, respH: c[4] as string, respP: c[5] as number, proto: c[6] as ConnRecord['proto'],
-    service: str(7), durationUs: num(8), origBytes: num(9), respBytes: num(10), connState: str(11) as ConnRecord['connState'], localOrig: bool(12), localResp: bool(13),
-    missedBytes: num(14), history: str(15), origPkts: num(16), origIpBytes: num(17), respPkts: num(18), respIpBytes: num(19), communityId: c[20] as string,
-    observer: str(22), canonified: c[23] === true ? true : undefined, source: sourceOf(c[21] as unknown as WireSource),
+    service: str(c[7]), durationUs: num(c[8]), origBytes: num(c[9]), respBytes: num(c[10]), connState: str(c[11]) as ConnRecord['connState'], localOrig: bool(c[12]), localResp: bool(c[13]),
+    missedBytes: num(c[14]), history: str(c[15]), origPkts: num(c[16]), origIpBytes: num(c[17]), respPkts: num(c[18]), respIpBytes: num(c[19]), communityId: c[20] as string,
+    observer: str(c[22]), canonified: c[23] === true ? true : undefined, source: sourceOf(c[21] as unknown as WireSource),
   };
 }
 
