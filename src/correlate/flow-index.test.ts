@@ -1,7 +1,6 @@
 import { FlowIndex } from './flow-index';
 import { seededRandom } from '../../test/helpers/random';
 
-
 describe('FlowIndex', () => {
   it('gives the keys a Map of Sets gives, in the same order, over random sequences of add and delete', () => {
     for (const seed of [1, 7, 2026]) {

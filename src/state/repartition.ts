@@ -10,8 +10,8 @@
  *   records in the order they were given (state/marks.ts relies on it). An input message is
  *   complete once every record of it is acknowledged.
  *
- * Internal: nothing but `run` should write to the topic; a line that is not what `run` writes
- * becomes a dead letter (`invalid_repartition_record`), never an exception.
+ * Internal: nothing but `run` should write to the topic; how a line that is not what `run`
+ * writes is read (a dead letter, never an exception) is state/repartition-lines.ts's part.
  */
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../log';
