@@ -67,7 +67,7 @@ export async function main(args: readonly string[]): Promise<void> {
   const json = args.includes('--json');
   const keep = args.includes('--keep');
   const print = (l: string): void => { console.log(l); };
-  const { createChangelogWriter, ensureChangelogTopic, restoreChangelog, MAX_ENTRY_BYTES } = fromDist('state/changelog') as typeof ChangelogModule;
+  const { createChangelogWriter, ensureChangelogTopic, restoreChangelog, restoreFetch } = fromDist('state/changelog') as typeof ChangelogModule;
   const { CONFIG_SCHEMA } = fromDist('config/schema') as typeof ConfigSchema;
   const { createCorrelator, createRecordClock } = fromDist('correlate/correlator') as typeof CorrelatorModule;
   const { DEFAULT_CORRELATE_SETTINGS } = fromDist('correlate/settings') as typeof CorrelateSettings;
@@ -107,7 +107,7 @@ export async function main(args: readonly string[]): Promise<void> {
 
     // 2. Rounds: the ceiling, then the restore as run does it.
     const figures: Round[] = [];
-    const fetch = { readUncommitted: false, maxBytesPerPartition: MAX_ENTRY_BYTES * 2, maxBytes: 52_428_800, maxWaitTimeInMs: 200 };
+    const fetch = restoreFetch(settings.partitions);
     for (let r = 0; r < rounds; r++) {
       const ceiling = await consumeCeiling(kafka, `${base}-ceiling-${r}`, [settings.topic], messages, fetch);
       const c0 = cpuS();

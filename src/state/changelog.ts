@@ -274,20 +274,26 @@ interface ReadResult {
   readonly bytes: number;
 }
 
+/** How the restore reader fetches `partitions` changelog partitions (read_committed): also the ceiling `npm run bench -- restore` compares it with. */
+export function restoreFetch(partitions: number, maxBytesPerPartition = MAX_ENTRY_BYTES * 2): { readonly readUncommitted: false; readonly maxBytesPerPartition: number; readonly maxBytes: number; readonly maxWaitTimeInMs: number } {
+  return {
+    readUncommitted: false,
+    maxBytesPerPartition,
+    // kafkajs's default for the whole fetch (10 MB) is below one partition's share.
+    maxBytes: Math.min(FETCH_MAX_BYTES, maxBytesPerPartition * Math.max(1, partitions)),
+    maxWaitTimeInMs: 200,
+  };
+}
+
 /** One reader, from the beginning of the partitions to their ends; throws after `options.timeoutMs`. */
 async function readToEnds(kafka: Kafka, s: ChangelogSettings, log: Logger, ends: ReadonlyMap<number, bigint>, options: RestoreOptions): Promise<ReadResult> {
   const latest = new Map<number, Map<string, Buffer | null>>();
   let messages = 0;
   let bytes = 0;
-  const maxBytesPerPartition = options.maxBytesPerPartition ?? MAX_ENTRY_BYTES * 2;
   // A group of its own, never committed: every restore reads from the beginning.
   const consumer = kafka.consumer({
     groupId: `${s.group}.restore.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
-    readUncommitted: false,
-    maxBytesPerPartition,
-    // kafkajs's default for the whole fetch (10 MB) is below one partition's share.
-    maxBytes: Math.min(FETCH_MAX_BYTES, maxBytesPerPartition * Math.max(1, ends.size)),
-    maxWaitTimeInMs: 200,
+    ...restoreFetch(ends.size, options.maxBytesPerPartition),
   });
   const remaining = new Set(ends.keys());
   let finish: () => void = () => undefined;
