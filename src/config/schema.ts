@@ -83,7 +83,7 @@ export const CONFIG_SCHEMA = {
     maxBytesPerPartition: int(1048576, 1024, 100 * 1048576, 'bytes', 'ZEEK_RST_KAFKA_MAX_BYTES_PER_PARTITION', 'Fetch size per partition and request.'),
     alignInputs: bool(true, 'ZEEK_RST_KAFKA_ALIGN_INPUTS', 'Read the conn, weird and header partitions in the order of their message timestamps, as Kafka Streams does: a partition more than alignSkewMs ahead of the others waits for them. Keeps a backlog\'s headers beside their conns (docs/delivery.md).'),
     alignSkewMs: int(1000, 0, MAX_MS, 'ms', 'ZEEK_RST_KAFKA_ALIGN_SKEW_MS', 'How far in message time an input partition may read ahead of the lowest other one that is not caught up.'),
-    alignIdleMs: int(10000, 100, MAX_MS, 'ms', 'ZEEK_RST_KAFKA_ALIGN_IDLE_MS', 'An input partition that has offered no message for this long stops holding the others back.'),
+    alignIdleMs: int(10000, 100, MAX_MS, 'ms', 'ZEEK_RST_KAFKA_ALIGN_IDLE_MS', 'An input partition that a fetch asked for and that has offered no message for this long since that fetch came back stops holding the others back.'),
     ssl: bool(false, 'ZEEK_RST_KAFKA_SSL', 'Connect to the brokers with TLS.'),
     caFile: optStr('ZEEK_RST_KAFKA_CA_FILE', 'PEM file of the CA that signed the brokers\' certificates (implies TLS).'),
     certFile: optStr('ZEEK_RST_KAFKA_CERT_FILE', 'PEM client certificate for mutual TLS (with keyFile).'),

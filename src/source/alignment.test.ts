@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import { createAlignment } from './alignment';
+import { createAlignment, createIdleClock } from './alignment';
 
 const make = (maxSkewMs = 1000, idleMs = 10_000): { a: ReturnType<typeof createAlignment>; clock: { t: number } } => {
   const clock = { t: 0 };
@@ -50,7 +50,11 @@ describe('alignment of input partitions by message timestamp', () => {
     a.reached('weird/0', true); // its lag is 0: nothing to wait for
     expect(a.resumable()).toEqual(['conn/0']); // the lowest head goes; headers/0 is far ahead of it
     expect(a.admit('conn/0', 10_000)).toBe(true);
-    clock.t = 5001; // conn/0 has offered nothing since
+    clock.t = 5001;
+    expect(a.resumable()).toEqual([]); // no fetch has asked conn/0 for more yet
+    a.fetching();
+    a.fetched();
+    clock.t = 10_002; // conn/0 has offered nothing since that fetch
     expect(a.resumable()).toEqual(['headers/0']);
   });
 
@@ -65,8 +69,30 @@ describe('alignment of input partitions by message timestamp', () => {
     const { a, clock } = make(1000, 5000);
     a.reset(['conn/0', 'headers/0']);
     expect(a.admit('headers/0', 1000)).toBe(false);
+    a.fetching(); // asks for conn/0, which has nothing
+    a.fetched();
     clock.t = 5001;
     expect(a.resumable()).toEqual(['headers/0']);
+  });
+
+  it('counts a partition idle only from when a fetch that asked for it came back without it', () => {
+    const { a, clock } = make(1000, 300);
+    expect(a.admit('conn/0', 1000)).toBe(true);
+    expect(a.admit('headers/0', 5000)).toBe(false);
+    a.fetching(); // asks for conn/0 only: headers/0 is paused
+    a.reached('conn/0', true); // meanwhile the lag refresh finds conn/0 read to its end
+    expect(a.resumable()).toEqual(['headers/0']);
+    a.fetched(); // it did not ask for headers/0
+    clock.t = 1200;
+    expect(a.admit('weird/0', 7000)).toBe(false); // headers/0 (5000) has not been asked yet
+    a.fetching(); // asks for headers/0
+    clock.t = 1500;
+    expect(a.resumable()).toEqual([]); // a slow answer is not silence
+    a.fetched(); // back, without headers/0
+    clock.t = 1700;
+    expect(a.resumable()).toEqual([]);
+    clock.t = 1801;
+    expect(a.resumable()).toEqual(['weird/0']);
   });
 
   it('keeps a paused partition as a floor for the others even after idleMs (it is waiting, not idle)', () => {
@@ -76,6 +102,8 @@ describe('alignment of input partitions by message timestamp', () => {
     expect(a.admit('headers/0', 9000)).toBe(false); // ahead of conn/0 and of weird/0
     clock.t = 1000;
     a.admit('conn/0', 4500); // weird/0 (5000) may go, headers/0 (9000) is still ahead of both
+    a.fetching(); // asks for conn/0 only
+    a.fetched();
     clock.t = 7000; // conn/0 idle now; weird/0 was resumed at 1000 but is not re-offered yet
     expect(a.resumable()).toEqual(['weird/0']);
     expect(a.admit('weird/0', 5000)).toBe(true);
@@ -124,5 +152,45 @@ describe('alignment of input partitions by message timestamp', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the idle clock', () => {
+  it('follows the wall clock while no batch is handled, and stands still while one is', () => {
+    const wall = { t: 1000 };
+    const c = createIdleClock(() => wall.t);
+    expect(c.now()).toBe(1000);
+    c.hold();
+    wall.t = 5000;
+    expect(c.now()).toBe(1000);
+    c.hold(); // nested: a second batch at the same time
+    c.release();
+    wall.t = 6000;
+    expect(c.now()).toBe(1000); // one hold is still open
+    c.release();
+    expect(c.now()).toBe(1000);
+    wall.t = 6500;
+    expect(c.now()).toBe(1500); // 5 s held do not count
+    c.release(); // one too many: ignored
+    expect(c.now()).toBe(1500);
+  });
+
+  it('keeps a partition from going idle while another partition\'s batch waits out a full sink', () => {
+    const wall = { t: 0 };
+    const clock = createIdleClock(() => wall.t);
+    const a = createAlignment({ maxSkewMs: 1000, idleMs: 300, now: clock.now });
+    expect(a.admit('headers/0', 2000)).toBe(true);
+    a.reached('headers/0', false);
+    // The next fetch asks for headers/0 and brings conn/0's batch only.
+    a.fetching();
+    a.fetched();
+    clock.hold();
+    expect(a.admit('conn/0', 1500)).toBe(true);
+    wall.t = 12_000; // the conn batch waits 12 s for the sink
+    // headers/0 has had no chance to offer anything meanwhile: it still holds conn/0 back.
+    expect(a.admit('conn/0', 3500)).toBe(false);
+    clock.release();
+    wall.t = 12_301; // now headers/0 has truly offered nothing for idleMs
+    expect(a.resumable()).toEqual(['conn/0']);
   });
 });

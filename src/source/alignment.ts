@@ -23,8 +23,17 @@
  * Partitions that do not hold the others back:
  * - a partition that is caught up (its last batch reached the high watermark, or the lag the
  *   source reads says 0): live traffic flows unaligned, as it arrives;
- * - a partition that has offered nothing for `idleMs` without being paused here (nothing
- *   readable arrives, e.g. only aborted transactional records): progress never waits on it.
+ * - a partition that a fetch asked for and that has offered nothing for `idleMs` since that fetch
+ *   came back (nothing readable arrives, e.g. only aborted transactional records): progress never
+ *   waits on it. Idleness starts when the first fetch sent after the partition last offered a
+ *   message, or was resumed or assigned, returns (`fetching`, `fetched`): a resumed partition
+ *   waits for a fetch that asks for it (the one in flight may not), and a slow broker's answer is
+ *   not silence. And it is counted on an idle clock (`createIdleClock`) that stands still while
+ *   the consumer handles a batch: batches are handled one at a time, so while one is read or
+ *   waits for the sink, no other partition can offer anything. Counted on the wall clock from its
+ *   last message, a partition went "idle" while a fetch that left it out waited out its long
+ *   poll, or while a conn batch waited for a full sink, and the other topic ran past it (headers
+ *   dropped before their conns came).
  * The partition with the lowest head is never paused, so reading never stalls.
  *
  * Pure: the Kafka source feeds it the timestamps and applies its pause and resume decisions.
@@ -33,7 +42,7 @@
 export interface AlignmentOptions {
   /** How far (ms of message time) a partition may run ahead of the lowest other head. */
   readonly maxSkewMs: number;
-  /** A partition that handed over nothing for this long (and is not paused here) holds nothing back. */
+  /** A partition that a fetch asked for and that handed over nothing for this long since holds nothing back. */
   readonly idleMs: number;
   /** The clock of `idleMs` (injected in tests). */
   readonly now?: () => number;
@@ -46,8 +55,10 @@ interface Head {
   caughtUp: boolean;
   /** Paused here, waiting for the others. */
   paused: boolean;
-  /** When it last offered a message (or was resumed), by `now`. */
-  activeAt: number;
+  /** A fetch sent since it last offered a message (or was resumed, or assigned) asks for it. */
+  asking: boolean;
+  /** When that fetch came back, by `now`; idleness counts from here. */
+  answeredAt: number | undefined;
 }
 
 export interface Alignment {
@@ -59,6 +70,10 @@ export interface Alignment {
   admit(key: string, timestampMs: number): boolean;
   /** Whether `key` has reached its high watermark: after a batch handled to its end, or from its lag. */
   reached(key: string, caughtUp: boolean): void;
+  /** A fetch is being sent: it asks for every partition not paused. */
+  fetching(): void;
+  /** That fetch came back (its batches are handled next). */
+  fetched(): void;
   /** Paused partitions that may read again; they are marked resumed (the caller resumes them). */
   resumable(): string[];
   /**
@@ -74,12 +89,18 @@ export function createAlignment(o: AlignmentOptions): Alignment {
   const now = o.now ?? Date.now;
   const heads = new Map<string, Head>();
 
+  /** It offered a message or was resumed: it is not idle until a fetch asks for more and comes back. */
+  const offered = (h: Head): void => {
+    h.asking = false;
+    h.answeredAt = undefined;
+  };
+
   /** The lowest head of the partitions other than `key` that hold the others back. */
   const floorFor = (key: string, at: number): number => {
     let floor = Number.POSITIVE_INFINITY;
     for (const [k, h] of heads) {
       if (k === key || h.caughtUp) continue;
-      if (!h.paused && at - h.activeAt > o.idleMs) continue;
+      if (!h.paused && h.answeredAt !== undefined && at - h.answeredAt > o.idleMs) continue;
       if (h.ts < floor) floor = h.ts;
     }
     return floor;
@@ -90,19 +111,19 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       const at = now();
       let h = heads.get(key);
       if (h === undefined) {
-        h = { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, activeAt: at };
+        h = { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, asking: false, answeredAt: undefined };
         heads.set(key, h);
       }
       h.caughtUp = false;
       if (!Number.isFinite(timestampMs) || timestampMs < 0) {
         h.paused = false;
-        h.activeAt = at;
+        offered(h);
         return true;
       }
       h.ts = timestampMs;
       const ahead = timestampMs > floorFor(key, at) + o.maxSkewMs;
       h.paused = ahead;
-      h.activeAt = at;
+      offered(h);
       return !ahead;
     },
 
@@ -111,13 +132,26 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       if (h !== undefined && !h.paused) h.caughtUp = caughtUp;
     },
 
+    fetching() {
+      for (const h of heads.values()) if (!h.paused && h.answeredAt === undefined) h.asking = true;
+    },
+
+    fetched() {
+      const at = now();
+      for (const h of heads.values()) {
+        if (!h.asking) continue;
+        h.asking = false;
+        h.answeredAt = at;
+      }
+    },
+
     resumable() {
       const at = now();
       const out: string[] = [];
       for (const [k, h] of heads) {
         if (!h.paused || h.ts > floorFor(k, at) + o.maxSkewMs) continue;
         h.paused = false;
-        h.activeAt = at;
+        offered(h);
         out.push(k);
       }
       return out;
@@ -127,8 +161,7 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       // A new assignment fetches from the committed offsets: every head is learnt again.
       const paused = [...heads].filter(([, h]) => h.paused).map(([k]) => k);
       heads.clear();
-      const at = now();
-      for (const k of assigned) heads.set(k, { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, activeAt: at });
+      for (const k of assigned) heads.set(k, { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, asking: false, answeredAt: undefined });
       return paused;
     },
 
@@ -136,6 +169,37 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       let n = 0;
       for (const h of heads.values()) if (h.paused) n++;
       return n;
+    },
+  };
+}
+
+/**
+ * The clock of `idleMs`: wall time that stands still while a batch is handled (between `hold` and
+ * `release`, which may nest). A partition cannot offer a message while the consumer handles
+ * another's batch, so that time is not time it spent with nothing to offer.
+ */
+export interface IdleClock {
+  readonly now: () => number;
+  /** A batch is being handled: the clock stops (until as many releases). */
+  readonly hold: () => void;
+  readonly release: () => void;
+}
+
+export function createIdleClock(wall: () => number = Date.now): IdleClock {
+  let holds = 0;
+  /** Wall time spent held, ms, up to the last release. */
+  let heldMs = 0;
+  let heldSince = 0;
+  return {
+    now: () => (holds > 0 ? heldSince : wall()) - heldMs,
+    hold() {
+      if (holds === 0) heldSince = wall();
+      holds += 1;
+    },
+    release() {
+      if (holds === 0) return;
+      holds -= 1;
+      if (holds === 0) heldMs += wall() - heldSince;
     },
   };
 }

@@ -22,7 +22,7 @@ import type { Config } from '../config/schema';
 import { ZeekRstError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { createAlignment, type Alignment } from './alignment';
+import { createAlignment, createIdleClock, type Alignment } from './alignment';
 import { installKafkajsFixes } from './kafkajs-fixes';
 import type { OffsetTracker } from './offset-tracker';
 
@@ -383,7 +383,16 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
   let commitTimer: NodeJS.Timeout | undefined;
   let alignTimer: NodeJS.Timeout | undefined;
   const alignedTopics = new Set(o.config.alignInputs ? (o.alignedTopics ?? []) : []);
-  const alignment: Alignment | undefined = alignedTopics.size === 0 ? undefined : createAlignment({ maxSkewMs: o.config.alignSkewMs, idleMs: o.config.alignIdleMs });
+  const idleClock = createIdleClock();
+  const alignment: Alignment | undefined = alignedTopics.size === 0 ? undefined : createAlignment({ maxSkewMs: o.config.alignSkewMs, idleMs: o.config.alignIdleMs, now: idleClock.now });
+  // kafkajs sends one fetch at a time to a broker, for every assigned partition not paused, once
+  // the batches of the last one are handled: a partition is idle only after one came back without it.
+  consumer.on(consumer.events.FETCH_START, () => {
+    alignment?.fetching();
+  });
+  consumer.on(consumer.events.FETCH, () => {
+    alignment?.fetched();
+  });
   /**
    * Every partition ever assigned, by its `topic/partition` key (alignment's keys): a partition
    * paused before a rebalance took it away is still resumed (kafkajs keeps its pause).
@@ -482,6 +491,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
   const batchDone = (): void => {
     activeBatches -= 1;
+    idleClock.release();
     if (activeBatches === 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -520,6 +530,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
           const isStale = (): boolean => payload.isStale();
           const heartbeat = (): Promise<void> => payload.heartbeat();
           activeBatches += 1;
+          idleClock.hold();
           const key = `${batch.topic}/${batch.partition}`;
           const aligned = alignment !== undefined && alignedTopics.has(batch.topic);
           let heldBack = false;
