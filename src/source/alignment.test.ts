@@ -160,19 +160,22 @@ describe('the idle clock', () => {
     const wall = { t: 1000 };
     const c = createIdleClock(() => wall.t);
     expect(c.now()).toBe(1000);
-    c.hold();
+    c.stop();
     wall.t = 5000;
     expect(c.now()).toBe(1000);
-    c.hold(); // nested: a second batch at the same time
-    c.release();
+    c.stop(); // a second batch at the same time: still stopped since 1000
     wall.t = 6000;
-    expect(c.now()).toBe(1000); // one hold is still open
-    c.release();
+    expect(c.now()).toBe(1000);
+    c.start();
     expect(c.now()).toBe(1000);
     wall.t = 6500;
-    expect(c.now()).toBe(1500); // 5 s held do not count
-    c.release(); // one too many: ignored
+    expect(c.now()).toBe(1500); // 5 s stopped do not count
+    c.start(); // already running: nothing changes
     expect(c.now()).toBe(1500);
+    c.stop();
+    wall.t = 7000;
+    c.start();
+    expect(c.now()).toBe(1500); // stopped twice, 5.5 s in all
   });
 
   it('keeps a partition from going idle while another partition\'s batch waits out a full sink', () => {
@@ -184,12 +187,12 @@ describe('the idle clock', () => {
     // The next fetch asks for headers/0 and brings conn/0's batch only.
     a.fetching();
     a.fetched();
-    clock.hold();
+    clock.stop();
     expect(a.admit('conn/0', 1500)).toBe(true);
     wall.t = 12_000; // the conn batch waits 12 s for the sink
     // headers/0 has had no chance to offer anything meanwhile: it still holds conn/0 back.
     expect(a.admit('conn/0', 3500)).toBe(false);
-    clock.release();
+    clock.start();
     wall.t = 12_301; // now headers/0 has truly offered nothing for idleMs
     expect(a.resumable()).toEqual(['conn/0']);
   });

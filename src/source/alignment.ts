@@ -89,6 +89,9 @@ export function createAlignment(o: AlignmentOptions): Alignment {
   const now = o.now ?? Date.now;
   const heads = new Map<string, Head>();
 
+  /** Assigned, or seen for the first time: its head is unknown, so lowest. */
+  const newHead = (): Head => ({ ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, asking: false, answeredAt: undefined });
+
   /** It offered a message or was resumed: it is not idle until a fetch asks for more and comes back. */
   const offered = (h: Head): void => {
     h.asking = false;
@@ -111,7 +114,7 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       const at = now();
       let h = heads.get(key);
       if (h === undefined) {
-        h = { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, asking: false, answeredAt: undefined };
+        h = newHead();
         heads.set(key, h);
       }
       h.caughtUp = false;
@@ -161,7 +164,7 @@ export function createAlignment(o: AlignmentOptions): Alignment {
       // A new assignment fetches from the committed offsets: every head is learnt again.
       const paused = [...heads].filter(([, h]) => h.paused).map(([k]) => k);
       heads.clear();
-      for (const k of assigned) heads.set(k, { ts: Number.NEGATIVE_INFINITY, caughtUp: false, paused: false, asking: false, answeredAt: undefined });
+      for (const k of assigned) heads.set(k, newHead());
       return paused;
     },
 
@@ -174,32 +177,31 @@ export function createAlignment(o: AlignmentOptions): Alignment {
 }
 
 /**
- * The clock of `idleMs`: wall time that stands still while a batch is handled (between `hold` and
- * `release`, which may nest). A partition cannot offer a message while the consumer handles
- * another's batch, so that time is not time it spent with nothing to offer.
+ * The clock of `idleMs`: wall time that stands still from `stop` to `start`, while the consumer
+ * handles a batch. A partition cannot offer a message while the consumer handles another's
+ * batch, so that time is not time it spent with nothing to offer.
  */
 export interface IdleClock {
   readonly now: () => number;
-  /** A batch is being handled: the clock stops (until as many releases). */
-  readonly hold: () => void;
-  readonly release: () => void;
+  /** A batch is being handled: the clock stands still (a second stop changes nothing). */
+  readonly stop: () => void;
+  /** No batch is handled any more: the clock runs again from where it stood. */
+  readonly start: () => void;
 }
 
 export function createIdleClock(wall: () => number = Date.now): IdleClock {
-  let holds = 0;
-  /** Wall time spent held, ms, up to the last release. */
-  let heldMs = 0;
-  let heldSince = 0;
+  /** Wall time spent stopped, ms, up to the last start. */
+  let stoppedMs = 0;
+  let stoppedSince: number | undefined;
   return {
-    now: () => (holds > 0 ? heldSince : wall()) - heldMs,
-    hold() {
-      if (holds === 0) heldSince = wall();
-      holds += 1;
+    now: () => (stoppedSince ?? wall()) - stoppedMs,
+    stop() {
+      stoppedSince ??= wall();
     },
-    release() {
-      if (holds === 0) return;
-      holds -= 1;
-      if (holds === 0) heldMs += wall() - heldSince;
+    start() {
+      if (stoppedSince === undefined) return;
+      stoppedMs += wall() - stoppedSince;
+      stoppedSince = undefined;
     },
   };
 }

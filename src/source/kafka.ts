@@ -491,8 +491,8 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
 
   const batchDone = (): void => {
     activeBatches -= 1;
-    idleClock.release();
     if (activeBatches === 0) {
+      idleClock.start();
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const w of waiters) w();
@@ -530,7 +530,7 @@ export function createKafkaSource(o: KafkaSourceOptions): KafkaSource {
           const isStale = (): boolean => payload.isStale();
           const heartbeat = (): Promise<void> => payload.heartbeat();
           activeBatches += 1;
-          idleClock.hold();
+          idleClock.stop();
           const key = `${batch.topic}/${batch.partition}`;
           const aligned = alignment !== undefined && alignedTopics.has(batch.topic);
           let heldBack = false;
