@@ -445,6 +445,8 @@ export interface HistoryFacts {
   readonly senderRetransmissionsAtLeast: number;
   readonly checksumSignal: boolean;
   readonly checksumSource: 'history C/c' | 'weird bad_TCP_checksum' | undefined;
+  /** The retransmission and misorder weirds of the conn (facts/history.ts RETRANSMISSION_WEIRDS), sorted, comma-separated. */
+  readonly retransmissionWeird: string | undefined;
   readonly weirdNames: string | undefined;
   /** Without headers: a content gap (g/G) whose missed bytes equal a side's byte count, i.e. the bytes were inferred from an ACK, not seen. */
   readonly gapIsWholeByteCount: boolean;

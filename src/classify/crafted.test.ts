@@ -32,6 +32,26 @@ describe('crafted cases', () => {
     expect(base?.doc.rst.verdict).toBe('retransmission_failure');
   });
 
+  it('takes misorder weirds as corroboration of a retransmission verdict, never as a verdict of their own', () => {
+    const misorder = loadCrafted('retransmission-failure-misorder');
+    const doc = runPipeline(misorder.input, misorder.settings).find((d) => d.doc.zeek.session_id === misorder.fixture.expect.uid);
+    // RST-RTX-001's own confidence is 0.7; one corroborating row of the same verdict adds 0.05.
+    expect(doc?.doc.rst.confidence).toBeCloseTo(0.75, 5);
+    // The same weird on a server abort (ShADar: one retransmission at most, no checksum signal) changes nothing.
+    const abort = loadCrafted('server-abort');
+    const weird = misorder.input.weirds[0];
+    if (weird === undefined) throw new Error('the misorder fixture has no weird');
+    const conn = abort.input.conns[0];
+    if (conn === undefined) throw new Error('the server-abort fixture has no conn');
+    const withWeird = { ...abort.input, weirds: [{ ...weird, uid: conn.uid, tsUs: conn.tsUs, origH: conn.origH, origP: conn.origP, respH: conn.respH, respP: conn.respP }] };
+    const plain = runPipeline(abort.input, abort.settings).find((d) => d.doc.zeek.session_id === conn.uid);
+    const weirded = runPipeline(withWeird, abort.settings).find((d) => d.doc.zeek.session_id === conn.uid);
+    expect(weirded?.doc.zeek.weird?.names).toEqual(['TCP_seq_underflow_or_misorder']);
+    expect(weirded?.doc.rst.verdict).toBe('server_abort');
+    expect(weirded?.doc.rst.rules).toEqual(plain?.doc.rst.rules);
+    expect(weirded?.doc.rst.confidence).toBe(plain?.doc.rst.confidence);
+  });
+
   it('reads D/d letters, not byte counts, for "data was exchanged" (a content gap inflates resp_bytes)', () => {
     const { fixture, input, settings } = loadCrafted('forged-synack-server-side-no-headers');
     const doc = runPipeline(input, settings).find((d) => d.doc.zeek.session_id === fixture.expect.uid);

@@ -55,7 +55,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     malformedSynHistory: h.malformedSynHistory, malformedLetter: h.malformedLetter,
     retransmitsRepeatedly: h.retransmitsRepeatedly, senderRetransmitLetters: h.senderRetransmitLetters,
     senderRetransmissionsAtLeast: h.senderRetransmissionsAtLeast, checksumSignal: h.checksumSignal,
-    checksumSource: h.checksumSource, weirdNames: h.weirdNames, gapIsWholeByteCount: h.gapIsWholeByteCount,
+    checksumSource: h.checksumSource, retransmissionWeird: h.retransmissionWeird, weirdNames: h.weirdNames, gapIsWholeByteCount: h.gapIsWholeByteCount,
     // RstPositionFacts
     rstPresent: p.rstPresent, rstSender: p.rstSender, firstRstBy: p.firstRstBy, rstLettersHistory: p.rstLettersHistory,
     repeatedRstHistory: p.repeatedRstHistory, rstCount: p.rstCount, finBeforeRst: p.finBeforeRst, rstAnswersSyn: p.rstAnswersSyn,

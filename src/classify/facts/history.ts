@@ -10,6 +10,14 @@ import { beforeFirstRst, type FactInput } from './input';
 /** Zeek's checksum weird for TCP. */
 export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']);
 
+/**
+ * Zeek's weirds for a segment whose sequence number (`TCP_seq_underflow_or_misorder`) or
+ * acknowledgement (`TCP_ack_underflow_or_misorder`) lies below what the endpoint had already
+ * sent or acknowledged: a retransmission, a reordered segment, or capture loss before Zeek saw
+ * the sequence start. A weird names no side and capture loss raises it too, so it only corroborates.
+ */
+export const RETRANSMISSION_WEIRDS: ReadonlySet<string> = new Set(['TCP_seq_underflow_or_misorder', 'TCP_ack_underflow_or_misorder']);
+
 export function historyFacts(input: FactInput): HistoryFacts {
   const { conn: c, history: h, firstRIndex, sender } = input;
   const origSyn = hasLetter(h, 'originator', 's');
@@ -24,6 +32,7 @@ export function historyFacts(input: FactInput): HistoryFacts {
   const senderT = sender === undefined ? 0 : h.events.filter((e) => e.side === sender && e.letter === 't' && (firstRIndex < 0 || e.index < firstRIndex)).length;
   const checksumHistory = beforeFirstRst(input, 'c');
   const checksumWeird = [...CHECKSUM_WEIRDS].some((n) => input.weirdSet.has(n));
+  const retransmissionWeirds = input.weirdNames.filter((n) => RETRANSMISSION_WEIRDS.has(n));
   const missed = c.missedBytes ?? 0;
   return {
     tcp: c.proto === 'tcp',
@@ -47,6 +56,7 @@ export function historyFacts(input: FactInput): HistoryFacts {
     senderRetransmissionsAtLeast: logarithmicLowerBound(senderT),
     checksumSignal: checksumHistory || checksumWeird,
     checksumSource: checksumHistory ? 'history C/c' : checksumWeird ? 'weird bad_TCP_checksum' : undefined,
+    retransmissionWeird: retransmissionWeirds.length === 0 ? undefined : retransmissionWeirds.join(','),
     weirdNames: input.weirdNames.length === 0 ? undefined : input.weirdNames.join(','),
     gapIsWholeByteCount:
       (hasLetter(h, 'originator', 'g') || hasLetter(h, 'responder', 'g')) && missed > 0 && (missed === (c.origBytes ?? -1) || missed === (c.respBytes ?? -1)),

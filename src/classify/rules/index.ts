@@ -3,7 +3,7 @@
  * The engine ranks matches by `step` (1 establishment, 2 middlebox RST mid-session, 3 backscatter,
  * 4 right after the handshake, 5 teardown, 6 retransmissions, 7 idle, 8 aborts, 9 unclassified,
  * then hints) and within a step by `weight`; the weights keep their old bands (1000-800, 700-665,
- * 510-500, 450-440, 400, 350-340, 300-290, 200-195, 1-0, negative for hints).
+ * 510-500, 450-440, 400, 350-335, 300-290, 200-195, 1-0, negative for hints).
  *
  * `role: 'corroborates'` rows fire only beside a deciding row of their verdict and raise
  * confidence; `hint` rows never decide. Adding a rule = a row here (in order), a fixture, and
@@ -570,6 +570,27 @@ export const RULES: readonly Rule[] = Object.freeze([
     rationale: 'Segments with bad checksums are dropped by the receiver and retransmitted until a side gives up.',
     refs: [ZEEK_HISTORY, 'Zeek weird bad_TCP_checksum'],
     fixtures: [{ kind: 'crafted', file: 'checksum-rst', evidence: 'bad checksums before the RST (weird bad_TCP_checksum); history ShADadR' }],
+  },
+  {
+    id: 'RST-RTX-003',
+    step: 6,
+    role: 'corroborates',
+    samplingSafe: true,
+    summary: 'corroboration: Zeek saw segments below what a side had already sent or acknowledged',
+    signals: 'weird `TCP_seq_underflow_or_misorder` or `TCP_ack_underflow_or_misorder` (with RST-RTX-001 or -002)',
+    knownFalsePositives: ['capture loss at the sensor, which raises the same weirds without any retransmission'],
+    verdict: 'retransmission_failure',
+    phase: 'data_transfer',
+    sender: 'any',
+    when: (f) => f.retransmissionWeird !== undefined && (f.retransmitsRepeatedly || f.checksumSignal),
+    weight: 335,
+    confidence: 0.6,
+    needsHeaders: false,
+    evidence: { template: 'Zeek logged {retransmissionWeird} on the connection: a segment came again or out of order', values: ['retransmissionWeird'] },
+    rationale:
+      'Zeek raises these weirds for a segment whose sequence or ACK number lies below what the endpoint had already sent or acknowledged (a retransmission or reordering). A weird names no side and capture loss raises it too, so it corroborates a retransmission verdict and never decides one.',
+    refs: ['Zeek TCP analyzer weirds (src/packet_analysis/protocol/tcp/TCP.cc)'],
+    fixtures: [{ kind: 'crafted', file: 'retransmission-failure-misorder', evidence: 'Zeek logged TCP_seq_underflow_or_misorder on the connection: a segment came again or out of order' }],
   },
   // ---- 7. idle ----------------------------------------------------------------------------
   {
