@@ -41,7 +41,10 @@ export interface DriverStats {
 }
 
 export interface Driver {
+  /** `decode` then `handleDecoded`. */
   handle(message: InputMessage): HandleResult;
+  /** The records of one message, as `handle` decodes them (classify reads their times before handing them on). */
+  decode(message: InputMessage): readonly Decoded<InputRecord>[];
   /** Records a source decoded itself (a packet capture): the same path after decode. */
   handleDecoded(records: readonly Decoded<InputRecord>[], message?: InputMessage): HandleResult;
   /** Emits what the grace released; expires state the stream time left behind. */
@@ -112,6 +115,7 @@ export function createDriver(options: DriverOptions): Driver {
   return {
     pipeline,
     handle: (m) => handleDecoded(decoder.decode(m), m),
+    decode: (m) => decoder.decode(m),
     handleDecoded,
     tick: () => { emit(pipeline.tick()); },
     flush: () => { emit(pipeline.flush()); },

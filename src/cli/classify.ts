@@ -3,17 +3,19 @@
  * the test oracle: the same driver as `run` (src/driver.ts), over the file source and a stdout
  * sink, with the settings of the same configuration file (`--config`, as `run` takes it).
  *
- * File mode has no wall clock: all evidence (headers, then weirds) is read first, then the conns,
- * and the correlator is flushed every FLUSH_EVERY conns and at the end, so every conn is
- * classified with all the evidence the files hold whatever order the records are in. Evidence is
- * kept up to the correlator caps (maxHeaders ...); beyond them the oldest is evicted and counted
- * in the summary.
+ * File mode has no wall clock. The conns drive: before each conn, the evidence files (headers,
+ * captures, weirds) are read up to its end plus the header window (source/due-inputs.ts), so a
+ * conn's evidence is in when it comes, whatever the size of the files; the correlator is flushed
+ * every FLUSH_EVERY conns and at the end. Evidence is kept up to the correlator caps
+ * (maxHeaders ...): beyond them the oldest is evicted, which is then evidence whose conns have come
+ * (a conn longer than the cap's span of record time loses its earliest headers, as in `run`).
+ * Evictions are counted in the summary.
  *
  * Progress goes to stderr once a second while reading, when stderr is a TTY or with --progress.
  */
 import { access, open, type FileHandle } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import type { DeadLetter, InputKind, Verdict } from '../domain';
+import type { Decoded, DeadLetter, InputKind, InputMessage, Verdict } from '../domain';
 import { VERDICTS } from '../domain';
 import { ZeekRstError } from '../errors';
 import { loadDevicesFile } from '../config/devices';
@@ -24,11 +26,46 @@ import { createRecordClock, NO_DISCARDS, type DiscardCounters } from '../correla
 import { loadHeaderCodec } from '../config/header-schemas';
 import { createDriver, DISCARD_KINDS, type DocumentSink, type HandleResult } from '../driver';
 import type { OutputDoc } from '../pipeline';
+import type { InputRecord } from '../decode/dispatch';
+import { createDueInputs, type DueItem } from '../source/due-inputs';
 import { fileMessages } from '../source/files';
 import { readPcapHeaders } from '../source/pcap';
 import { parseCommandArgs } from './args';
 
 const FLUSH_EVERY = 1000;
+
+/** One message's decoded records (or one packet's header), due at their record time. */
+interface DueRecords extends DueItem {
+  readonly records: readonly Decoded<InputRecord>[];
+  readonly message?: InputMessage;
+}
+
+/** Evidence is due at its earliest record time; -Infinity when nothing decoded (a dead letter goes at once). */
+function evidenceDue(records: readonly Decoded<InputRecord>[]): number {
+  let due = Number.POSITIVE_INFINITY;
+  let any = false;
+  for (const d of records) {
+    if (!d.ok) continue;
+    any = true;
+    due = Math.min(due, d.value.record.tsUs);
+  }
+  return any ? due : Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * How far the evidence must be read before a message's conns enter: their latest end plus
+ * `afterUs` (the header window after a conn). Infinity for a conn of a canonified log, which has
+ * no time: all evidence goes first, as it did before classify read by time.
+ */
+function evidenceNeededBy(records: readonly Decoded<InputRecord>[], afterUs: number): number {
+  let until = Number.NEGATIVE_INFINITY;
+  for (const d of records) {
+    if (!d.ok || d.value.kind !== 'conn') continue;
+    const c = d.value.record;
+    until = Math.max(until, c.canonified === true ? Number.POSITIVE_INFINITY : c.tsUs + (c.durationUs ?? 0) + afterUs);
+  }
+  return until;
+}
 
 export const HELP = `Usage: zeek-rst classify --conn FILE [--weird FILE]... [--headers FILE]... [options]
 
@@ -205,7 +242,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map(), discards: NO_DISCARDS };
   const sink = createStdoutSink(summary);
   // File mode has no wall clock: the grace is measured in record time, and the driver is flushed
-  // every FLUSH_EVERY conns and at the end, so every conn meets all the evidence the files hold.
+  // every FLUSH_EVERY conns and at the end.
   const clock = createRecordClock();
   const driver = createDriver({ settings, codec: await loadHeaderCodec(config.decode.confluentSchemas), clock, sink, onConn: (ts) => { clock.observe(ts); } });
   let records = 0;
@@ -224,33 +261,47 @@ export async function run(argv: readonly string[]): Promise<number> {
       if (dlq !== undefined) await dlq.write(deadLetterLine(d));
     }
   };
-  // Evidence first (headers, then weirds), then the conns: the order `run` cannot choose.
-  const inputs: readonly (readonly [string, InputKind])[] = [
-    ...opts.headers.map((f) => [f, 'headers'] as const),
-    ...opts.weird.map((f) => [f, 'weird'] as const),
-    [opts.conn, 'conn'] as const,
-  ];
+  // Evidence enters as the conns' time reaches it (source/due-inputs.ts): before a conn, every
+  // header and weird up to its end + the header window. A conn's evidence is then all in when it
+  // comes, and what the caps evict is evidence whose conns have come already.
+  const afterUs = settings.pipeline.correlate.headerAfterUs;
+  const evidence = createDueInputs<DueRecords>([
+    ...opts.pcap.map((file) => ({ name: file, items: pcapItems(file) })),
+    ...opts.headers.map((file) => ({ name: file, items: fileItems(file, 'headers'), onEnd: () => { driver.endOfFile(file); } })),
+    ...opts.weird.map((file) => ({ name: file, items: fileItems(file, 'weird'), onEnd: () => { driver.endOfFile(file); } })),
+  ]);
+  async function* fileItems(file: string, input: InputKind): AsyncGenerator<DueRecords> {
+    for await (const m of fileMessages(file, input, { decode: settings.decode })) {
+      const records = driver.decode(m);
+      yield { records, message: m, dueUs: evidenceDue(records) };
+    }
+  }
+  async function* pcapItems(file: string): AsyncGenerator<DueRecords> {
+    for await (const d of readPcapHeaders(file)) yield { records: [d], dueUs: evidenceDue([d]) };
+  }
+  const feed = async (item: DueRecords, file: string): Promise<void> => {
+    await account(driver.handleDecoded(item.records, item.message));
+    if (sink.pending() >= FLUSH_EVERY) await sink.drain();
+    progress(file);
+  };
   try {
-    for (const file of opts.pcap) {
-      for await (const d of readPcapHeaders(file)) {
-        await account(driver.handleDecoded([d]));
-        progress(file);
-      }
-    }
     let sinceFlush = 0;
-    for (const [file, input] of inputs) {
-      for await (const m of fileMessages(file, input, { decode: settings.decode })) {
-        const r = driver.handle(m);
-        await account(r);
-        if (input === 'conn' && r.accepted > 0 && (sinceFlush += r.accepted) >= FLUSH_EVERY) {
-          sinceFlush = 0;
-          driver.flush();
-        }
-        if (sink.pending() >= FLUSH_EVERY) await sink.drain();
-        progress(file);
+    let evidenceUntilUs = Number.NEGATIVE_INFINITY;
+    for await (const m of fileMessages(opts.conn, 'conn', { decode: settings.decode })) {
+      const records = driver.decode(m);
+      evidenceUntilUs = Math.max(evidenceUntilUs, evidenceNeededBy(records, afterUs));
+      await evidence.takeDue(evidenceUntilUs, feed);
+      const r = driver.handleDecoded(records, m);
+      await account(r);
+      if (r.accepted > 0 && (sinceFlush += r.accepted) >= FLUSH_EVERY) {
+        sinceFlush = 0;
+        driver.flush();
       }
-      driver.endOfFile(file);
+      if (sink.pending() >= FLUSH_EVERY) await sink.drain();
+      progress(opts.conn);
     }
+    driver.endOfFile(opts.conn);
+    await evidence.takeDue(Number.POSITIVE_INFINITY, feed);
     driver.flush();
     await sink.drain();
   } finally {
