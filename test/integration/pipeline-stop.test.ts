@@ -101,7 +101,9 @@ describe.each(['repartition', 'direct'] as const)('pipeline: SIGTERM (%s mode)',
     }
     // One index operation per document: the restart wrote none of the first run's documents again.
     expect(await indexOps()).toBe(RECORDS);
-  });
+    // Above the sum of the waits (60 s + 90 s, plus producing and two exits), so that a slow run
+    // fails with what it was waiting for; the default 120 s ran out first in CI beside the load suite.
+  }, 240_000);
 });
 
 describe('pipeline: SIGTERM after the group went on without this member', () => {
