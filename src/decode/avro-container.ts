@@ -86,9 +86,45 @@ function readHeader(bytes: Buffer, fail: (reason: 'truncated_avro' | 'invalid_av
   return { writer, codec, sync, end: decoded.offset };
 }
 
-/** Decodes every record of a container file held in memory; records are numbered from 1. */
-export function decodeHeaderContainer(bytes: Buffer, path: string, codec: HeaderCodec, options: DecodeOptions = {}): Decoded<PacketHeader>[] {
-  return decodeContainerRecords(bytes, codec, (i) => ({ kind: 'file', path, line: i + 1 }), options);
+/**
+ * Decodes every record of a container file held in memory, or of one part of it (the file's
+ * header and some of its blocks, as `fileMessages` streams it): records are numbered from
+ * `firstRecord`, the part's first record's number in the file.
+ */
+export function decodeHeaderContainer(bytes: Buffer, path: string, codec: HeaderCodec, options: DecodeOptions = {}, firstRecord = 1): Decoded<PacketHeader>[] {
+  return decodeContainerRecords(bytes, codec, (i) => ({ kind: 'file', path, line: firstRecord + i }), options);
+}
+
+/**
+ * The block at the start of what is read so far: where it ends (after its sync marker) and its
+ * record count; or how many bytes must be read to know (`need`); or `unreadable`.
+ */
+export type ContainerBlock = { readonly end: number; readonly records: number } | { readonly need: number } | 'unreadable';
+
+/** The container header at the start of `bytes`: its end and sync marker (the header's own checks are decode's). */
+export function containerHeaderEnd(bytes: Buffer): { readonly end: number; readonly sync: Buffer } | 'incomplete' | 'unreadable' {
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = HEADER.decode(bytes, 0);
+  } catch {
+    return 'unreadable';
+  }
+  if (decoded.offset === -1) return 'incomplete';
+  const h = decoded.value;
+  if (typeof h !== 'object' || h === null || !('sync' in h) || !Buffer.isBuffer(h.sync)) return 'unreadable';
+  return { end: decoded.offset, sync: h.sync };
+}
+
+/** The block at the start of `bytes` (see ContainerBlock). */
+export function containerBlockEnd(bytes: Buffer, sync: Buffer): ContainerBlock {
+  const count = LONG.decode(bytes, 0);
+  if (count.offset === -1) return { need: bytes.length + 1 };
+  const size = LONG.decode(bytes, count.offset);
+  if (size.offset === -1) return { need: bytes.length + 1 };
+  if (typeof count.value !== 'number' || typeof size.value !== 'number' || count.value < 0 || size.value < 0) return 'unreadable';
+  const end = size.offset + size.value + 16;
+  if (end > bytes.length) return { need: end };
+  return bytes.subarray(end - 16, end).equals(sync) ? { end, records: count.value } : 'unreadable';
 }
 
 /**

@@ -59,7 +59,7 @@ export function createInputDecoder(options: DecodeOptions, codec: HeaderCodec): 
   const decodeHeaders = (m: InputMessage): readonly Decoded<InputRecord>[] => {
     const bytes = m.value;
     if (startsWith(bytes, AVRO_CONTAINER_MAGIC) && m.source.kind === 'file') {
-      return decodeHeaderContainer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), m.source.path, codec, options).map((d) => headerRecord(d, m.source));
+      return decodeHeaderContainer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), m.source.path, codec, options, m.source.line).map((d) => headerRecord(d, m.source));
     }
     // JSON lines (`*.headers.jsonl`, ts in epoch seconds) start with `{`; a Kafka message is one
     // Avro record or a batch of them (decode/header-message.ts: each bad record dead-letters alone).

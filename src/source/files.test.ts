@@ -6,9 +6,11 @@ import { gzipSync } from 'node:zlib';
 import { streams, Type } from 'avsc';
 
 import type { Decoded, PacketHeader } from '../domain';
+import { decodeHeaderContainer } from '../decode/avro-container';
+import { createHeaderCodec } from '../decode/packet-header';
 import { PACKET_HEADER_SCHEMA } from '../decode/packet-header-schema';
 import type { ZeekLogRecord } from '../decode/zeek-record';
-import { readHeaderFile, readZeekLogFile } from './files';
+import { fileMessages, readHeaderFile, readZeekLogFile } from './files';
 
 const FIXTURES = path.resolve(__dirname, '../../test/fixtures/decode');
 let dir: string;
@@ -78,9 +80,9 @@ describe('readHeaderFile', () => {
     expect(plain[1]).toMatchObject({ srcIp: '212.227.15.188', tcpFlags: 20, ipTtl: 57 });
   });
 
-  async function writeContainer(file: string, headers: readonly PacketHeader[], gzip: boolean): Promise<void> {
+  async function writeContainer(file: string, headers: readonly PacketHeader[], gzip: boolean, blocks: { blockSize?: number; codec?: string } = {}): Promise<void> {
     const type = Type.forSchema(PACKET_HEADER_SCHEMA);
-    const enc = new streams.BlockEncoder(type);
+    const enc = new streams.BlockEncoder(type, blocks);
     const parts: Buffer[] = [];
     enc.on('data', (b: Buffer) => parts.push(b));
     const done = new Promise<void>((resolve) => enc.on('end', () => { resolve(); }));
@@ -105,6 +107,45 @@ describe('readHeaderFile', () => {
       expect(back.filter((d) => !d.ok)).toEqual([]);
       expect(values(back)).toEqual(headers);
     }
+  });
+
+  it('streams a container of many blocks one block at a time, records numbered across the blocks', async () => {
+    const six = values(await collect(readHeaderFile(jsonl)));
+    const headers = Array.from({ length: 50 }, () => six).flat();
+    const codec_ = createHeaderCodec();
+    for (const codec of ['null', 'deflate']) {
+      const file = path.join(dir, `blocks-${codec}.avro`);
+      // A record is about 60 bytes: blocks of about 500 bytes hold a handful each.
+      await writeContainer(file, headers, false, { blockSize: 500, codec });
+      const messages = await collect(fileMessages(file, 'headers'));
+      expect(messages.length).toBeGreaterThan(10);
+      // Each message starts with the file's header (a container of its own) and names its first record.
+      const lines = messages.map((m) => (m.source.kind === 'file' ? m.source.line : NaN));
+      const counts = messages.map((m) => decodeHeaderContainer(Buffer.from(m.value), file, codec_).length);
+      expect(lines[0]).toBe(1);
+      expect(lines.slice(1)).toEqual(lines.slice(0, -1).map((l, i) => l + (counts[i] ?? NaN)));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(headers.length);
+      expect(values(await collect(readHeaderFile(file)))).toEqual(headers);
+    }
+  });
+
+  it('gives the records before a cut-off block, then the cut-off block as a dead letter named by its first record', async () => {
+    const six = values(await collect(readHeaderFile(jsonl)));
+    const headers = Array.from({ length: 50 }, () => six).flat();
+    const file = path.join(dir, 'blocks-cut.avro');
+    await writeContainer(file, headers, false, { blockSize: 500 });
+    const full = await collect(fileMessages(file, 'headers'));
+    const lastLine = full[full.length - 1]?.source;
+    writeFileSync(file, readFileSync(file).subarray(0, readFileSync(file).length - 40));
+    const back = await collect(readHeaderFile(file));
+    const dead = back.filter((d) => !d.ok);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.ok === false && dead[0].dead.reason).toBe('truncated_avro');
+    expect(dead[0]?.ok === false && dead[0].dead.source).toEqual(lastLine);
+    // Every record of the blocks before it decodes.
+    const ok = values(back);
+    expect(lastLine?.kind === 'file' && ok.length).toBe(lastLine?.kind === 'file' ? lastLine.line - 1 : -1);
+    expect(ok).toEqual(headers.slice(0, ok.length));
   });
 
   it('reports a cut-off container as a dead letter instead of throwing', async () => {

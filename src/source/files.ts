@@ -14,7 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
 import type { Decoded, InputKind, InputMessage, PacketHeader, SourceRef } from '../domain';
-import { AVRO_CONTAINER_MAGIC } from '../decode/avro-container';
+import { AVRO_CONTAINER_MAGIC, containerBlockEnd, containerHeaderEnd } from '../decode/avro-container';
 import { createInputDecoder, type InputRecord } from '../decode/dispatch';
 import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
 import type { DecodeOptions } from '../decode/validate';
@@ -106,18 +106,81 @@ function lineLimit(options: ReadFileOptions): number {
 }
 
 /**
+ * An Avro container file, block by block: each message is the file's header and one block, a
+ * container of its own that decode reads as it reads a whole file, its source line the number of
+ * the block's first record. Memory holds one block, not the file. What cannot be split (a header
+ * or a block that is cut off or does not end with the file's sync marker) goes, with the rest of
+ * the file, in one last message, and decode says what is wrong with it.
+ */
+async function* containerMessages(chunks: AsyncIterable<Buffer>, path: string, input: InputKind): AsyncGenerator<InputMessage> {
+  const it = chunks[Symbol.asyncIterator]();
+  let rest: Buffer = Buffer.alloc(0);
+  let done = false;
+  /**
+   * Reads until `rest` holds `n` bytes or the file ends, joining the chunks once (a block may be
+   * the whole file); whether the file has ended.
+   */
+  const readUntil = async (n: number): Promise<boolean> => {
+    const parts: Buffer[] = [rest];
+    let total = rest.length;
+    let ended = false;
+    while (total < n) {
+      const r = await it.next();
+      if (r.done === true) {
+        ended = true;
+        break;
+      }
+      parts.push(r.value);
+      total += r.value.length;
+    }
+    if (parts.length > 1) rest = Buffer.concat(parts, total);
+    return ended;
+  };
+  let header = containerHeaderEnd(rest);
+  while (header === 'incomplete' && !done) {
+    done = await readUntil(rest.length + 1);
+    header = containerHeaderEnd(rest);
+  }
+  if (typeof header === 'string') {
+    if (!done) await readUntil(Number.POSITIVE_INFINITY);
+    yield { value: rest, source: { kind: 'file', path, line: 1 }, input };
+    return;
+  }
+  const head = Buffer.from(rest.subarray(0, header.end));
+  rest = rest.subarray(header.end);
+  let line = 1;
+  for (;;) {
+    if (rest.length === 0) {
+      if (done || (done = await readUntil(1))) return;
+      continue;
+    }
+    const block = containerBlockEnd(rest, header.sync);
+    if (typeof block === 'object' && 'need' in block && !done) {
+      done = await readUntil(block.need);
+      continue;
+    }
+    if (typeof block === 'string' || 'need' in block) {
+      if (!done) await readUntil(Number.POSITIVE_INFINITY);
+      yield { value: Buffer.concat([head, rest]), source: { kind: 'file', path, line }, input };
+      return;
+    }
+    yield { value: Buffer.concat([head, rest.subarray(0, block.end)]), source: { kind: 'file', path, line }, input };
+    line += block.records;
+    rest = rest.subarray(block.end);
+  }
+}
+
+/**
  * The file source: every unit of input of one file as an InputMessage, for the decode dispatch
  * that Kafka messages go through too. A JSON-lines or TSV file gives one message per non-blank
  * line (TSV lines flagged, header lines included: the decoder needs them); an Avro container
- * file gives one message, the whole file. A line longer than the buffering limit is cut to it,
+ * file gives one message per block (containerMessages). A line longer than the buffering limit is cut to it,
  * and decode refuses it as `oversized_message`.
  */
 export async function* fileMessages(path: string, input: InputKind, options: ReadFileOptions = {}): AsyncGenerator<InputMessage> {
   const sniffed = await sniff(path);
   if (sniffed.kind === 'avro') {
-    const parts: Buffer[] = [];
-    for await (const chunk of sniffed.chunks) parts.push(chunk);
-    yield { value: Buffer.concat(parts), source: { kind: 'file', path, line: 1 }, input };
+    yield* containerMessages(sniffed.chunks, path, input);
     return;
   }
   let tsv: boolean | undefined;
