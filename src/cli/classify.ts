@@ -273,7 +273,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   async function* fileItems(file: string, input: InputKind): AsyncGenerator<DueRecords> {
     for await (const m of fileMessages(file, input, { decode: settings.decode })) {
       const records = driver.decode(m);
-      yield { records, message: m, dueUs: evidenceDue(records) };
+      yield { records, message: m, dueUs: evidenceDue(records), weight: records.length };
     }
   }
   async function* pcapItems(file: string): AsyncGenerator<DueRecords> {

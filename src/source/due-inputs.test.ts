@@ -49,6 +49,23 @@ describe('due inputs', () => {
     expect(await take(d, 1000)).toEqual(['a:a1']);
   });
 
+  it('counts an item of many records as that many in the read-ahead', async () => {
+    let read = 0;
+    async function* blocks(): AsyncGenerator<Item> {
+      for (let i = 0; i < 10; i++) {
+        await Promise.resolve();
+        read++;
+        yield { id: `b${i}`, dueUs: 100 + i, weight: 400 };
+      }
+    }
+    const d = createDueInputs([{ name: 'b', items: blocks() }], 1000);
+    expect(await take(d, 0)).toEqual([]);
+    // 400 + 400 < 1000, so a third is read; then 1,200 records wait and reading stops.
+    expect(read).toBe(3);
+    expect(await take(d, 100)).toEqual(['b:b0']);
+    expect(read).toBe(4);
+  });
+
   it('reads at most the lookahead ahead of the time', async () => {
     const a = input('a', Array.from({ length: 100 }, (_, i) => i));
     const d = createDueInputs([a], 10);

@@ -1,18 +1,20 @@
 /**
  * Evidence files read as the conns' time reaches them (`zeek-rst classify`, docs/cli.md).
  *
- * Each input (a header file, a capture, a weird file) is read ahead by up to `lookahead` items,
- * and an item is handed on once the caller's time has reached the item's `dueUs`, earliest
+ * Each input (a header file, a capture, a weird file) is read ahead by up to `lookahead` records
+ * (an item weighs its `weight`, its records: a block of an Avro container holds many), and an item is handed on once the caller's time has reached the item's `dueUs`, earliest
  * first. Evidence then enters the correlator shortly before the conns it belongs to, and what
  * the correlator's caps evict is evidence whose conns have already come, not evidence still
  * waiting for its conn. Zeek's logs and capture files are in time order, or nearly: an item out
  * of order waits in the read-ahead for the time to reach it while the items behind it go on,
- * and only a run of more than `lookahead` such items holds the input back. Memory: at most
- * `lookahead` items per input.
+ * and only more than `lookahead` records of such items hold the input back. Memory: at most
+ * `lookahead` records per input, plus the last item read.
  */
 export interface DueItem {
   /** Record time from which the item may be handed on, µs; -Infinity for at once. */
   readonly dueUs: number;
+  /** Records the item holds, what it weighs in the read-ahead (default 1). */
+  readonly weight?: number;
 }
 
 export interface DueInput<T extends DueItem> {
@@ -27,7 +29,7 @@ export interface DueInputs<T extends DueItem> {
   takeDue(untilUs: number, handle: (item: T, input: string) => Promise<void>): Promise<void>;
 }
 
-/** Items read ahead per input when not told otherwise. */
+/** Records read ahead per input when not told otherwise. */
 export const DEFAULT_LOOKAHEAD = 4096;
 
 interface Queued<T> {
@@ -100,28 +102,34 @@ class DueHeap<T extends DueItem> {
 interface Reader<T extends DueItem> {
   readonly input: DueInput<T>;
   readonly ahead: DueHeap<T>;
+  /** Records of the items in `ahead`. */
+  weight: number;
   read: number;
   done: boolean;
 }
 
 export function createDueInputs<T extends DueItem>(inputs: readonly DueInput<T>[], lookahead = DEFAULT_LOOKAHEAD): DueInputs<T> {
   if (!(lookahead >= 1)) throw new RangeError(`lookahead must be at least 1, not ${lookahead}`);
-  const readers: Reader<T>[] = inputs.map((input) => ({ input, ahead: new DueHeap<T>(), read: 0, done: false }));
+  const readers: Reader<T>[] = inputs.map((input) => ({ input, ahead: new DueHeap<T>(), weight: 0, read: 0, done: false }));
   return {
     async takeDue(untilUs, handle) {
       for (const r of readers) {
         for (;;) {
-          if (!r.done && r.ahead.size < lookahead) {
+          if (!r.done && r.weight < lookahead) {
             const next = await r.input.items.next();
             if (next.done === true) {
               r.done = true;
               r.input.onEnd?.();
-            } else r.ahead.push({ item: next.value, n: r.read++ });
+            } else {
+              r.ahead.push({ item: next.value, n: r.read++ });
+              r.weight += next.value.weight ?? 1;
+            }
             continue;
           }
           const head = r.ahead.peek();
           if (head === undefined || head.dueUs > untilUs) break;
           r.ahead.pop();
+          r.weight -= head.weight ?? 1;
           await handle(head, r.input.name);
         }
       }
