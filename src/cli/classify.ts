@@ -22,7 +22,7 @@ import { loadDevicesFile } from '../config/devices';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { stageSettingsOf } from '../config/stages';
-import { createRecordClock, NO_DISCARDS, type DiscardCounters } from '../correlate/correlator';
+import { createRecordClock, NO_DISCARDS, NO_EVICTIONS, type DiscardCounters, type EvictionCounters } from '../correlate/correlator';
 import { loadHeaderCodec } from '../config/header-schemas';
 import { createDriver, DISCARD_KINDS, type DocumentSink, type HandleResult } from '../driver';
 import type { OutputDoc } from '../pipeline';
@@ -155,6 +155,8 @@ export interface Summary {
   updates: number;
   deadLetters: number;
   evictions: number;
+  /** The evictions by store (the correlator's counters, summed over the partitions). */
+  evictionsByKind: Readonly<EvictionCounters>;
   readonly verdicts: Map<Verdict, number>;
   discards: Readonly<DiscardCounters>;
 }
@@ -168,6 +170,16 @@ const DISCARD_LABELS: Readonly<Record<keyof DiscardCounters, string>> = {
   headersUnjoined: 'headers that joined no conn',
 };
 
+/** How each store's evictions read in the summary, under `evictions`. */
+const EVICTION_LABELS: Readonly<Record<keyof EvictionCounters, string>> = {
+  pendingConns: 'conns classified early (pending cap)',
+  emittedConns: 'written conns no longer open to late evidence',
+  weirdUids: 'weirds waiting for a conn',
+  headers: 'headers',
+  hosts: 'host baselines',
+  recentCloses: 'remembered closes',
+};
+
 export function formatSummary(s: Summary): string {
   const rows: [string, number][] = [
     ['connections', s.connections],
@@ -176,6 +188,7 @@ export function formatSummary(s: Summary): string {
     ['updates', s.updates],
     ['dead letters', s.deadLetters],
     ['evictions', s.evictions],
+    ...(Object.keys(EVICTION_LABELS) as (keyof EvictionCounters)[]).filter((k) => s.evictionsByKind[k] > 0).map((k): [string, number] => [`  ${EVICTION_LABELS[k]}`, s.evictionsByKind[k]]),
     ...DISCARD_KINDS.map((k): [string, number] => [DISCARD_LABELS[k], s.discards[k]]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -239,7 +252,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
   }
   const settings = stageSettingsOf(config, devices);
-  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, verdicts: new Map(), discards: NO_DISCARDS };
+  const summary: Summary = { connections: 0, resets: 0, updates: 0, deadLetters: 0, evictions: 0, evictionsByKind: NO_EVICTIONS, verdicts: new Map(), discards: NO_DISCARDS };
   const sink = createStdoutSink(summary);
   // File mode has no wall clock: the grace is measured in record time, and the driver is flushed
   // every FLUSH_EVERY conns and at the end.
@@ -309,6 +322,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const stats = driver.stats();
   summary.evictions = stats.evicted;
+  summary.evictionsByKind = driver.pipeline.stats().evictions;
   // At the end of the files, evidence still waiting will never join: it counts as unjoined.
   const left = driver.pipeline.unjoinedNow();
   summary.discards = { ...stats.discards, headersUnjoined: stats.discards.headersUnjoined + left.headers, weirdsUnjoined: stats.discards.weirdsUnjoined + left.weirds };

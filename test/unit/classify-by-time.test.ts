@@ -75,6 +75,7 @@ describe('classify reads evidence by time', () => {
     expect(summaryCount(capped.err, 'connections')).toBe(CONNS);
     // Headers were evicted (the cap is half the file), but only after their conns had come.
     expect(summaryCount(capped.err, 'evictions')).toBeGreaterThan(0);
+    expect(summaryCount(capped.err, '  headers')).toBe(summaryCount(capped.err, 'evictions'));
     expect(summaryCount(capped.err, 'headers that joined no conn')).toBe(0);
     expect(summaryCount(capped.err, 'updates')).toBe(0);
     expect(capped.out).toEqual(uncapped.out);
