@@ -55,7 +55,7 @@ function evidenceDue(records: readonly Decoded<InputRecord>[]): number {
 /**
  * How far the evidence must be read before a message's conns enter: their latest end plus
  * `afterUs` (the header window after a conn). Infinity for a conn of a canonified log, which has
- * no time: all evidence goes first, as it did before classify read by time.
+ * no time: all evidence goes before it.
  */
 function evidenceNeededBy(records: readonly Decoded<InputRecord>[], afterUs: number): number {
   let until = Number.NEGATIVE_INFINITY;
