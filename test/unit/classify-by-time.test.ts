@@ -61,7 +61,7 @@ describe('classify reads evidence by time', () => {
     // conns' worth, a third of the file. The small cap holds about half of the file's headers.
     writeFileSync(path.join(dir, 'small.yaml'), `partitioning:\n  partitions: 1\ncorrelate:\n  maxHeaders: ${Math.round(headerCount / 2)}\n`);
     writeFileSync(path.join(dir, 'large.yaml'), 'partitioning:\n  partitions: 1\n');
-  });
+  }, 60_000);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
@@ -79,5 +79,7 @@ describe('classify reads evidence by time', () => {
     expect(summaryCount(capped.err, 'headers that joined no conn')).toBe(0);
     expect(summaryCount(capped.err, 'updates')).toBe(0);
     expect(capped.out).toEqual(uncapped.out);
-  });
+    // Two classify runs of 20,000 conns: 3 s here, more beside the integration suites in CI. Past
+    // jest's 5 s default the runs would go on printing into the next test's captured stdout.
+  }, 60_000);
 });
