@@ -33,14 +33,15 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-interface ContainerHeader {
+export interface ContainerHeader {
   readonly writer: Type;
   readonly codec: string;
   readonly sync: Buffer;
   readonly end: number;
 }
 
-function readHeader(bytes: Buffer, fail: (reason: 'truncated_avro' | 'invalid_avro' | 'unknown_schema', detail: string) => void): ContainerHeader | undefined {
+/** Reads and checks a container's header at the start of `bytes`; `fail` says why not (`truncated_avro`: more bytes may complete it). */
+export function readHeader(bytes: Buffer, fail: (reason: 'truncated_avro' | 'invalid_avro' | 'unknown_schema', detail: string) => void): ContainerHeader | undefined {
   let decoded: { value: unknown; offset: number };
   try {
     decoded = HEADER.decode(bytes, 0);
@@ -96,35 +97,27 @@ export function decodeHeaderContainer(bytes: Buffer, path: string, codec: Header
 }
 
 /**
- * The block at the start of what is read so far: where it ends (after its sync marker) and its
- * record count; or how many bytes must be read to know (`need`); or `unreadable`.
+ * The framing of the block at `pos`: its data and where it ends (after its sync marker), or why
+ * it cannot be read, with `need` when more bytes may complete it (the block header or its data
+ * are cut off) and `rawEnd` where its bytes end when known. Decode and the file source
+ * (files.ts, which streams a container block by block) both frame blocks with it.
  */
-export type ContainerBlock = { readonly end: number; readonly records: number } | { readonly need: number } | 'unreadable';
+export type BlockFrame =
+  | { readonly ok: true; readonly count: number; readonly dataStart: number; readonly dataEnd: number; readonly end: number }
+  | { readonly ok: false; readonly reason: 'truncated_avro' | 'invalid_avro'; readonly detail: string; readonly need?: number; readonly rawEnd?: number };
 
-/** The container header at the start of `bytes`: its end and sync marker (the header's own checks are decode's). */
-export function containerHeaderEnd(bytes: Buffer): { readonly end: number; readonly sync: Buffer } | 'incomplete' | 'unreadable' {
-  let decoded: { value: unknown; offset: number };
-  try {
-    decoded = HEADER.decode(bytes, 0);
-  } catch {
-    return 'unreadable';
+export function frameBlock(bytes: Buffer, pos: number, sync: Buffer): BlockFrame {
+  const count = LONG.decode(bytes, pos);
+  const size = count.offset === -1 ? count : LONG.decode(bytes, count.offset);
+  if (size.offset === -1 || typeof count.value !== 'number' || typeof size.value !== 'number') {
+    return { ok: false, reason: 'truncated_avro', detail: `block header at byte ${pos} ends early`, need: bytes.length + 1 };
   }
-  if (decoded.offset === -1) return 'incomplete';
-  const h = decoded.value;
-  if (typeof h !== 'object' || h === null || !('sync' in h) || !Buffer.isBuffer(h.sync)) return 'unreadable';
-  return { end: decoded.offset, sync: h.sync };
-}
-
-/** The block at the start of `bytes` (see ContainerBlock). */
-export function containerBlockEnd(bytes: Buffer, sync: Buffer): ContainerBlock {
-  const count = LONG.decode(bytes, 0);
-  if (count.offset === -1) return { need: bytes.length + 1 };
-  const size = LONG.decode(bytes, count.offset);
-  if (size.offset === -1) return { need: bytes.length + 1 };
-  if (typeof count.value !== 'number' || typeof size.value !== 'number' || count.value < 0 || size.value < 0) return 'unreadable';
-  const end = size.offset + size.value + 16;
-  if (end > bytes.length) return { need: end };
-  return bytes.subarray(end - 16, end).equals(sync) ? { end, records: count.value } : 'unreadable';
+  const dataStart = size.offset;
+  const dataEnd = dataStart + size.value;
+  if (count.value < 0 || size.value < 0) return { ok: false, reason: 'truncated_avro', detail: `block at byte ${pos} declares ${size.value} bytes, file has ${bytes.length - dataStart}` };
+  if (dataEnd + 16 > bytes.length) return { ok: false, reason: 'truncated_avro', detail: `block at byte ${pos} declares ${size.value} bytes, file has ${bytes.length - dataStart}`, need: dataEnd + 16 };
+  if (!bytes.subarray(dataEnd, dataEnd + 16).equals(sync)) return { ok: false, reason: 'invalid_avro', detail: `block at byte ${pos} does not end with the file's sync marker`, rawEnd: dataEnd + 16 };
+  return { ok: true, count: count.value, dataStart, dataEnd, end: dataEnd + 16 };
 }
 
 /**
@@ -143,51 +136,41 @@ export function decodeContainerRecords(bytes: Buffer, codec: HeaderCodec, source
   if (header === undefined) return out;
   let pos = header.end;
   while (pos < bytes.length) {
-    const count = LONG.decode(bytes, pos);
-    const size = count.offset === -1 ? count : LONG.decode(bytes, count.offset);
-    if (size.offset === -1 || typeof count.value !== 'number' || typeof size.value !== 'number') {
-      fail('truncated_avro', `block header at byte ${pos} ends early`, bytes.subarray(pos));
+    const frame = frameBlock(bytes, pos, header.sync);
+    if (!frame.ok) {
+      fail(frame.reason, frame.detail, bytes.subarray(pos, frame.rawEnd));
       return out;
     }
-    const dataStart = size.offset;
-    const dataEnd = dataStart + size.value;
-    if (count.value < 0 || size.value < 0 || dataEnd + 16 > bytes.length) {
-      fail('truncated_avro', `block at byte ${pos} declares ${size.value} bytes, file has ${bytes.length - dataStart}`, bytes.subarray(pos));
-      return out;
-    }
-    if (!bytes.subarray(dataEnd, dataEnd + 16).equals(header.sync)) {
-      fail('invalid_avro', `block at byte ${pos} does not end with the file's sync marker`, bytes.subarray(pos, dataEnd + 16));
-      return out;
-    }
+    const { count, dataStart, dataEnd, end } = frame;
     let data: Buffer;
     try {
       data = header.codec === 'deflate' ? inflateRawSync(bytes.subarray(dataStart, dataEnd)) : bytes.subarray(dataStart, dataEnd);
     } catch (err) {
-      fail('invalid_avro', `block at byte ${pos} does not inflate: ${message(err)}`, bytes.subarray(pos, dataEnd + 16));
-      index += count.value;
-      pos = dataEnd + 16;
+      fail('invalid_avro', `block at byte ${pos} does not inflate: ${message(err)}`, bytes.subarray(pos, end));
+      index += count;
+      pos = end;
       continue;
     }
     let p = 0;
-    for (let i = 0; i < count.value; i++) {
+    for (let i = 0; i < count; i++) {
       let next: number;
       try {
         next = header.writer.decode(data, p).offset;
       } catch (err) {
-        fail('invalid_avro', `record ${index + 1} unreadable: ${message(err)}; the ${count.value - i} record(s) left in its block are in this dead letter`, data.subarray(p));
-        index += count.value - i;
+        fail('invalid_avro', `record ${index + 1} unreadable: ${message(err)}; the ${count - i} record(s) left in its block are in this dead letter`, data.subarray(p));
+        index += count - i;
         break;
       }
       if (next === -1) {
         fail('truncated_avro', `record ${index + 1} runs past its block`, data.subarray(p));
-        index += count.value - i;
+        index += count - i;
         break;
       }
       out.push(codec.decodeRecord(data.subarray(p, next), header.writer, sourceOf(index), options));
       index++;
       p = next;
     }
-    pos = dataEnd + 16;
+    pos = end;
   }
   return out;
 }

@@ -14,7 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
 import type { Decoded, InputKind, InputMessage, PacketHeader, SourceRef } from '../domain';
-import { AVRO_CONTAINER_MAGIC, containerBlockEnd, containerHeaderEnd } from '../decode/avro-container';
+import { AVRO_CONTAINER_MAGIC, frameBlock, readHeader, type ContainerHeader } from '../decode/avro-container';
 import { createInputDecoder, type InputRecord } from '../decode/dispatch';
 import { createHeaderCodec, type HeaderCodec } from '../decode/packet-header';
 import type { DecodeOptions } from '../decode/validate';
@@ -108,9 +108,10 @@ function lineLimit(options: ReadFileOptions): number {
 /**
  * An Avro container file, block by block: each message is the file's header and one block, a
  * container of its own that decode reads as it reads a whole file, its source line the number of
- * the block's first record. Memory holds one block, not the file. What cannot be split (a header
- * or a block that is cut off or does not end with the file's sync marker) goes, with the rest of
- * the file, in one last message, and decode says what is wrong with it.
+ * the block's first record. Memory holds one block, not the file. Header and blocks are read by
+ * decode's own readHeader and frameBlock. What cannot be split (a header that fails its checks, a
+ * block that is cut off or does not end with the file's sync marker) goes, with the rest of the
+ * file, in one last message, and decode says what is wrong with it.
  */
 async function* containerMessages(chunks: AsyncIterable<Buffer>, path: string, input: InputKind): AsyncGenerator<InputMessage> {
   const it = chunks[Symbol.asyncIterator]();
@@ -136,12 +137,21 @@ async function* containerMessages(chunks: AsyncIterable<Buffer>, path: string, i
     if (parts.length > 1) rest = Buffer.concat(parts, total);
     return ended;
   };
-  let header = containerHeaderEnd(rest);
-  while (header === 'incomplete' && !done) {
+  // The header's own checks are decode's: here only whether it passes them, or may once complete.
+  const readHead = (): { readonly header: ContainerHeader | undefined; readonly truncated: boolean } => {
+    let truncated = false;
+    const header = readHeader(rest, (reason) => {
+      truncated = reason === 'truncated_avro';
+    });
+    return { header, truncated };
+  };
+  let read = readHead();
+  while (read.header === undefined && read.truncated && !done) {
     done = await readUntil(rest.length + 1);
-    header = containerHeaderEnd(rest);
+    read = readHead();
   }
-  if (typeof header === 'string') {
+  const header = read.header;
+  if (header === undefined) {
     if (!done) await readUntil(Number.POSITIVE_INFINITY);
     yield { value: rest, source: { kind: 'file', path, line: 1 }, input };
     return;
@@ -154,18 +164,18 @@ async function* containerMessages(chunks: AsyncIterable<Buffer>, path: string, i
       if (done || (done = await readUntil(1))) return;
       continue;
     }
-    const block = containerBlockEnd(rest, header.sync);
-    if (typeof block === 'object' && 'need' in block && !done) {
+    const block = frameBlock(rest, 0, header.sync);
+    if (!block.ok && block.need !== undefined && !done) {
       done = await readUntil(block.need);
       continue;
     }
-    if (typeof block === 'string' || 'need' in block) {
+    if (!block.ok) {
       if (!done) await readUntil(Number.POSITIVE_INFINITY);
       yield { value: Buffer.concat([head, rest]), source: { kind: 'file', path, line }, input };
       return;
     }
     yield { value: Buffer.concat([head, rest.subarray(0, block.end)]), source: { kind: 'file', path, line }, input };
-    line += block.records;
+    line += block.count;
     rest = rest.subarray(block.end);
   }
 }
