@@ -10,26 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { createConnGenerator } from '../../bench/generator';
-import { run } from '../../src/cli/classify';
 import { headerJsonLine } from '../../src/cli/headers';
+import { classifyCli } from '../helpers/classify-cli';
 import type { PacketHeader } from '../../src/domain';
 
 const CONNS = 20_000;
-
-async function classify(args: readonly string[]): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += text(chunk); return true; });
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err += text(chunk); return true; });
-  try {
-    expect(await run(args)).toBe(0);
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-  return { out, err };
-}
 
 const summaryCount = (err: string, label: string): number => Number(new RegExp(`^${label} +(\\d+)$`, 'm').exec(err)?.[1] ?? NaN);
 
@@ -68,8 +53,8 @@ describe('classify reads evidence by time', () => {
 
   it('joins every header under a cap of half the file, with the documents of an uncapped run', async () => {
     const files = ['--conn', path.join(dir, 'conn.json'), '--weird', path.join(dir, 'weird.json'), '--headers', path.join(dir, 'headers.jsonl')];
-    const capped = await classify([...files, '--config', path.join(dir, 'small.yaml')]);
-    const uncapped = await classify([...files, '--config', path.join(dir, 'large.yaml')]);
+    const capped = await classifyCli([...files, '--config', path.join(dir, 'small.yaml')]);
+    const uncapped = await classifyCli([...files, '--config', path.join(dir, 'large.yaml')]);
     expect(headerCount).toBeGreaterThan(20_000);
     expect(summaryCount(uncapped.err, 'headers that joined no conn')).toBe(0);
     expect(summaryCount(capped.err, 'connections')).toBe(CONNS);

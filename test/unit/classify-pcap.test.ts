@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 
-import { run } from '../../src/cli/classify';
+import { classifyCli } from '../helpers/classify-cli';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
 const CASES: readonly [string, string][] = [
@@ -14,21 +14,7 @@ const CASES: readonly [string, string][] = [
   ['http-to-ssh-server-rst', 'http-to-ssh'], ['irc-starttls-teardown-rst', 'irc-starttls'], ['imap-starttls-teardown-rst', 'imap-starttls'], ['ssh-server-rst', 'ssh'],
 ];
 
-async function classify(args: readonly string[]): Promise<string> {
-  let out = '';
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  });
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    expect(await run(args)).toBe(0);
-  } finally {
-    so.mockRestore();
-    se.mockRestore();
-  }
-  return out;
-}
+const classify = async (args: readonly string[]): Promise<string> => (await classifyCli(args)).out;
 
 describe('classify --pcap equals classify --headers with the tshark JSON lines', () => {
   it.each(CASES)('%s', async (dir, trace) => {
