@@ -27,7 +27,7 @@ import { loadHeaderCodec } from '../config/header-schemas';
 import { createDriver, DISCARD_KINDS, type DocumentSink, type HandleResult } from '../driver';
 import type { OutputDoc } from '../pipeline';
 import type { InputRecord } from '../decode/dispatch';
-import { createDueInputs, type DueItem } from '../source/due-inputs';
+import { createDueInputs, type DueInput, type DueItem } from '../source/due-inputs';
 import { fileMessages } from '../source/files';
 import { readPcapHeaders } from '../source/pcap';
 import { parseCommandArgs } from './args';
@@ -278,10 +278,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   // header and weird up to its end + the header window. A conn's evidence is then all in when it
   // comes, and what the caps evict is evidence whose conns have come already.
   const afterUs = settings.pipeline.correlate.headerAfterUs;
+  const fileInput = (file: string, input: InputKind): DueInput<DueRecords> => ({ name: file, items: fileItems(file, input), onEnd: () => { driver.endOfFile(file); } });
   const evidence = createDueInputs<DueRecords>([
     ...opts.pcap.map((file) => ({ name: file, items: pcapItems(file) })),
-    ...opts.headers.map((file) => ({ name: file, items: fileItems(file, 'headers'), onEnd: () => { driver.endOfFile(file); } })),
-    ...opts.weird.map((file) => ({ name: file, items: fileItems(file, 'weird'), onEnd: () => { driver.endOfFile(file); } })),
+    ...opts.headers.map((file) => fileInput(file, 'headers')),
+    ...opts.weird.map((file) => fileInput(file, 'weird')),
   ]);
   async function* fileItems(file: string, input: InputKind): AsyncGenerator<DueRecords> {
     for await (const m of fileMessages(file, input, { decode: settings.decode })) {
