@@ -543,7 +543,10 @@ export interface BaselineFacts {
   readonly ipIdOutOfSequence: boolean;
   /** TTL differs from the claimed sender's baseline by >= the threshold (2). */
   readonly ttlMismatch: boolean;
+  /** The silence before the RST, or before the peer's packets it answered (baselines.ts, idleGapBefore). */
   readonly idleBeforeS: number | undefined;
+  /** '' when the RST itself ended the silence; else which of the peer's packets it answered. */
+  readonly idleTrigger: string;
   readonly idleThresholdS: number;
   /** The gap before the RST is >= the idle threshold and cannot be a sampling artefact (odds <= IDLE_ARTEFACT_MAX_ODDS). */
   readonly idleGapExceeded: boolean;

@@ -75,7 +75,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     // BaselineFacts
     expectedTtl: b.expectedTtl, ttlDelta: b.ttlDelta, expectedHops: b.expectedHops, baselineSource: b.baselineSource,
     ipIdBehaviour: b.ipIdBehaviour, ipIdDelta: b.ipIdDelta, ipIdOutOfSequence: b.ipIdOutOfSequence, ttlMismatch: b.ttlMismatch,
-    idleBeforeS: b.idleBeforeS, idleThresholdS: b.idleThresholdS, idleGapExceeded: b.idleGapExceeded,
+    idleBeforeS: b.idleBeforeS, idleTrigger: b.idleTrigger, idleThresholdS: b.idleThresholdS, idleGapExceeded: b.idleGapExceeded,
     idleGapArtefactOdds: b.idleGapArtefactOdds, longQuietDuration: b.longQuietDuration,
     idleMaxPacketsPerSide: b.idleMaxPacketsPerSide,
     // DeviceFacts

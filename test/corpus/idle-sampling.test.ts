@@ -4,8 +4,8 @@
  * control packets always kept would thin them.
  */
 import { TCP_FLAGS, type PacketHeader } from '../../src/domain';
-import { samplingGapOdds } from '../../src/classify/facts/baselines';
-import { loadCase, runPipeline, type CaseInput } from './classify-corpus';
+import { IDLE_TRIGGER_MAX_S, idleGapBefore, samplingGapOdds } from '../../src/classify/facts/baselines';
+import { loadCase, loadCrafted, runPipeline, type CaseInput } from './classify-corpus';
 
 const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;
 
@@ -58,5 +58,48 @@ describe('idle gaps under sampling', () => {
     // 11 packets (3 control), 4 of the 8 others sampled (p = 1/2), one per 50/11 s outside a 150 s
     // gap: the gap would hold 33 packets, all unsampled with odds 2^-33.
     expect(samplingGapOdds([h(2), h(18), h(4), h(16), h(16), h(16), h(16)], 11, 200, 150)).toBeCloseTo(0.5 ** 33, 14);
+  });
+
+  describe('a RST that answers the first packet after the silence', () => {
+    // idle-timeout-trigger-middlebox: 181 s of silence, a client data segment, 0.5 ms later a
+    // middlebox RST in the server's name (the fixture's comment gives the edit).
+    const crafted = loadCrafted('idle-timeout-trigger-middlebox');
+    const uid = crafted.fixture.expect.uid;
+    const headers = crafted.input.headers;
+    const rst = headers.find((h) => (h.tcpFlags & TCP_FLAGS.RST) !== 0);
+    const trigger = headers[headers.length - 2];
+    if (rst === undefined || trigger === undefined || trigger.payloadLen !== 20) throw new Error('the trigger fixture changed');
+    const docOf = (input: CaseInput): ReturnType<typeof runPipeline>[number] | undefined => runPipeline(input, crafted.settings).find((d) => d.doc.zeek.session_id === uid);
+
+    it('measures the same silence whether the client\'s packet was sampled or not', () => {
+      const sampled = docOf(crafted.input);
+      const unsampled = docOf({ ...crafted.input, headers: headers.filter((h) => h !== trigger) });
+      // 456.100630 (the client's last ACK) -> 637.560943 (its packet after the silence): 181.460 s.
+      expect(sampled?.doc.rst.idle_before_s).toBeCloseTo(181.46, 2);
+      expect(unsampled?.doc.rst.idle_before_s).toBeCloseTo(181.46, 2);
+      expect(sampled?.doc.rst.verdict).toBe('idle_timeout');
+      expect(unsampled?.doc.rst.verdict).toBe('idle_timeout');
+      expect(sampled?.doc.rst.evidence?.find((e) => e.rule === 'RST-IDL-001')?.text).toContain("answering the originator's first packet after it (0.001 s before the RST)");
+    });
+
+    it('is no longer idle when the resetting side spoke after the silence', () => {
+      // The server acknowledges the client's segment before the RST: the session was alive.
+      const ack = { ...trigger, srcIp: rst.srcIp, dstIp: rst.dstIp, srcPort: rst.srcPort, dstPort: rst.dstPort, ipTtl: 124, ipId: 11895, tcpFlags: TCP_FLAGS.ACK, payloadLen: 0, tsUs: trigger.tsUs + 200 };
+      const alive = docOf({ ...crafted.input, headers: [...headers.slice(0, -1), ack, rst] });
+      expect(alive?.doc.rst.idle_before_s).toBeLessThan(1);
+      expect(alive?.doc.rst.verdict).toBe('injected_reset');
+    });
+
+    it('takes the gap before the peer\'s packets only within the trigger span and from the threshold on', () => {
+      const sided = headers.map((h) => ({ side: h.srcIp === rst.srcIp ? ('responder' as const) : ('originator' as const), h }));
+      expect(idleGapBefore(headers, sided, rst, 'responder', 120)?.trigger?.packets).toBe(1);
+      // A threshold above the silence: the gap stays the one right before the RST (0.5 ms).
+      expect(idleGapBefore(headers, sided, rst, 'responder', 200)).toEqual({ gapS: 0.0005, trigger: undefined });
+      // The RST more than IDLE_TRIGGER_MAX_S after the client's packet does not answer it.
+      const late = { ...rst, tsUs: trigger.tsUs + (IDLE_TRIGGER_MAX_S + 1) * 1e6 };
+      expect(idleGapBefore([...headers.slice(0, -1), late], sided.slice(0, -1), late, 'responder', 120)).toEqual({ gapS: IDLE_TRIGGER_MAX_S + 1, trigger: undefined });
+      // Unknown sender: only the gap at the RST.
+      expect(idleGapBefore(headers, sided, rst, undefined, 120)?.trigger).toBeUndefined();
+    });
   });
 });
