@@ -439,6 +439,8 @@ export interface HistoryFacts {
   readonly malformedSynHistory: boolean;
   /** The history letter of the malformed originator packet. */
   readonly malformedLetter: 'Q' | 'I' | undefined;
+  /** Zeek's illegal-SYN weirds (facts/history.ts MALFORMED_SYN_WEIRDS) when only the originator sent a SYN, comma-separated. */
+  readonly malformedSynWeird: string | undefined;
   readonly retransmitsRepeatedly: boolean;
   /** `T`/`t` letters of the RST sender before its RST (logarithmic: 2 letters = >= 10). */
   readonly senderRetransmitLetters: number;

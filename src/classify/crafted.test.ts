@@ -52,6 +52,21 @@ describe('crafted cases', () => {
     expect(weirded?.doc.rst.confidence).toBe(plain?.doc.rst.confidence);
   });
 
+  it('reads an illegal-SYN weird as the originator\'s only while the responder sent no SYN-ACK', () => {
+    // The same weird on a SYN scan probe (ShR): the responder's SYN-ACK may be the packet that
+    // carried URG, so the weird proves nothing about the originator's SYN.
+    const malformed = loadCrafted('malformed-syn-weird');
+    const weird = malformed.input.weirds[0];
+    const scan = loadCrafted('zmap-half-open-scan');
+    const conn = scan.input.conns.find((c) => c.uid === scan.fixture.expect.uid);
+    if (weird === undefined || conn === undefined) throw new Error('the malformed-syn-weird or zmap fixture changed');
+    const withWeird = { ...scan.input, weirds: [{ ...weird, uid: conn.uid, tsUs: conn.tsUs, origH: conn.origH, origP: conn.origP, respH: conn.respH, respP: conn.respP }] };
+    const doc = runPipeline(withWeird, scan.settings).find((d) => d.doc.zeek.session_id === conn.uid);
+    expect(doc?.doc.zeek.weird?.names).toEqual(['baroque_SYN']);
+    expect(doc?.doc.rst.verdict).toBe('half_open_scan');
+    expect(doc?.doc.rst.rules).not.toContain('RST-SYN-003');
+  });
+
   it('reads D/d letters, not byte counts, for "data was exchanged" (a content gap inflates resp_bytes)', () => {
     const { fixture, input, settings } = loadCrafted('forged-synack-server-side-no-headers');
     const doc = runPipeline(input, settings).find((d) => d.doc.zeek.session_id === fixture.expect.uid);

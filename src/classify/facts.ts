@@ -52,7 +52,7 @@ export function deriveEvidence(corr: Correlated, settings: ClassifySettings, dev
     tcp: h.tcp, observer: h.observer, history: h.history, connState: h.connState, durationS: h.durationS, origPkts: h.origPkts,
     respPkts: h.respPkts, origBytes: h.origBytes, respBytes: h.respBytes, origSyn: h.origSyn, origData: h.origData,
     respData: h.respData, payloadEitherWay: h.payloadEitherWay, established: h.established,
-    malformedSynHistory: h.malformedSynHistory, malformedLetter: h.malformedLetter,
+    malformedSynHistory: h.malformedSynHistory, malformedLetter: h.malformedLetter, malformedSynWeird: h.malformedSynWeird,
     retransmitsRepeatedly: h.retransmitsRepeatedly, senderRetransmitLetters: h.senderRetransmitLetters,
     senderRetransmissionsAtLeast: h.senderRetransmissionsAtLeast, checksumSignal: h.checksumSignal,
     checksumSource: h.checksumSource, retransmissionWeird: h.retransmissionWeird, weirdNames: h.weirdNames, gapIsWholeByteCount: h.gapIsWholeByteCount,

@@ -18,6 +18,13 @@ export const CHECKSUM_WEIRDS: ReadonlySet<string> = new Set(['bad_TCP_checksum']
  */
 export const RETRANSMISSION_WEIRDS: ReadonlySet<string> = new Set(['TCP_seq_underflow_or_misorder', 'TCP_ack_underflow_or_misorder']);
 
+/**
+ * Zeek's weirds for a SYN with illegal flags (TCPSessionAdapter's SYN checks): `baroque_SYN` for
+ * SYN+URG, which no history letter records, and `TCP_christmas` for SYN+RST (also history `Q`).
+ * They name no side: they stand for the originator's SYN only when the responder sent none.
+ */
+export const MALFORMED_SYN_WEIRDS: ReadonlySet<string> = new Set(['baroque_SYN', 'TCP_christmas']);
+
 export function historyFacts(input: FactInput): HistoryFacts {
   const { conn: c, history: h, firstRIndex, sender } = input;
   const origSyn = hasLetter(h, 'originator', 's');
@@ -33,6 +40,7 @@ export function historyFacts(input: FactInput): HistoryFacts {
   const checksumHistory = beforeFirstRst(input, 'c');
   const checksumWeird = [...CHECKSUM_WEIRDS].some((n) => input.weirdSet.has(n));
   const retransmissionWeirds = input.weirdNames.filter((n) => RETRANSMISSION_WEIRDS.has(n));
+  const malformedSynWeirds = origSyn && !respSynAck ? input.weirdNames.filter((n) => MALFORMED_SYN_WEIRDS.has(n)) : [];
   const missed = c.missedBytes ?? 0;
   return {
     tcp: c.proto === 'tcp',
@@ -51,6 +59,7 @@ export function historyFacts(input: FactInput): HistoryFacts {
     established: (origSyn && respSynAck) || (nonRst('originator') && nonRst('responder')),
     malformedSynHistory: malformed !== undefined,
     malformedLetter: malformed === undefined ? undefined : malformed.letter === 'q' ? 'Q' : 'I',
+    malformedSynWeird: malformedSynWeirds.length === 0 ? undefined : malformedSynWeirds.join(','),
     retransmitsRepeatedly: senderT >= 2,
     senderRetransmitLetters: senderT,
     senderRetransmissionsAtLeast: logarithmicLowerBound(senderT),
