@@ -64,8 +64,10 @@ export function idleGapBefore(
   const atRst: IdleGap = { gapS: (rst.tsUs - last.tsUs) / 1e6, trigger: undefined };
   if (sender === undefined) return atRst;
   const prior = sided.filter((x) => x.h.tsUs < rst.tsUs);
+  // Back from the RST over the peer's packets of the last IDLE_TRIGGER_MAX_S: what the RST answered.
+  const answered = (x: SidedHeader | undefined): boolean => x !== undefined && x.side !== sender && rst.tsUs - x.h.tsUs <= IDLE_TRIGGER_MAX_S * 1e6;
   let i = prior.length - 1;
-  while (i >= 0 && prior[i]?.side !== sender && rst.tsUs - (prior[i]?.h.tsUs ?? 0) <= IDLE_TRIGGER_MAX_S * 1e6) i--;
+  while (answered(prior[i])) i--;
   const first = prior[i + 1];
   const before = prior[i];
   if (first === undefined || before === undefined) return atRst;
