@@ -35,6 +35,8 @@ import type * as NodeFlags from '../src/cli/node-flags';
 import type * as CommittedLag from '../src/source/committed-lag';
 import type * as Templates from '../src/sink/templates';
 import { ensureStackUp } from '../scripts/stack/stack';
+import { createStackConfig } from '../scripts/stack/config';
+import { readPidFile } from '../scripts/stack/processes';
 import { option, positiveInt, positiveInts } from './args';
 import { best, rawBulk, type BulkDoc, type BulkFigure } from './bulk';
 import { consumeCeiling } from './consume-ceiling';
@@ -42,6 +44,7 @@ import { createCommitDelay, type CommitDelay, type PartitionSample } from './com
 import { fromDist, ROOT } from './dist';
 import { GENERATOR_DEFAULTS, generateWorkload } from './generator';
 import { median } from './median';
+import { cpuSeconds, parentPids, treeCpuSeconds } from './proc';
 
 const { SEMI_SPACE_ARG } = fromDist('cli/node-flags') as typeof NodeFlags;
 const { fetchCommittedLag } = fromDist('source/committed-lag') as typeof CommittedLag;
@@ -61,15 +64,20 @@ function rssMb(pid: number): number {
   }
 }
 
-/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
+/** The local stack's services, each with the CPU seconds its process tree has used so far. */
+export type ServiceCpu = { readonly elasticsearch: number; readonly kafka: number };
+
+/**
+ * CPU seconds of the stack's Elasticsearch and Kafka, each its recorded process and every
+ * descendant (the Elasticsearch launcher runs the node as its child), from the pid files of the
+ * stack scripts (scripts/stack/config.ts); 0 for a service this bench did not find there (a
+ * stack started otherwise, `ZEEK_RST_ES_NODE` elsewhere).
+ */
+function serviceCpuSeconds(): ServiceCpu {
+  const config = createStackConfig(ROOT);
+  const parents = parentPids();
+  const treeCpu = (root: number | undefined): number => (root === undefined ? 0 : treeCpuSeconds(root, parents));
+  return { elasticsearch: treeCpu(readPidFile(config.elasticsearch.pidFile)?.pid), kafka: treeCpu(readPidFile(config.kafka.pidFile)?.pid) };
 }
 
 /**
@@ -88,12 +96,14 @@ function machineBusySeconds(): number {
 }
 
 /** Busy cores of the machine (every core summed) over the time `f` takes. */
-async function machineCores<T>(f: () => Promise<T>): Promise<{ readonly value: T; readonly cores: number; readonly busySeconds: number }> {
+async function machineCores<T>(f: () => Promise<T>): Promise<{ readonly value: T; readonly cores: number; readonly busySeconds: number; readonly esCores: number }> {
   const t0 = Date.now();
   const b0 = machineBusySeconds();
+  const es0 = serviceCpuSeconds().elasticsearch;
   const value = await f();
   const busySeconds = machineBusySeconds() - b0;
-  return { value, cores: busySeconds / Math.max(0.001, (Date.now() - t0) / 1000), busySeconds };
+  const wall = Math.max(0.001, (Date.now() - t0) / 1000);
+  return { value, cores: busySeconds / wall, busySeconds, esCores: (serviceCpuSeconds().elasticsearch - es0) / wall };
 }
 
 /** Sum of every series of a metric in Prometheus text, per label set when `by` is given. */
@@ -182,6 +192,8 @@ interface RunFigure {
   readonly steady: number;
   readonly recordsIn: number;
   readonly docsOut: number;
+  /** Bulk requests answered (every outcome, retries included). */
+  readonly bulkRequests: number;
   readonly lagMax: number;
   readonly lagEnd: number;
   /** Seconds the committed offsets trailed the consumed positions (bench/commit-delay.ts): steady-state median and max, whole-run max. */
@@ -204,6 +216,8 @@ interface RunFigure {
   readonly cpu: number;
   /** CPU seconds the whole machine was busy (run, Elasticsearch, Kafka, this bench), over `machineWallSeconds` from the start of the processes. */
   readonly machineBusySeconds: number;
+  /** CPU seconds of the stack's Elasticsearch and Kafka over the same span (serviceCpuSeconds). */
+  readonly serviceCpu: ServiceCpu;
   readonly machineWallSeconds: number;
   readonly pausedMax: number;
   readonly evictions: number;
@@ -268,6 +282,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const nodeArgs = [SEMI_SPACE_ARG, ...(o.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`])];
   const spawnedAt = Date.now();
   const busyAtSpawn = machineBusySeconds();
+  const servicesAtSpawn = serviceCpuSeconds();
   const children: Child[] = [];
   for (let k = 0; k < o.n; k++) {
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/zeek-rst'), 'run'], {
@@ -433,6 +448,8 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const rssEnd = rssAll();
   const cpu = children.reduce((n, c) => n + cpuSeconds(c.pid), 0);
   const machineBusy = machineBusySeconds() - busyAtSpawn;
+  const servicesNow = serviceCpuSeconds();
+  const services: ServiceCpu = { elasticsearch: servicesNow.elasticsearch - servicesAtSpawn.elasticsearch, kafka: servicesNow.kafka - servicesAtSpawn.kafka };
   const machineWall = (Date.now() - spawnedAt) / 1000;
   const lagEnd = (await lagNow(Date.now())).messages;
   const discards: Record<string, number> = {};
@@ -448,6 +465,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
     unackedConns: sum('zeek_rst_checkpoint_unacked_conns_total'),
   };
   const docsOut = sum('zeek_rst_documents_out_total');
+  const bulkRequests = sum('zeek_rst_bulk_duration_seconds_count');
   const recordsIn = sum('zeek_rst_records_in_total');
   for (const c of children) c.kill();
   const stopStarted = Date.now();
@@ -457,7 +475,7 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
   const settleSeconds = (tDone - (tDocs ?? tDone)) / 1000;
   const docsPerS = conns / runSeconds;
   const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (conns * 0.8) / ((t90 - t10) / 1000) : docsPerS;
-  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, repartitionDelaySteadyMaxAtS: repartitionSteadyWorst?.atS, steadyFromS: t10 === undefined ? undefined : (t10 - spawnedAt) / 1000, steadyToS: t90 === undefined ? undefined : (t90 - spawnedAt) / 1000, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineBusySeconds: machineBusy, machineWallSeconds: machineWall, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
+  return { instances: o.n, conns, prefix: o.base, runSeconds, settleSeconds, docsPerS, steady, recordsIn, docsOut, bulkRequests, lagMax, lagEnd, commitDelaySteady: median(steadyDelays), commitDelaySteadyMax: Math.max(0, ...steadyDelays), commitDelayMax: delayMax, repartitionDelaySteady: steadyRepartitionDelays.length === 0 ? undefined : median(steadyRepartitionDelays), repartitionDelaySteadyMax: steadyRepartitionDelays.length === 0 ? undefined : Math.max(...steadyRepartitionDelays), repartitionDelayMax: steadyRepartitionDelays.length === 0 ? undefined : repartitionDelayMax, repartitionDelaySteadyMaxAtS: repartitionSteadyWorst?.atS, steadyFromS: t10 === undefined ? undefined : (t10 - spawnedAt) / 1000, steadyToS: t90 === undefined ? undefined : (t90 - spawnedAt) / 1000, rssHalf: rssHalf ?? 0, rssEnd, rssMax, cpu, machineBusySeconds: machineBusy, serviceCpu: services, machineWallSeconds: machineWall, pausedMax, evictions, checkpoints, discards, exitCodes, stopSeconds };
 }
 
 /** Busy cores of the machine on average while `run` worked. */
@@ -470,6 +488,7 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   const each = f.instances > 1 ? ` (summed over ${f.instances} processes)` : '';
   print(`  ${label}: ${fmt(f.conns)} conn documents in ${f.runSeconds.toFixed(1)} s from start: ${fmt(f.docsPerS)} documents/s; steady state (10 % -> 90 %): ${fmt(f.steady)} documents/s`);
   print(`  ${label}: every message read and every update written ${f.settleSeconds.toFixed(0)} s after the last conn document; ${fmt(f.recordsIn)} messages read, ${fmt(f.docsOut)} documents acknowledged (updates included), longest pause ${f.pausedMax.toFixed(0)} s, evictions ${fmt(f.evictions)}, discards ${JSON.stringify(f.discards)}`);
+  print(`  ${label}: ${fmt(f.bulkRequests)} bulk requests, ${fmt(f.docsOut / Math.max(1, f.bulkRequests))} documents each on average`);
   print(`  committed-offset lag: max ${fmt(f.lagMax)} messages, at the end ${fmt(f.lagEnd)}; committed offsets behind the consumed positions: inputs median ${f.commitDelaySteady.toFixed(0)} s, max ${f.commitDelaySteadyMax.toFixed(0)} s in steady state (target <= 30 s), max ${f.commitDelayMax.toFixed(0)} s over the run`);
   if (f.repartitionDelaySteady !== undefined) print(`  committed offsets behind the consumed positions, repartition topic: median ${f.repartitionDelaySteady.toFixed(0)} s, max ${(f.repartitionDelaySteadyMax ?? 0).toFixed(0)} s in steady state (at ${(f.repartitionDelaySteadyMaxAtS ?? 0).toFixed(0)} s; steady ${(f.steadyFromS ?? 0).toFixed(0)}-${(f.steadyToS ?? 0).toFixed(0)} s), max ${(f.repartitionDelayMax ?? 0).toFixed(0)} s over the run`);
   print(`  checkpoints${each}: ${fmt(f.checkpoints.count)} written (one per correlation partition each time); mean ${f.checkpoints.waitMeanS.toFixed(2)} s waiting (dead letters, documents of conns no longer held), ${f.checkpoints.writeMeanS.toFixed(2)} s writing the changelog; ${fmt(f.checkpoints.unackedConns)} conns written dirty, their document unacknowledged; ${fmt(f.checkpoints.changelogMb)} MB of changelog, ${((f.checkpoints.changelogMb * 1000) / Math.max(1, f.docsOut)).toFixed(1)} kB per document`);
@@ -477,7 +496,11 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   const cores = os.cpus().length;
   const busy = machineCoresOf(f);
   const own = f.cpu / Math.max(0.001, f.machineWallSeconds);
-  print(`  CPU of the machine meanwhile: ${busy.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, the rest ${Math.max(0, busy - own).toFixed(2)}: Elasticsearch, Kafka, this bench); ${fmt((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut))} µs of machine CPU per document`);
+  const wall = Math.max(0.001, f.machineWallSeconds);
+  const es = f.serviceCpu.elasticsearch / wall;
+  const kafka = f.serviceCpu.kafka / wall;
+  const perDoc = (seconds: number): string => fmt((seconds * 1e6) / Math.max(1, f.docsOut));
+  print(`  CPU of the machine meanwhile: ${busy.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, Elasticsearch ${es.toFixed(2)}, Kafka ${kafka.toFixed(2)}, the rest ${Math.max(0, busy - own - es - kafka).toFixed(2)}: this bench and the system); ${perDoc(f.machineBusySeconds)} µs of machine CPU per document (${label} ${perDoc(f.cpu)}, Elasticsearch ${perDoc(f.serviceCpu.elasticsearch)}, Kafka ${perDoc(f.serviceCpu.kafka)})`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
 
@@ -543,14 +566,16 @@ export async function main(args: readonly string[]): Promise<void> {
     const docs = await readBack(es, `${first.prefix}-conn`, ceilingDocs);
     const tpl = connTemplateBody('bench') as { template: { settings: Record<string, unknown>; mappings: Record<string, unknown> } };
     const raw: BulkFigure[] = [];
-    const bulkCpu: { concurrency: number; cores: number; usPerDoc: number }[] = [];
+    const bulkCpu: { concurrency: number; cores: number; usPerDoc: number; esUsPerDoc: number }[] = [];
     for (const c of concurrencies) {
       const m = await machineCores(() => rawBulk(es, docs, c, undefined, { settings: tpl.template.settings, mappings: tpl.template.mappings }));
       const r = m.value;
       raw.push({ concurrency: c, docsPerS: Math.round(r) });
       const usPerDoc = (m.busySeconds * 1e6) / Math.max(1, docs.length);
-      bulkCpu.push({ concurrency: c, cores: m.cores, usPerDoc });
-      print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s (machine ${m.cores.toFixed(2)} of ${os.cpus().length} cores busy, ${fmt(usPerDoc)} µs of machine CPU per document)`);
+      // Elasticsearch's own share, µs per document: beside its share in the run above.
+      const esUsPerDoc = (m.esCores * 1e6) / Math.max(1, r);
+      bulkCpu.push({ concurrency: c, cores: m.cores, usPerDoc, esUsPerDoc });
+      print(`  raw bulk of ${fmt(docs.length)} of those documents, concurrency ${c}: ${fmt(r)} docs/s (machine ${m.cores.toFixed(2)} of ${os.cpus().length} cores busy, Elasticsearch ${m.esCores.toFixed(2)}; ${fmt(usPerDoc)} µs of machine CPU per document, Elasticsearch ${fmt(esUsPerDoc)})`);
     }
     const top = best(raw);
     const ratio = first.steady / top.docsPerS;
@@ -572,7 +597,9 @@ export async function main(args: readonly string[]): Promise<void> {
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
         machine_cores_busy: Math.round(machineCoresOf(f) * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
-        paused_max_s: Math.round(f.pausedMax), evictions: f.evictions,
+        es_cores_busy: Math.round((f.serviceCpu.elasticsearch / Math.max(0.001, f.machineWallSeconds)) * 100) / 100, kafka_cores_busy: Math.round((f.serviceCpu.kafka / Math.max(0.001, f.machineWallSeconds)) * 100) / 100,
+        es_us_per_doc: Math.round((f.serviceCpu.elasticsearch * 1e6) / Math.max(1, f.docsOut)), kafka_us_per_doc: Math.round((f.serviceCpu.kafka * 1e6) / Math.max(1, f.docsOut)),
+        paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, bulk_requests: f.bulkRequests,
         checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), checkpoint_unacked_conns: f.checkpoints.unackedConns, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });
       print(JSON.stringify({
@@ -580,7 +607,7 @@ export async function main(args: readonly string[]): Promise<void> {
         produce_s: Math.round(produced.seconds * 10) / 10,
         ...figureJson(first),
         bulk_ceiling_docs_per_s: top.docsPerS, bulk_ceiling_concurrency: top.concurrency, bulk_raw: raw,
-        bulk_machine_us_per_doc: Math.round(topCpu?.usPerDoc ?? 0),
+        bulk_machine_us_per_doc: Math.round(topCpu?.usPerDoc ?? 0), bulk_es_us_per_doc: Math.round(topCpu?.esUsPerDoc ?? 0),
         consume_ceiling_msgs_per_s: Math.round(consumeMsgs), consume_ceiling_records_per_s: Math.round(consumeRecords),
         load_average: Math.round((os.loadavg()[0] ?? 0) * 10) / 10,
         ...(figures.length > 1 ? { by_instances: figures.map(figureJson) } : {}),
