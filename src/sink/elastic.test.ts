@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { bulkActionLine } from './elastic';
+import type * as Elastic from './elastic';
 import { connIndexFor } from './templates';
 
 describe('what the sink sends for each document', () => {
@@ -10,6 +11,17 @@ describe('what the sink sends for each document', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('writes the empty index right as the first line of a fresh process', () => {
+    // The memo of the last index once started as an empty index with an empty head, so a first
+    // line for '' came out as just the id (found by the property above, seed 1424220514).
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the module, with its memo unset
+      const fresh = require('./elastic') as typeof Elastic;
+      expect(fresh.bulkActionLine('', 'C1')).toBe(JSON.stringify({ index: { _index: '', _id: 'C1' } }));
+      expect(fresh.bulkActionLine('', 'C2')).toBe(JSON.stringify({ index: { _index: '', _id: 'C2' } }));
+    });
   });
 
   it('names the UTC day of the timestamp, for times in any order and prefixes that change', () => {

@@ -135,8 +135,12 @@ export function laneOf(id: string, lanes: number): number {
   return (h >>> 0) % lanes;
 }
 
-/** The start of the last index's action line: consecutive documents nearly always share their daily index. */
-let lastAction = { index: '', head: '' };
+/**
+ * The start of the last index's action line: consecutive documents nearly always share their
+ * daily index. Undefined until the first line, so that no index (not even '') finds a head that
+ * was never built for it.
+ */
+let lastAction: { readonly index: string; readonly head: string } | undefined;
 
 /**
  * A document's bulk action line, the bytes `JSON.stringify({ index: { _index, _id } })` gives
@@ -144,7 +148,7 @@ let lastAction = { index: '', head: '' };
  * document: a whole stringify of the wrapper cost about a quarter as much as the document's own.
  */
 export function bulkActionLine(index: string, id: string): string {
-  if (index !== lastAction.index) lastAction = { index, head: `{"index":{"_index":${JSON.stringify(index)},"_id":` };
+  if (lastAction?.index !== index) lastAction = { index, head: `{"index":{"_index":${JSON.stringify(index)},"_id":` };
   return `${lastAction.head}${JSON.stringify(id)}}}`;
 }
 
