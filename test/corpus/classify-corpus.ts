@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ConnRecord, PacketHeader, WeirdRecord } from '../../src/domain';
+import { TCP_FLAGS, type ConnRecord, type PacketHeader, type WeirdRecord } from '../../src/domain';
 import { decodeConnJson, decodeWeirdJson } from '../../src/decode/zeek-json';
 import { decodeHeaderJson } from '../../src/decode/packet-header';
 import { createRecordClock } from '../../src/correlate/correlator';
@@ -119,4 +119,16 @@ export function runPipeline(input: CaseInput, settings: PipelineSettings = DEFAU
   const latest = new Map<string, OutputDoc>();
   for (const d of out) latest.set(d.id, d);
   return [...latest.values()];
+}
+
+const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;
+
+/**
+ * Headers thinned as a 1-in-N sampler with control packets always kept would thin them: every
+ * SYN, FIN and RST, and every n-th of the others from the `phase`-th (`zeek-rst headers --sample
+ * N` keeps as many, picked by a hash of the flow and the packet's index instead).
+ */
+export function thinHeaders(headers: readonly PacketHeader[], n: number, phase = 0): PacketHeader[] {
+  let i = 0;
+  return headers.filter((h) => (h.tcpFlags & CONTROL) !== 0 || (i++ + phase) % n === 0);
 }

@@ -8,8 +8,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadCase, runPipeline, TAMPERING, TAMPERING_SYNTHETIC } from './classify-corpus';
-import { TCP_FLAGS, type PacketHeader } from '../../src/domain';
+import { loadCase, runPipeline, TAMPERING, TAMPERING_SYNTHETIC, thinHeaders } from './classify-corpus';
 import type { OutputDoc } from '../../src/pipeline';
 
 interface TamperLabel {
@@ -60,17 +59,6 @@ function docOf(label: TamperLabel, headers: boolean): OutputDoc | undefined {
   return docs(label.case, headers, label.root).find((d) => d.doc.zeek.session_id === label.uid);
 }
 
-const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;
-
-/**
- * As much as `zeek-rst headers --sample N` keeps: every SYN, FIN and RST, and 1 in N of the others
- * (here every N-th from the `phase`-th, where the sampler picks by a hash of the flow and index).
- */
-function sampled(headers: readonly PacketHeader[], n: number, phase: number): PacketHeader[] {
-  let i = 0;
-  return headers.filter((h) => (h.tcpFlags & CONTROL) !== 0 || (i++ + phase) % n === 0);
-}
-
 /** The labels `docOf` breaks: no document, a verdict the label does not accept, another origin. */
 function wrongOf(labels: readonly TamperLabel[], docOf: (label: TamperLabel) => OutputDoc | undefined): string[] {
   const wrong: string[] = [];
@@ -118,7 +106,7 @@ describe('tampering corpus', () => {
         let d = byCase.get(label.case);
         if (d === undefined) {
           const input = loadCase(label.case, true, TAMPERING);
-          d = runPipeline({ ...input, headers: sampled(input.headers, n, phase) });
+          d = runPipeline({ ...input, headers: thinHeaders(input.headers, n, phase) });
           byCase.set(label.case, d);
         }
         return d.find((x) => x.doc.zeek.session_id === label.uid);

@@ -3,17 +3,9 @@
  * when the gap cannot be a sampling artefact. The same traces, thinned as a 1-in-N sampler with
  * control packets always kept would thin them.
  */
-import { TCP_FLAGS, type PacketHeader } from '../../src/domain';
+import { TCP_FLAGS } from '../../src/domain';
 import { IDLE_TRIGGER_MAX_S, idleGapBefore, samplingGapOdds } from '../../src/classify/facts/baselines';
-import { loadCase, loadCrafted, runPipeline, type CaseInput } from './classify-corpus';
-
-const CONTROL = TCP_FLAGS.SYN | TCP_FLAGS.FIN | TCP_FLAGS.RST;
-
-/** Keeps every control packet and every n-th other packet. */
-function thin(headers: readonly PacketHeader[], n: number): PacketHeader[] {
-  let i = 0;
-  return headers.filter((h) => (h.tcpFlags & CONTROL) !== 0 || i++ % n === 0);
-}
+import { loadCase, loadCrafted, runPipeline, thinHeaders, type CaseInput } from './classify-corpus';
 
 function verdictOf(input: CaseInput, uid: string): string | undefined {
   return runPipeline(input).find((d) => d.doc.zeek.session_id === uid)?.doc.rst.verdict;
@@ -23,7 +15,7 @@ describe('idle gaps under sampling', () => {
   it('keeps the real idle timeout of ldap-idle-client-rst when its headers are thinned (181 s of real silence)', () => {
     const full = loadCase('ldap-idle-client-rst', true);
     expect(verdictOf(full, 'CHhAvVGS1DHFjwGM9')).toBe('idle_timeout');
-    for (const n of [2, 3, 9]) expect({ n, verdict: verdictOf({ ...full, headers: thin(full.headers, n) }, 'CHhAvVGS1DHFjwGM9') }).toEqual({ n, verdict: 'idle_timeout' });
+    for (const n of [2, 3, 9]) expect({ n, verdict: verdictOf({ ...full, headers: thinHeaders(full.headers, n) }, 'CHhAvVGS1DHFjwGM9') }).toEqual({ n, verdict: 'idle_timeout' });
   });
 
   it('does not take a sampling gap of a busy flow for silence', () => {
