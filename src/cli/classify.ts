@@ -293,10 +293,14 @@ export async function run(argv: readonly string[]): Promise<number> {
   async function* pcapItems(file: string): AsyncGenerator<DueRecords> {
     for await (const d of readPcapHeaders(file)) yield { records: [d], dueUs: evidenceDue([d]) };
   }
-  const feed = async (item: DueRecords, file: string): Promise<void> => {
-    await account(driver.handleDecoded(item.records, item.message));
+  /** After each message of any file: the stdout sink drained past FLUSH_EVERY documents, and progress. */
+  const settle = async (file: string): Promise<void> => {
     if (sink.pending() >= FLUSH_EVERY) await sink.drain();
     progress(file);
+  };
+  const feed = async (item: DueRecords, file: string): Promise<void> => {
+    await account(driver.handleDecoded(item.records, item.message));
+    await settle(file);
   };
   try {
     let sinceFlush = 0;
@@ -311,8 +315,7 @@ export async function run(argv: readonly string[]): Promise<number> {
         sinceFlush = 0;
         driver.flush();
       }
-      if (sink.pending() >= FLUSH_EVERY) await sink.drain();
-      progress(opts.conn);
+      await settle(opts.conn);
     }
     driver.endOfFile(opts.conn);
     await evidence.takeDue(Number.POSITIVE_INFINITY, feed);
