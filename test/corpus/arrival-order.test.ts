@@ -7,9 +7,9 @@
  * the records as in `classify`; the last document of every connection must be the same (see
  * `comparable` for the one exception, the host baselines).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { CORPUS, CRAFTED, TAMPERING, loadCase, loadCrafted, runPipeline, type CaseInput } from './classify-corpus';
+import { CORPUS, CRAFTED, TAMPERING, caseDirs, loadCase, loadCrafted, runPipeline, type CaseInput } from './classify-corpus';
 import { createRecordClock } from '../../src/correlate/correlator';
 import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc, type PipelineSettings } from '../../src/pipeline';
 
@@ -73,14 +73,13 @@ function comparable(d: OutputDoc, hostBaseline: boolean): string {
   return JSON.stringify({ verdict, rules, origin, sender, phase, stage, tags });
 }
 
-const dirs = (root: string): string[] => readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
 const CASES: readonly [string, () => { input: CaseInput; settings: PipelineSettings }][] = [
   // The cases with a conn log of real times: the others hold only weirds or pcaps, or records
   // whose times were canonified (nothing to reorder by), or the JSON reference's sample records.
-  ...dirs(CORPUS)
+  ...caseDirs(CORPUS)
     .filter((c) => c !== 'zeek-docs-json-reference' && existsSync(path.join(CORPUS, c, 'conn.json')))
     .map((c): [string, () => { input: CaseInput; settings: PipelineSettings }] => [c, () => ({ input: loadCase(c, true), settings: DEFAULT_PIPELINE_SETTINGS })]),
-  ...dirs(TAMPERING).map((c): [string, () => { input: CaseInput; settings: PipelineSettings }] => [`tampering/${c}`, () => ({ input: loadCase(c, true, TAMPERING), settings: DEFAULT_PIPELINE_SETTINGS })]),
+  ...caseDirs(TAMPERING).map((c): [string, () => { input: CaseInput; settings: PipelineSettings }] => [`tampering/${c}`, () => ({ input: loadCase(c, true, TAMPERING), settings: DEFAULT_PIPELINE_SETTINGS })]),
   ...readdirSync(CRAFTED)
     .filter((f) => f.endsWith('.json'))
     .map((f): [string, () => { input: CaseInput; settings: PipelineSettings }] => [`crafted/${f}`, () => loadCrafted(f.replace(/\.json$/, ''))]),

@@ -2,7 +2,7 @@
  * Test support for the classification corpus tests: reads a case folder of the corpus copy (test/fixtures/corpus)
  * (or a crafted fixture) with the real decoders and runs it through the real pipeline.
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TCP_FLAGS, type ConnRecord, type PacketHeader, type WeirdRecord } from '../../src/domain';
 import { decodeConnJson, decodeWeirdJson } from '../../src/decode/zeek-json';
@@ -47,6 +47,11 @@ export function decodeHeaders(file: string, texts: readonly string[]): PacketHea
 }
 
 /** conn.json (or conn.redacted.json), weird.json and every *.headers.jsonl of a corpus case. */
+/** The case folders under a fixture root (CORPUS, TAMPERING, TAMPERING_SYNTHETIC). */
+export function caseDirs(root: string): string[] {
+  return readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
+}
+
 export function loadCase(caseName: string, withHeaders: boolean, root: string = CORPUS): CaseInput {
   const dir = path.join(root, caseName);
   const files = readdirSync(dir);

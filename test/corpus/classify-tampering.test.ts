@@ -6,9 +6,9 @@
  * the project's sampler thins them; precision and recall per verdict are printed for these cases
  * alone.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadCase, runPipeline, TAMPERING, TAMPERING_SYNTHETIC, thinHeaders } from './classify-corpus';
+import { caseDirs, loadCase, runPipeline, TAMPERING, TAMPERING_SYNTHETIC, thinHeaders } from './classify-corpus';
 import type { OutputDoc } from '../../src/pipeline';
 
 interface TamperLabel {
@@ -25,11 +25,10 @@ function isLabel(x: unknown): x is Omit<TamperLabel, 'case'> {
   return typeof x === 'object' && x !== null && 'uid' in x && 'accept' in x && Array.isArray(x.accept) && 'why' in x;
 }
 
-const casesOf = (root: string): string[] => readdirSync(root).filter((d) => statSync(path.join(root, d)).isDirectory());
-const CASES = casesOf(TAMPERING);
+const CASES = caseDirs(TAMPERING);
 
 function labelsOf(root: string): TamperLabel[] {
-  return casesOf(root).flatMap((c) =>
+  return caseDirs(root).flatMap((c) =>
     readFileSync(path.join(root, c, 'labels.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
