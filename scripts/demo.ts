@@ -74,7 +74,7 @@ async function main(): Promise<number> {
 
   const es = new Client({ node: config.elasticsearch.node });
   const names = indexNames(config.elasticsearch.indexPrefix);
-  const report = await installTemplates(es, config.elasticsearch.indexPrefix, { onlyIfAbsent: false });
+  const report = await installTemplates(es, config.elasticsearch.indexPrefix, { onlyIfAbsent: false, refreshIntervalS: config.elasticsearch.refreshIntervalS });
   say(`index template ${names.connTemplate}: ${report.template}; ${names.scansIndex}: ${report.scansIndex}`);
 
   const headerFiles = readdirSync(DATA).filter((f) => f.endsWith('.headers.jsonl')).map((f) => path.join(DATA, f));

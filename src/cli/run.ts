@@ -133,7 +133,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
 
   const es = createEsClient(config.elasticsearch);
   if (config.elasticsearch.installTemplates) {
-    const report = await installTemplates(es, prefix, { onlyIfAbsent: true });
+    const report = await installTemplates(es, prefix, { onlyIfAbsent: true, refreshIntervalS: config.elasticsearch.refreshIntervalS });
     log.sink.info({ template: report.template, scansIndex: report.scansIndex }, 'index templates checked');
   }
   // Retention of the daily indices (sink/retention.ts): once now, then every intervalMs.

@@ -56,7 +56,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const config = loadConfig(values.config, prefix === undefined ? process.env : { ...process.env, ZEEK_RST_ES_INDEX_PREFIX: prefix });
   const client = createEsClient(config.elasticsearch);
   try {
-    const report = await installTemplates(client, config.elasticsearch.indexPrefix, { onlyIfAbsent: false });
+    const report = await installTemplates(client, config.elasticsearch.indexPrefix, { onlyIfAbsent: false, refreshIntervalS: config.elasticsearch.refreshIntervalS });
     const n = indexNames(config.elasticsearch.indexPrefix);
     process.stdout.write(
       [

@@ -110,6 +110,7 @@ export const CONFIG_SCHEMA = {
     passwordFile: optStr('ZEEK_RST_ES_PASSWORD_FILE', 'File whose content is the basic-auth password.'),
     caFile: optStr('ZEEK_RST_ES_CA_FILE', 'PEM file of the CA that signed the node\'s certificate.'),
     requestTimeoutMs: int(30000, 100, 600000, 'ms', 'ZEEK_RST_ES_REQUEST_TIMEOUT_MS', 'Timeout of one request (a bulk call that times out is retried).'),
+    refreshIntervalS: int(1, 1, 3600, 's', 'ZEEK_RST_ES_REFRESH_INTERVAL_S', '`index.refresh_interval` of the daily conn indices, in the template `setup` writes and `run` installs when absent: a document is searchable at most this long after Elasticsearch took it. Longer costs Elasticsearch less per document (bench/README.md); existing indices keep theirs.'),
     installTemplates: bool(true, 'ZEEK_RST_ES_INSTALL_TEMPLATES', '`run` installs the index templates and aliases when they are absent.'),
   },
   retention: {

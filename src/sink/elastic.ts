@@ -428,13 +428,13 @@ export interface InstallReport {
  * (what `run` does) an existing template is kept as it is; `setup` always writes the current one.
  * Daily indices that already exist keep the mapping they were created with.
  */
-export async function installTemplates(client: Client, prefix: string, options: { readonly onlyIfAbsent: boolean }): Promise<InstallReport> {
+export async function installTemplates(client: Client, prefix: string, options: { readonly onlyIfAbsent: boolean; readonly refreshIntervalS: number }): Promise<InstallReport> {
   const names = indexNames(prefix);
   try {
     const exists = await client.indices.existsIndexTemplate({ name: names.connTemplate });
     let template: InstallReport['template'] = 'kept';
     if (!exists || !options.onlyIfAbsent) {
-      await client.indices.putIndexTemplate({ name: names.connTemplate, ...connTemplateBody(prefix) });
+      await client.indices.putIndexTemplate({ name: names.connTemplate, ...connTemplateBody(prefix, options.refreshIntervalS) });
       template = exists ? 'updated' : 'created';
     }
     const createIfAbsent = async (index: string, body: Readonly<Record<string, unknown>>): Promise<boolean> => {

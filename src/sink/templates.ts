@@ -165,6 +165,9 @@ export const SCANS_MAPPING = {
 /** Settings for a single node and for a cluster: one shard; a replica when a second node exists. */
 const INDEX_SETTINGS = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' } as const;
 
+/** `elasticsearch.refreshIntervalS`'s default: Elasticsearch's own refresh interval. */
+export const DEFAULT_REFRESH_INTERVAL_S = 1;
+
 /** Filter of the per-firewall view. */
 export function firewallFilter(): Readonly<Record<string, unknown>> {
   return {
@@ -175,15 +178,15 @@ export function firewallFilter(): Readonly<Record<string, unknown>> {
   };
 }
 
-/** Body of PUT _index_template/<P>-conn. */
-export function connTemplateBody(prefix: string): Readonly<Record<string, unknown>> {
+/** Body of PUT _index_template/<P>-conn; `refreshIntervalS` is the daily indices' refresh interval. */
+export function connTemplateBody(prefix: string, refreshIntervalS: number = DEFAULT_REFRESH_INTERVAL_S): Readonly<Record<string, unknown>> {
   const n = indexNames(prefix);
   return {
     index_patterns: [n.connPattern],
     priority: 200,
     _meta: { managed_by: 'zeek-rst', description: 'zeek-rst connection documents, one index per UTC day' },
     template: {
-      settings: INDEX_SETTINGS,
+      settings: { ...INDEX_SETTINGS, refresh_interval: `${refreshIntervalS}s` },
       mappings: CONN_MAPPING,
       aliases: { [n.connAlias]: {}, [n.firewallAlias]: { filter: firewallFilter() } },
     },

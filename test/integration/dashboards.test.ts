@@ -25,7 +25,7 @@ import type { Device } from '../../src/classify/devices';
 import { createClassifyPipeline, DEFAULT_PIPELINE_SETTINGS, type OutputDoc } from '../../src/pipeline';
 import type { EnrichedDoc } from '../../src/domain';
 import { installTemplates } from '../../src/sink/elastic';
-import { connIndexFor, indexNames } from '../../src/sink/templates';
+import { connIndexFor, DEFAULT_REFRESH_INTERVAL_S, indexNames } from '../../src/sink/templates';
 import { readHeaderFile, readZeekLogFile } from '../../src/source/files';
 import { readdirSync, existsSync } from 'node:fs';
 import { uniqueName } from '../helpers/names';
@@ -134,7 +134,7 @@ describe('dashboards: every panel query on the real Elasticsearch', () => {
 
   beforeAll(async () => {
     es = esClient();
-    await installTemplates(es, prefix, { onlyIfAbsent: false });
+    await installTemplates(es, prefix, { onlyIfAbsent: false, refreshIntervalS: DEFAULT_REFRESH_INTERVAL_S });
     const docs = (await Promise.all(RUNS.map(classifyCase))).flat();
     indexed = docs.length;
     const operations = docs.flatMap(({ id, doc }) => [{ index: { _index: connIndexFor(prefix, Date.parse(doc['@timestamp'])), _id: id } }, doc]);

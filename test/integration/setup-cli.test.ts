@@ -17,7 +17,7 @@ interface Received {
 }
 
 describe('zeek-rst setup --kibana-url', () => {
-  it('installs the template and aliases, then imports every saved object of the bundled NDJSON', async () => {
+  it('installs the template (with the configured refresh interval) and aliases, then imports every saved object of the bundled NDJSON', async () => {
     const objects = readFileSync(DASHBOARDS_FILE, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
@@ -40,7 +40,7 @@ describe('zeek-rst setup --kibana-url', () => {
     const names = indexNames(n.prefix);
     const es = esClient();
     try {
-      const setup = spawnCli(['setup', '--kibana-url', `http://127.0.0.1:${address.port}`], testEnv(n));
+      const setup = spawnCli(['setup', '--kibana-url', `http://127.0.0.1:${address.port}`], testEnv(n, { ZEEK_RST_ES_REFRESH_INTERVAL_S: '30' }));
       const { code } = await setup.exited;
       expect({ code, stderr: setup.stderr() }).toEqual({ code: 0, stderr: '' });
       expect(setup.stdout()).toContain(`${objects.length} saved objects imported`);
@@ -63,6 +63,10 @@ describe('zeek-rst setup --kibana-url', () => {
 
       const template = await es.indices.getIndexTemplate({ name: names.connTemplate });
       expect(template.index_templates.map((t) => t.name)).toEqual([names.connTemplate]);
+      expect(template.index_templates[0]?.index_template.template?.settings?.index?.refresh_interval).toBe('30s');
+      // An index the template creates takes it (the empty bootstrap index is one).
+      const settings = await es.indices.getSettings({ index: names.connBootstrap, name: 'index.refresh_interval' });
+      expect(settings[names.connBootstrap]?.settings?.index?.refresh_interval).toBe('30s');
       expect(await es.indices.exists({ index: names.scansIndex })).toBe(true);
     } finally {
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
