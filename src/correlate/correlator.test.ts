@@ -108,6 +108,26 @@ describe('correlator', () => {
     expect(c.stats().weirdUids).toBe(1); // kept waiting for a conn that may come
   });
 
+  it('leaves the evidence of an emission as it was when later evidence joins the conn', () => {
+    const clock = manualClock(T0);
+    const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, clock);
+    c.addWeird(weird('A', T0));
+    c.addConn(conn('A', T0));
+    c.addConn(conn('B', T0, { communityId: 'cid-B' }));
+    clock.set(T0 + 6 * S);
+    const first = c.tick().ready;
+    const byUid = (uid: string) => first.find((e) => e.correlated.conn.uid === uid)?.correlated;
+    expect([byUid('A')?.weirds.length, byUid('B')?.weirds.length]).toEqual([1, 0]);
+    c.addWeird(weird('A', T0 + S));
+    c.addWeird(weird('B', T0 + S));
+    c.addHeader(header('cid-B', T0));
+    clock.set(T0 + 12 * S);
+    const updates = c.tick().ready.map((e) => [e.correlated.conn.uid, e.correlated.weirds.length, e.correlated.headers.length]);
+    expect(updates.sort()).toEqual([['A', 2, 0], ['B', 1, 1]]);
+    // The documents of the first emission were built from these: they must not have changed.
+    expect([byUid('A')?.weirds.length, byUid('B')?.weirds.length, byUid('B')?.headers.length]).toEqual([1, 0, 0]);
+  });
+
   it('measures TIME_WAIT in record time even when the wall clock is years later (run replaying old logs)', () => {
     const wall = manualClock(Date.UTC(2026, 11, 1) * 1000);
     const c = createCorrelator(DEFAULT_CORRELATE_SETTINGS, wall);

@@ -135,16 +135,23 @@ export interface CorrelatorOptions {
 }
 
 // Every stored entry has a `seq`: the order of insertion, which a restore must reproduce.
+// A conn's weirds and headers are never changed in place: a new weird replaces the list
+// (weirdsWith), so a list can be shared, and every conn without any shares one empty list. Most
+// conns have neither, and each held for the late window would otherwise be one more object for
+// the collector to mark (bench/README.md, "State").
+const NO_WEIRDS: readonly WeirdRecord[] = Object.freeze([]);
+const NO_HEADERS: readonly PacketHeader[] = Object.freeze([]);
+
 interface PendingConn {
   readonly conn: ConnRecord;
-  readonly weirds: WeirdRecord[];
+  weirds: readonly WeirdRecord[];
   readonly deadlineUs: number;
   readonly seq: number;
 }
 
 interface EmittedConn {
   readonly conn: ConnRecord;
-  readonly weirds: WeirdRecord[];
+  weirds: readonly WeirdRecord[];
   headers: readonly PacketHeader[];
   previousClose: PreviousClose | undefined;
   readonly seq: number;
@@ -323,11 +330,12 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
     return out;
   };
 
-  const sortByTs = (hs: PacketHeader[]): PacketHeader[] => hs.sort((a, b) => a.tsUs - b.tsUs);
+  /** Sorted by time in place; an empty list becomes the shared one. */
+  const sortByTs = (hs: PacketHeader[]): readonly PacketHeader[] => (hs.length === 0 ? NO_HEADERS : hs.sort((a, b) => a.tsUs - b.tsUs));
 
   const build = (c: ConnRecord, ws: readonly WeirdRecord[], hs: readonly PacketHeader[], prev: PreviousClose | undefined): Correlated => ({
     conn: c,
-    weirds: [...ws],
+    weirds: ws,
     headers: hs,
     // As of the connection's last packet: its RST is judged against what the host sent before it.
     hostBaselines: { orig: hosts.get(c.observer, c.origH, connEndUs(c)), resp: hosts.get(c.observer, c.respH, connEndUs(c)) },
@@ -569,7 +577,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
           evicted += 1 + emitPending(oldest[0], oldest[1], t, out);
         }
       }
-      pending.set(key, { conn, weirds: stored?.list ?? [], deadlineUs: t + settings.graceUs, seq: nextSeq() });
+      pending.set(key, { conn, weirds: stored?.list ?? NO_WEIRDS, deadlineUs: t + settings.graceUs, seq: nextSeq() });
       indexConn(conn.communityId, key);
       // A retry on the same 4-tuple classified earlier may hold this conn's packets: re-open it.
       if (headedByCid.has(conn.communityId)) {
@@ -588,27 +596,26 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
         return step([], 0);
       }
       const key = connKey(weird.observer, weird.uid);
-      const append = (list: WeirdRecord[]): boolean => {
-        if (list.length >= settings.maxWeirdsPerUid) {
-          discards.weirdsOverCap++;
-          return false;
-        }
-        list.push(weird);
-        return true;
+      const roomFor = (list: readonly WeirdRecord[]): boolean => {
+        if (list.length < settings.maxWeirdsPerUid) return true;
+        discards.weirdsOverCap++;
+        return false;
       };
+      // A conn's list is replaced, not changed (NO_WEIRDS): documents built from it keep theirs.
       const p = pending.get(key);
-      if (p !== undefined) {
-        if (append(p.weirds)) touchConn(key, p.conn.communityId);
-        return step([], 0);
-      }
-      const e = emitted.get(key);
-      if (e !== undefined) {
-        if (append(e.weirds)) markDirty(key, t);
+      const held = p ?? emitted.get(key);
+      if (held !== undefined) {
+        if (roomFor(held.weirds)) {
+          held.weirds = [...held.weirds, weird];
+          if (p !== undefined) touchConn(key, held.conn.communityId);
+          else markDirty(key, t); // written already: its document is rewritten
+        }
         return step([], 0);
       }
       const w = weirds.get(key);
       if (w !== undefined) {
-        if (append(w.list)) {
+        if (roomFor(w.list)) {
+          w.list.push(weird);
           w.latestTsUs = Math.max(w.latestTsUs, weird.tsUs);
           touchWeirds(key);
         }
@@ -794,12 +801,12 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
         headerCount++;
       }
       for (const { key, c } of pend.sort((a, b) => a.c.seq - b.c.seq)) {
-        pending.set(key, { conn: c.conn, weirds: [...c.weirds], deadlineUs: t + settings.graceUs, seq: c.seq });
+        pending.set(key, { conn: c.conn, weirds: c.weirds.length === 0 ? NO_WEIRDS : [...c.weirds], deadlineUs: t + settings.graceUs, seq: c.seq });
         indexConn(c.conn.communityId, key);
       }
       for (const { key, c } of emit.sort((a, b) => a.c.seq - b.c.seq)) {
         const hs = (c.headers ?? []).map((h) => (typeof h === 'number' ? restoredHeader.get(h) : h)).filter((h): h is PacketHeader => h !== undefined);
-        setEmitted(key, { conn: c.conn, weirds: [...c.weirds], headers: hs, previousClose: c.previousClose, seq: c.seq });
+        setEmitted(key, { conn: c.conn, weirds: c.weirds.length === 0 ? NO_WEIRDS : [...c.weirds], headers: hs.length === 0 ? NO_HEADERS : hs, previousClose: c.previousClose, seq: c.seq });
         indexConn(c.conn.communityId, key);
         if (c.dirty === true) dirty.set(key, t);
       }
