@@ -479,8 +479,18 @@ async function runInstances(o: RunOptions): Promise<RunFigure> {
 }
 
 /** Busy cores of the machine on average while `run` worked. */
+/** Cores that `cpuSeconds` kept busy on average over the run's wall time. */
+function coresOf(f: RunFigure, cpuSeconds: number): number {
+  return cpuSeconds / Math.max(0.001, f.machineWallSeconds);
+}
+
+/** µs of `cpuSeconds` per document the run had acknowledged. */
+function usPerDocOf(f: RunFigure, cpuSeconds: number): number {
+  return (cpuSeconds * 1e6) / Math.max(1, f.docsOut);
+}
+
 function machineCoresOf(f: RunFigure): number {
-  return f.machineBusySeconds / Math.max(0.001, f.machineWallSeconds);
+  return coresOf(f, f.machineBusySeconds);
 }
 
 function printFigure(f: RunFigure, print: (l: string) => void): void {
@@ -495,11 +505,10 @@ function printFigure(f: RunFigure, print: (l: string) => void): void {
   print(`  CPU of ${label}: ${f.cpu.toFixed(0)} s over ${f.runSeconds.toFixed(0)} s (${(f.cpu / f.runSeconds).toFixed(2)} cores on average${each}; machine load average ${os.loadavg()[0]?.toFixed(1) ?? '?'} on ${os.cpus().length} cores)`);
   const cores = os.cpus().length;
   const busy = machineCoresOf(f);
-  const own = f.cpu / Math.max(0.001, f.machineWallSeconds);
-  const wall = Math.max(0.001, f.machineWallSeconds);
-  const es = f.serviceCpu.elasticsearch / wall;
-  const kafka = f.serviceCpu.kafka / wall;
-  const perDoc = (seconds: number): string => fmt((seconds * 1e6) / Math.max(1, f.docsOut));
+  const own = coresOf(f, f.cpu);
+  const es = coresOf(f, f.serviceCpu.elasticsearch);
+  const kafka = coresOf(f, f.serviceCpu.kafka);
+  const perDoc = (seconds: number): string => fmt(usPerDocOf(f, seconds));
   print(`  CPU of the machine meanwhile: ${busy.toFixed(2)} of ${cores} cores busy (${label} ${own.toFixed(2)}, Elasticsearch ${es.toFixed(2)}, Kafka ${kafka.toFixed(2)}, the rest ${Math.max(0, busy - own - es - kafka).toFixed(2)}: this bench and the system); ${perDoc(f.machineBusySeconds)} µs of machine CPU per document (${label} ${perDoc(f.cpu)}, Elasticsearch ${perDoc(f.serviceCpu.elasticsearch)}, Kafka ${perDoc(f.serviceCpu.kafka)})`);
   print(`  RSS${each}: ${f.rssHalf} MB at half, ${f.rssEnd} MB at the end (max ${f.rssMax} MB); SIGTERM -> exit ${f.exitCodes.map(String).join(',')} in ${f.stopSeconds.toFixed(1)} s`);
 }
@@ -596,9 +605,9 @@ export async function main(args: readonly string[]): Promise<void> {
         docs_per_s: Math.round(f.docsPerS), docs_per_s_steady: Math.round(f.steady), run_s: Math.round(f.runSeconds * 10) / 10, settle_s: Math.round(f.settleSeconds * 10) / 10,
         ratio_to_ceiling: Math.round((f.steady / top.docsPerS) * 1000) / 1000,
         committed_lag_max: f.lagMax, committed_lag_end: f.lagEnd, commit_delay_steady_s: f.commitDelaySteady, commit_delay_steady_max_s: f.commitDelaySteadyMax, commit_delay_max_s: f.commitDelayMax, commit_delay_repartition_steady_s: f.repartitionDelaySteady ?? null, commit_delay_repartition_steady_max_s: f.repartitionDelaySteadyMax ?? null, commit_delay_repartition_max_s: f.repartitionDelayMax ?? null, rss_half_mb: f.rssHalf, rss_end_mb: f.rssEnd, rss_max_mb: f.rssMax, run_cpu_s: Math.round(f.cpu),
-        machine_cores_busy: Math.round(machineCoresOf(f) * 100) / 100, machine_us_per_doc: Math.round((f.machineBusySeconds * 1e6) / Math.max(1, f.docsOut)),
-        es_cores_busy: Math.round((f.serviceCpu.elasticsearch / Math.max(0.001, f.machineWallSeconds)) * 100) / 100, kafka_cores_busy: Math.round((f.serviceCpu.kafka / Math.max(0.001, f.machineWallSeconds)) * 100) / 100,
-        es_us_per_doc: Math.round((f.serviceCpu.elasticsearch * 1e6) / Math.max(1, f.docsOut)), kafka_us_per_doc: Math.round((f.serviceCpu.kafka * 1e6) / Math.max(1, f.docsOut)),
+        machine_cores_busy: Math.round(machineCoresOf(f) * 100) / 100, machine_us_per_doc: Math.round(usPerDocOf(f, f.machineBusySeconds)),
+        es_cores_busy: Math.round(coresOf(f, f.serviceCpu.elasticsearch) * 100) / 100, kafka_cores_busy: Math.round(coresOf(f, f.serviceCpu.kafka) * 100) / 100,
+        es_us_per_doc: Math.round(usPerDocOf(f, f.serviceCpu.elasticsearch)), kafka_us_per_doc: Math.round(usPerDocOf(f, f.serviceCpu.kafka)),
         paused_max_s: Math.round(f.pausedMax), evictions: f.evictions, bulk_requests: f.bulkRequests,
         checkpoints: f.checkpoints.count, checkpoint_wait_mean_s: Math.round(f.checkpoints.waitMeanS * 100) / 100, checkpoint_write_mean_s: Math.round(f.checkpoints.writeMeanS * 100) / 100, changelog_mb: Math.round(f.checkpoints.changelogMb), checkpoint_unacked_conns: f.checkpoints.unackedConns, discards: f.discards, exit_code: f.exitCodes.length === 1 ? f.exitCodes[0] : f.exitCodes, stop_s: Math.round(f.stopSeconds * 10) / 10,
       });

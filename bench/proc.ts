@@ -5,15 +5,24 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 1/100 s). */
-export function cpuSeconds(pid: number): number {
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses):
+ * [0] the state, [1] the parent pid, [11] and [12] user and system time. Undefined once the
+ * process is gone.
+ */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Parent pid of every process, from /proc/<pid>/stat (the field after the state). */
@@ -27,12 +36,8 @@ export function parentPids(): Map<number, number> {
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      out.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
+    const fields = statFields(e); // undefined: gone meanwhile
+    if (fields !== undefined) out.set(Number(e), Number(fields[1]));
   }
   return out;
 }
