@@ -136,11 +136,16 @@ export interface CorrelatorOptions {
 
 // Every stored entry has a `seq`: the order of insertion, which a restore must reproduce.
 // A conn's weirds and headers are never changed in place: a new weird replaces the list
-// (weirdsWith), so a list can be shared, and every conn without any shares one empty list. Most
+// (addWeird), so a list can be shared, and every conn without any shares one empty list. Most
 // conns have neither, and each held for the late window would otherwise be one more object for
 // the collector to mark (bench/README.md, "State").
 const NO_WEIRDS: readonly WeirdRecord[] = Object.freeze([]);
 const NO_HEADERS: readonly PacketHeader[] = Object.freeze([]);
+
+/** `list`, or the shared empty list when it is empty (a restored or collected list). */
+function sharedIfEmpty<T>(list: readonly T[], empty: readonly T[]): readonly T[] {
+  return list.length === 0 ? empty : list;
+}
 
 interface PendingConn {
   readonly conn: ConnRecord;
@@ -336,7 +341,7 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
   };
 
   /** Sorted by time in place; an empty list becomes the shared one. */
-  const sortByTs = (hs: PacketHeader[]): readonly PacketHeader[] => (hs.length === 0 ? NO_HEADERS : hs.sort((a, b) => a.tsUs - b.tsUs));
+  const sortByTs = (hs: PacketHeader[]): readonly PacketHeader[] => sharedIfEmpty(hs.sort((a, b) => a.tsUs - b.tsUs), NO_HEADERS);
 
   const build = (c: ConnRecord, ws: readonly WeirdRecord[], hs: readonly PacketHeader[], prev: PreviousClose | undefined): Correlated => ({
     conn: c,
@@ -517,12 +522,12 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
    */
   const connState = (key: string, seqsOf: (cid: string) => ReadonlyMap<PacketHeader, number>): StateValue | null => {
     const p = pending.get(key);
-    if (p !== undefined) return { t: 'conn', key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds.slice() };
+    if (p !== undefined) return { t: 'conn', key, seq: p.seq, stage: 'p', conn: p.conn, weirds: p.weirds };
     const e = emitted.get(key);
     if (e === undefined) return null;
     const refs = e.headers.length === 0 ? undefined : seqsOf(e.conn.communityId);
     return {
-      t: 'conn', key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds.slice(),
+      t: 'conn', key, seq: e.seq, stage: 'e', conn: e.conn, weirds: e.weirds,
       headers: e.headers.map((h) => refs?.get(h) ?? h),
       ...(e.previousClose === undefined ? {} : { previousClose: e.previousClose }),
       ...(dirty.has(key) ? { dirty: true as const } : {}),
@@ -806,12 +811,12 @@ export function createCorrelator(settings: CorrelateSettings, clock: Clock, opti
         headerCount++;
       }
       for (const { key, c } of pend.sort((a, b) => a.c.seq - b.c.seq)) {
-        pending.set(key, { conn: c.conn, weirds: c.weirds.length === 0 ? NO_WEIRDS : [...c.weirds], deadlineUs: t + settings.graceUs, seq: c.seq });
+        pending.set(key, { conn: c.conn, weirds: sharedIfEmpty(c.weirds, NO_WEIRDS), deadlineUs: t + settings.graceUs, seq: c.seq });
         indexConn(c.conn.communityId, key);
       }
       for (const { key, c } of emit.sort((a, b) => a.c.seq - b.c.seq)) {
         const hs = (c.headers ?? []).map((h) => (typeof h === 'number' ? restoredHeader.get(h) : h)).filter((h): h is PacketHeader => h !== undefined);
-        setEmitted(key, { conn: c.conn, weirds: c.weirds.length === 0 ? NO_WEIRDS : [...c.weirds], headers: hs.length === 0 ? NO_HEADERS : hs, previousClose: c.previousClose, seq: c.seq });
+        setEmitted(key, { conn: c.conn, weirds: sharedIfEmpty(c.weirds, NO_WEIRDS), headers: sharedIfEmpty(hs, NO_HEADERS), previousClose: c.previousClose, seq: c.seq });
         indexConn(c.conn.communityId, key);
         if (c.dirty === true) dirty.set(key, t);
       }
