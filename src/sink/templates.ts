@@ -25,6 +25,7 @@
  * `flattened` (core in Elasticsearch 8: aggregatable keyword leaves, no mapping explosion).
  */
 import { verdictsWhere } from '../classify/verdicts';
+import { CONFIG_SCHEMA } from '../config/schema';
 
 export interface IndexNames {
   readonly connTemplate: string;
@@ -165,8 +166,8 @@ export const SCANS_MAPPING = {
 /** Settings for a single node and for a cluster: one shard; a replica when a second node exists. */
 const INDEX_SETTINGS = { number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' } as const;
 
-/** `elasticsearch.refreshIntervalS`'s default: Elasticsearch's own refresh interval. */
-export const DEFAULT_REFRESH_INTERVAL_S = 1;
+/** `elasticsearch.refreshIntervalS`'s default (Elasticsearch's own refresh interval), for callers without a configuration. */
+export const DEFAULT_REFRESH_INTERVAL_S: number = CONFIG_SCHEMA.elasticsearch.refreshIntervalS.default;
 
 /** Filter of the per-firewall view. */
 export function firewallFilter(): Readonly<Record<string, unknown>> {
