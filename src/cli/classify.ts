@@ -257,7 +257,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   // File mode has no wall clock: the grace is measured in record time, and the driver is flushed
   // every FLUSH_EVERY conns and at the end.
   const clock = createRecordClock();
-  const driver = createDriver({ settings, codec: await loadHeaderCodec(config.decode.confluentSchemas), clock, sink, onConn: (ts) => { clock.observe(ts); } });
+  const driver = createDriver({ settings, codec: await loadHeaderCodec(config.decode), clock, sink, onConn: (ts) => { clock.observe(ts); } });
   let records = 0;
   let lastProgress = Date.now();
   const progress = (what: string): void => {

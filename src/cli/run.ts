@@ -106,7 +106,7 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
   const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
   const metrics: Metrics = createMetrics();
   const devices = config.classify.devicesFile === undefined ? [] : await loadDevicesFile(config.classify.devicesFile);
-  const codec = await loadHeaderCodec(config.decode.confluentSchemas);
+  const codec = await loadHeaderCodec(config.decode);
   const settings = stageSettingsOf(config, devices);
   const tracker = createOffsetTracker();
   const prefix = config.elasticsearch.indexPrefix;

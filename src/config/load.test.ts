@@ -155,6 +155,8 @@ describe('resolveConfig', () => {
     expect(problemsOf({ yaml: { decode: { confluentSchemas: ['x.avsc'] } } })).toEqual([expect.stringMatching(/'x\.avsc' is not id=path/)]);
     const r = resolveConfig(inputs({ yaml: { decode: { confluentSchemas: ['7=a.avsc'] } } }));
     expect(r.ok && r.config.decode.confluentSchemas).toEqual(['7=a.avsc']);
+    const w = resolveConfig(inputs({ env: { ZEEK_RST_DECODE_WRITER_SCHEMAS: 'v2.avsc, sensors/v0.avsc' } }));
+    expect(w.ok && w.config.decode.writerSchemas).toEqual(['v2.avsc', 'sensors/v0.avsc']);
   });
 
   it('rejects a top level that is not a mapping', () => {

@@ -177,6 +177,7 @@ export const CONFIG_SCHEMA = {
     allowCanonified: bool(false, 'ZEEK_RST_DECODE_ALLOW_CANONIFIED', 'Accept canonified test logs (ts/uid of X\'s); for test data only.'),
     maxMessageBytes: int(1048576, 64, 100 * 1048576, 'bytes', 'ZEEK_RST_DECODE_MAX_MESSAGE_BYTES', 'Larger messages are dead letters (oversized_message).'),
     confluentSchemas: list([], 'ZEEK_RST_DECODE_CONFLUENT_SCHEMAS', 'Confluent schema ids of header writer schemas, as id=path/to/schema.avsc (env: comma-separated).', 0),
+    writerSchemas: list([], 'ZEEK_RST_DECODE_WRITER_SCHEMAS', 'Header writer schemas other than schemas/packet_header.avsc that sensors write in the single-object encoding, as paths to .avsc files; each is accepted by its fingerprint and resolved to the reader (env: comma-separated).', 0),
   },
   produce: {
     headerFraming: oneOf(HEADER_FRAMINGS, 'single-object', 'ZEEK_RST_PRODUCE_HEADER_FRAMING', 'Framing `produce` uses for Avro header records.'),

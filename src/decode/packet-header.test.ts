@@ -156,7 +156,7 @@ describe('schema evolution', () => {
 
   it('decodes a single-object message written with a configured evolved schema, and refuses it unconfigured', () => {
     const buf = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(writer), writer.toBuffer(record)]);
-    expect(value(createHeaderCodec({ writerSchemas: [evolved] }).decode(buf, SRC))).toMatchObject({ sensor: 'tap-1' });
+    expect(value(createHeaderCodec({ writerSchemas: { 'evolved.avsc': evolved } }).decode(buf, SRC))).toMatchObject({ sensor: 'tap-1' });
     expect(reason(createHeaderCodec().decode(buf, SRC))).toBe('unknown_schema');
   });
 

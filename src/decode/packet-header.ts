@@ -35,8 +35,8 @@ const UINT32_MAX = 0xffffffff;
 export interface HeaderCodecConfig {
   /** Confluent schema id -> writer schema (the parsed JSON of an .avsc file). */
   readonly registry?: Readonly<Record<number, unknown>>;
-  /** More writer schemas accepted in the single-object encoding, looked up by fingerprint. */
-  readonly writerSchemas?: readonly unknown[];
+  /** More writer schemas accepted in the single-object encoding, looked up by fingerprint; keyed by a name for errors (the file). */
+  readonly writerSchemas?: Readonly<Record<string, unknown>>;
 }
 
 export interface HeaderCodec {
@@ -113,10 +113,10 @@ export function createHeaderCodec(config: HeaderCodecConfig = {}): HeaderCodec {
   };
   const readerWriter: Writer = { type: reader, resolver: undefined };
   const byFingerprint = new Map<string, Writer>([[readerFp.toString('hex'), readerWriter]]);
-  (config.writerSchemas ?? []).forEach((s, i) => {
-    const t = parseSchema(s, `writer schema #${i}`);
-    byFingerprint.set(fingerprintBytes(t).toString('hex'), resolverFor(t, `writer schema #${i}`));
-  });
+  for (const [name, s] of Object.entries(config.writerSchemas ?? {})) {
+    const t = parseSchema(s, `writer schema ${name}`);
+    byFingerprint.set(fingerprintBytes(t).toString('hex'), resolverFor(t, `writer schema ${name}`));
+  }
   const byId = new Map<number, Writer>();
   for (const [key, s] of Object.entries(config.registry ?? {})) {
     const id = Number(key);

@@ -1,8 +1,9 @@
 /**
  * Batched header messages, end to end on the real broker and node: `produce --batch` writes the
- * Teredo headers as Avro object containers and the pop3-rej headers as sequences of
- * single-object records; one more message carries a record with an impossible TTL between two
- * good ones. The indexed documents equal what `classify` prints for the same files (the Teredo
+ * Teredo headers as Avro object containers and the first 75 pop3-rej headers as sequences of
+ * single-object records. The other 50 come as a sequence written with a newer schema (one more
+ * optional field), which `run` reads because `decode.writerSchemas` lists it. One more message
+ * carries a record with an impossible TTL between two good ones. The indexed documents equal what `classify` prints for the same files (the Teredo
  * verdicts need the headers: three RSTs with TTL 255 from servers whose packets arrive with
  * TTL 53 are injected resets only with header evidence), and the bad record alone is on the
  * dead-letter topic, with its index in the message and its own bytes.
@@ -14,7 +15,8 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import { Type } from 'avsc';
 import { startPipeline, type RunningPipeline } from '../../src/cli/run';
-import { createHeaderCodec } from '../../src/decode/packet-header';
+import { fingerprintBytes } from '../../src/decode/avro-fingerprint';
+import { createHeaderCodec, decodeHeaderJson } from '../../src/decode/packet-header';
 import { PACKET_HEADER_SCHEMA } from '../../src/decode/packet-header-schema';
 import { waitFor } from '../helpers/wait';
 import { CORPUS, connCount, createTopics, esClient, kafkaClient, produceValues, readDeadLetters, spawnCli, testConfig, testEnv, testNames } from './pipeline-harness';
@@ -61,14 +63,31 @@ describe('pipeline: batched header messages', () => {
     expect(expected.size).toBe(21 + 11);
 
     const env = testEnv(n);
-    // 55 Teredo headers in containers of 20 (3 messages), 125 pop3 headers in sequences of 50 (3 messages).
-    for (const args of [['--batch', '20', '--batch-format', 'container', teredo], ['--batch', '50', pop3]]) {
+    // 55 Teredo headers in containers of 20 (3 messages), 75 pop3 headers in sequences of 50 (2 messages).
+    const pop3Lines = readFileSync(pop3, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    expect(pop3Lines).toHaveLength(125);
+    const pop3Head = path.join(dir, 'pop3-head.jsonl');
+    writeFileSync(pop3Head, `${pop3Lines.slice(0, 75).join('\n')}\n`);
+    for (const [args, messages] of [[['--batch', '20', '--batch-format', 'container', teredo], '3'], [['--batch', '50', pop3Head], '2']] as const) {
       const p = spawnCli(['produce', '--topic', n.headers, ...args], env);
       expect((await p.exited).code).toBe(0);
-      expect(p.stdout().trim()).toBe('3');
+      expect(p.stdout().trim()).toBe(messages);
     }
-    // A batch of three from an unrelated flow (no conn): the middle record has TTL 300.
+    // The other 50 as a sensor with a newer schema writes them: one sequence of single-object records.
     const codec = createHeaderCodec();
+    const reader = Type.forSchema(PACKET_HEADER_SCHEMA);
+    const evolvedSchema = { ...(reader.schema() as { fields: unknown[] }), fields: [...(reader.schema() as { fields: unknown[] }).fields, { name: 'vlan', type: ['null', 'int'], default: null }] };
+    const evolvedFile = path.join(dir, 'packet_header_v2.avsc');
+    writeFileSync(evolvedFile, JSON.stringify(evolvedSchema));
+    const evolved = Type.forSchema(evolvedSchema as Parameters<typeof Type.forSchema>[0]);
+    const evolvedHead = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(evolved)]);
+    await produceValues(kafka, n.headers, [Buffer.concat(pop3Lines.slice(75).map((line, i) => {
+      const d = decodeHeaderJson(Buffer.from(line), { kind: 'file', path: pop3, line: 76 + i });
+      if (!d.ok) throw new Error(`pop3 header line ${76 + i}: ${d.dead.detail}`);
+      const record = reader.fromBuffer(codec.encodeSingleObject(d.value).subarray(evolvedHead.length)) as Record<string, unknown>;
+      return Buffer.concat([evolvedHead, evolved.toBuffer({ ...record, vlan: 12 })]);
+    }))]);
+    // A batch of three from an unrelated flow (no conn): the middle record has TTL 300.
     const h = {
       tsUs: 1711036787549335, sensor: null, srcIp: '10.9.9.1', dstIp: '10.9.9.2', srcPort: 40000, dstPort: 80, ipVersion: 4 as const, ipTtl: 64, ipId: 1,
       tcpFlags: 0x02, seq: 1, ack: 0, window: 1024, payloadLen: 0, communityId: '', source: { kind: 'file' as const, path: 'test', line: 1 },
@@ -82,7 +101,7 @@ describe('pipeline: batched header messages', () => {
     const conn = spawnCli(['produce', '--topic', n.conn, connFile], env);
     expect((await conn.exited).code).toBe(0);
 
-    running = await startPipeline(testConfig(n, { ZEEK_RST_CORRELATE_GRACE_MS: '3000', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '60000' }));
+    running = await startPipeline(testConfig(n, { ZEEK_RST_CORRELATE_GRACE_MS: '3000', ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '60000', ZEEK_RST_DECODE_WRITER_SCHEMAS: evolvedFile }));
     const r = running;
     await waitFor(async () => (await connCount(es, n)) === expected.size && r.status().pendingConns === 0 && r.status().sinkPending === 0, {
       timeoutMs: 60_000, what: `${expected.size} documents in ${n.prefix}-conn`,
