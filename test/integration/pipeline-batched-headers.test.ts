@@ -76,7 +76,8 @@ describe('pipeline: batched header messages', () => {
     // The other 50 as a sensor with a newer schema writes them: one sequence of single-object records.
     const codec = createHeaderCodec();
     const reader = Type.forSchema(PACKET_HEADER_SCHEMA);
-    const evolvedSchema = { ...(reader.schema() as { fields: unknown[] }), fields: [...(reader.schema() as { fields: unknown[] }).fields, { name: 'vlan', type: ['null', 'int'], default: null }] };
+    const readerSchema = reader.schema() as { fields: unknown[] };
+    const evolvedSchema = { ...readerSchema, fields: [...readerSchema.fields, { name: 'vlan', type: ['null', 'int'], default: null }] };
     const evolvedFile = path.join(dir, 'packet_header_v2.avsc');
     writeFileSync(evolvedFile, JSON.stringify(evolvedSchema));
     const evolved = Type.forSchema(evolvedSchema as Parameters<typeof Type.forSchema>[0]);
