@@ -2,24 +2,23 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { Type } from 'avsc';
-
 import type { Decoded, PacketHeader, SourceRef } from '../domain';
 import { isZeekRstError } from '../errors';
 import { fingerprintBytes } from '../decode/avro-fingerprint';
 import { loadHeaderCodec } from './header-schemas';
+import { EVOLVED_HEADER_SCHEMA, evolvedHeaderType } from '../../test/helpers/evolved-header-schema';
 
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '3' };
 const READER = JSON.parse(readFileSync(path.resolve(__dirname, '../../schemas/packet_header.avsc'), 'utf8')) as { fields: unknown[] };
 
 // A sensor upgraded before zeek-rst: its schema has one more optional field than the reader's.
-const EVOLVED = { ...READER, fields: [...READER.fields, { name: 'vlan', type: ['null', 'int'], default: null }] };
+const EVOLVED = EVOLVED_HEADER_SCHEMA;
 // pop3-rej/pop3.headers.jsonl line 2 (the RST+ACK answering the first SYN), as the upgraded sensor writes it.
 const RECORD = {
   ts: 1377201633620883, sensor: null, src_ip: '212.227.15.188', dst_ip: '192.168.0.4', src_port: 110, dst_port: 26242,
   ip_version: 4, ip_ttl: 57, ip_id: 0, tcp_flags: 20, seq: 0, ack: 3145310915, window: 0, payload_len: 0, community_id: null, vlan: 12,
 };
-const writer = Type.forSchema(EVOLVED as Parameters<typeof Type.forSchema>[0]);
+const writer = evolvedHeaderType;
 const singleObject = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(writer), writer.toBuffer(RECORD)]);
 const confluent = (id: number): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), writer.toBuffer(RECORD)]);
 

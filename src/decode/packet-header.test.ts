@@ -9,6 +9,7 @@ import { isZeekRstError } from '../errors';
 import { fingerprintBytes } from './avro-fingerprint';
 import { createHeaderCodec, decodeHeaderJson, HEADER_FIELD_NAMES } from './packet-header';
 import { PACKET_HEADER_SCHEMA } from './packet-header-schema';
+import { EVOLVED_HEADER_SCHEMA, evolvedHeaderType } from '../../test/helpers/evolved-header-schema';
 
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '7' };
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -132,14 +133,8 @@ describe('Avro framings', () => {
 
 describe('schema evolution', () => {
   // A newer producer adds an optional field; zeek-rst's reader schema does not know it.
-  const evolved: Schema = {
-    type: 'record', name: 'PacketHeader', namespace: 'zeek_rst',
-    fields: [
-      ...(Type.forSchema(PACKET_HEADER_SCHEMA).schema() as { fields: unknown[] }).fields,
-      { name: 'vlan', type: ['null', 'int'], default: null },
-    ],
-  } as Schema;
-  const writer = Type.forSchema(evolved);
+  const evolved = EVOLVED_HEADER_SCHEMA;
+  const writer = evolvedHeaderType;
   const record = {
     ts: 1377201633620883, sensor: 'tap-1', src_ip: '212.227.15.188', dst_ip: '192.168.0.4', src_port: 110, dst_port: 26242,
     ip_version: 4, ip_ttl: 57, ip_id: 0, tcp_flags: 20, seq: 0, ack: 3145310915, window: 0, payload_len: 0, community_id: null, vlan: 12,

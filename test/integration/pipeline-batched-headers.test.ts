@@ -18,6 +18,7 @@ import { startPipeline, type RunningPipeline } from '../../src/cli/run';
 import { fingerprintBytes } from '../../src/decode/avro-fingerprint';
 import { createHeaderCodec, decodeHeaderJson } from '../../src/decode/packet-header';
 import { PACKET_HEADER_SCHEMA } from '../../src/decode/packet-header-schema';
+import { EVOLVED_HEADER_SCHEMA, evolvedHeaderType } from '../helpers/evolved-header-schema';
 import { waitFor } from '../helpers/wait';
 import { CORPUS, connCount, createTopics, esClient, kafkaClient, produceValues, readDeadLetters, spawnCli, testConfig, testEnv, testNames } from './pipeline-harness';
 
@@ -76,11 +77,9 @@ describe('pipeline: batched header messages', () => {
     // The other 50 as a sensor with a newer schema writes them: one sequence of single-object records.
     const codec = createHeaderCodec();
     const reader = Type.forSchema(PACKET_HEADER_SCHEMA);
-    const readerSchema = reader.schema() as { fields: unknown[] };
-    const evolvedSchema = { ...readerSchema, fields: [...readerSchema.fields, { name: 'vlan', type: ['null', 'int'], default: null }] };
     const evolvedFile = path.join(dir, 'packet_header_v2.avsc');
-    writeFileSync(evolvedFile, JSON.stringify(evolvedSchema));
-    const evolved = Type.forSchema(evolvedSchema as Parameters<typeof Type.forSchema>[0]);
+    writeFileSync(evolvedFile, JSON.stringify(EVOLVED_HEADER_SCHEMA));
+    const evolved = evolvedHeaderType;
     const evolvedHead = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(evolved)]);
     await produceValues(kafka, n.headers, [Buffer.concat(pop3Lines.slice(75).map((line, i) => {
       const d = decodeHeaderJson(Buffer.from(line), { kind: 'file', path: pop3, line: 76 + i });
