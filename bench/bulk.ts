@@ -96,7 +96,7 @@ export async function sinkBulk(es: Client, docs: readonly BulkDoc[], concurrency
     const started = process.hrtime.bigint();
     for (const d of docs) {
       while (sink.pendingCount() >= maxPending) await new Promise<void>((resolve) => setTimeout(resolve, 2));
-      sink.enqueue({ id: d.id, index, body: d.body, source: SOURCE, verdict: undefined });
+      sink.enqueue({ id: d.id, index, json: JSON.stringify(d.body), source: SOURCE, verdict: undefined });
     }
     await sink.drain();
     return docs.length / (Number(process.hrtime.bigint() - started) / 1e9);

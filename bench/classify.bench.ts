@@ -24,6 +24,8 @@ const { connIndexFor } = fromDist('sink/templates') as typeof Templates;
 const elastic = fromDist('sink/elastic') as Partial<typeof Elastic>;
 const bulkActionLine = elastic.bulkActionLine ?? ((index: string, id: string): string => JSON.stringify({ index: { _index: index, _id: id } }));
 const timestampMsOf = (d: Pipeline.OutputDoc): number => (d as Partial<Pipeline.OutputDoc>).timestampMs ?? Date.parse(d.doc['@timestamp']);
+// One before OutputDoc.json built the document as an object, which its sink stringified.
+const jsonOf = (d: Pipeline.OutputDoc): string => (d as Partial<Pipeline.OutputDoc>).json ?? JSON.stringify(d.doc);
 
 const FLUSH_EVERY = 1000;
 const PREFIX = 'zeek-rst';
@@ -33,7 +35,7 @@ function bulkBytes(docs: readonly Pipeline.OutputDoc[]): number {
   let bytes = 0;
   for (const d of docs) {
     const action = bulkActionLine(connIndexFor(PREFIX, timestampMsOf(d)), d.id);
-    const source = JSON.stringify(d.doc);
+    const source = jsonOf(d);
     bytes += action.length + source.length + 2;
   }
   return bytes;

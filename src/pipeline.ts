@@ -11,7 +11,7 @@ import type { Device } from './classify/devices';
 import type { Cidr } from './classify/ip';
 import { classifyConnection } from './classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS, type ClassifySettings } from './classify/settings';
-import { documentId, toEcsDocument } from './sink/ecs';
+import { documentId, ecsJson } from './sink/ecs';
 import { weirdRoutingKey, type Partitioner } from './partition';
 
 export interface PipelineSettings {
@@ -34,6 +34,9 @@ export interface OutputDoc {
   readonly id: string;
   /** `update` re-writes a document after late evidence. */
   readonly kind: 'new' | 'update';
+  /** The document as JSON (sink/ecs.ts, ecsJson): what the sink sends and `classify` prints. */
+  readonly json: string;
+  /** The document as an object: `json` parsed, when first read (tests, field checks). */
   readonly doc: EnrichedDoc;
   readonly classification: Classification;
   /** Where the conn came from: named in the headers of a dead letter if Elasticsearch refuses the document. */
@@ -65,6 +68,26 @@ export interface ClassifyPipeline {
   restore(values: Iterable<StateValue>): void;
 }
 
+/** An OutputDoc whose object form is parsed from its JSON only when something reads it. */
+class Output implements OutputDoc {
+  #doc: EnrichedDoc | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly kind: 'new' | 'update',
+    readonly json: string,
+    readonly classification: Classification,
+    readonly source: SourceRef,
+    readonly stateKey: string,
+    readonly timestampMs: number,
+  ) {}
+
+  get doc(): EnrichedDoc {
+    this.#doc ??= JSON.parse(this.json) as EnrichedDoc;
+    return this.#doc;
+  }
+}
+
 const NO_DOCS: readonly OutputDoc[] = Object.freeze([]);
 const NOTHING: PipelineStep = Object.freeze({ evicted: 0, docs: NO_DOCS });
 
@@ -82,15 +105,15 @@ export function createClassifyPipeline(settings: PipelineSettings, clock: Clock,
     docs: step.ready.map((e) => {
       const c = e.correlated;
       const classification = classifyConnection(c, settings.classify, settings.devices);
-      return {
-        id: documentId(c.conn.observer, c.conn.uid),
-        kind: e.kind,
-        doc: toEcsDocument(c, classification, ecsOptions),
+      return new Output(
+        documentId(c.conn.observer, c.conn.uid),
+        e.kind,
+        ecsJson(c, classification, ecsOptions),
         classification,
-        source: c.conn.source,
-        stateKey: connEntryKey(c.conn.communityId, e.key),
-        timestampMs: Math.floor(c.conn.tsUs / 1000),
-      };
+        c.conn.source,
+        connEntryKey(c.conn.communityId, e.key),
+        Math.floor(c.conn.tsUs / 1000),
+      );
     }),
   });
   return {

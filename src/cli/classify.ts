@@ -221,7 +221,7 @@ function createStdoutSink(summary: Summary): DocumentSink & { pending(): number;
             summary.verdicts.set(v, (summary.verdicts.get(v) ?? 0) + 1);
           }
         }
-        out.push(`${JSON.stringify(d.doc)}\n`);
+        out.push(`${d.json}\n`);
       }
     },
     pending: () => out.length,

@@ -175,14 +175,14 @@ export async function startPipeline(config: Config, options: StartOptions = {}):
       // The value is the refused document (the conn's own bytes are not kept in memory); the
       // headers name the conn's message so the original can be found.
       deadLetters.write([
-        { reason: 'mapping_rejected', stage: 'sink', detail: `${r.errorType} (HTTP ${r.status}): ${r.reason}`, raw: Buffer.from(JSON.stringify(r.doc.body)), source: r.doc.source },
+        { reason: 'mapping_rejected', stage: 'sink', detail: `${r.errorType} (HTTP ${r.status}): ${r.reason}`, raw: Buffer.from(r.doc.json), source: r.doc.source },
       ]),
   });
 
   const documents = {
     write(docs: readonly OutputDoc[]): number[] {
       return docs.map((out) => {
-        const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, out.timestampMs), body: out.doc, source: out.source, verdict: out.classification.verdict });
+        const seq = sink.enqueue({ id: out.id, index: connIndexFor(prefix, out.timestampMs), json: out.json, source: out.source, verdict: out.classification.verdict });
         dirty.note(seq, out.timestampMs);
         return seq;
       });

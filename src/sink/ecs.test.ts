@@ -2,10 +2,10 @@ import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
 import { parseCidr } from '../classify/ip';
 import { classifyConnection } from '../classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS } from '../classify/settings';
-import type { Correlated } from '../domain';
+import type { Correlated, EnrichedDoc } from '../domain';
 import fc from 'fast-check';
 
-import { directionOf, documentId, isoMs, protocolOf, toEcsDocument } from './ecs';
+import { directionOf, documentId, ecsJson, isoMs, protocolOf, toEcsDocument } from './ecs';
 
 function fail(): never {
   throw new Error('bad CIDR in test');
@@ -102,6 +102,28 @@ describe('ECS document', () => {
     const doc = toEcsDocument(sf, classifyConnection(sf, DEFAULT_CLASSIFY_SETTINGS, []));
     expect(doc.rst).toEqual({ present: false, scan: { scanner: false, probe: false } });
     expect(doc.event.outcome).toBe('success');
+  });
+
+  it('writes its JSON as JSON.stringify writes the object it parses to, whatever the text and the optional fields hold', () => {
+    // Any UTF-16 code unit: quotes, backslashes, control characters, non-ASCII, lone surrogates.
+    const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength: 12 });
+    const count = fc.option(fc.nat({ max: 2 ** 40 }), { nil: undefined });
+    const flag = fc.option(fc.boolean(), { nil: undefined });
+    fc.assert(fc.property(
+      fc.record({ uid: text, origH: text, respH: text, history: fc.option(text, { nil: undefined }), service: fc.option(text, { nil: undefined }), observer: fc.option(text, { nil: undefined }), weird: fc.option(text, { nil: undefined }) }),
+      fc.record({ durationUs: count, origBytes: count, respPkts: count, missedBytes: count, localOrig: flag, localResp: flag, connState: fc.constantFrom(undefined, 'SF', 'REJ', 'RSTO') }),
+      (t, n) => {
+        const { weird, ...strings } = t;
+        const c: ConnRecord = { ...conn, ...strings, ...n };
+        const withWeird: Correlated = weird === undefined ? { ...corr, conn: c } : { ...corr, conn: c, weirds: [{ tsUs: c.tsUs, uid: c.uid, name: weird, source: conn.source }] };
+        const json = ecsJson(withWeird, classifyConnection(withWeird, DEFAULT_CLASSIFY_SETTINGS, []));
+        expect(JSON.stringify(JSON.parse(json))).toBe(json);
+        const doc = JSON.parse(json) as EnrichedDoc;
+        expect([doc.zeek.session_id, doc.source.ip, doc.destination.ip, doc.zeek.connection.history, doc.observer?.name]).toEqual([t.uid, t.origH, t.respH, t.history, t.observer]);
+        expect([doc.event.duration, doc.source.bytes, doc.destination.packets, doc.zeek.connection.missed_bytes]).toEqual([n.durationUs === undefined ? undefined : n.durationUs * 1000, n.origBytes, n.respPkts, n.missedBytes]);
+        expect(doc.zeek.weird?.names).toEqual(weird === undefined ? undefined : [weird]);
+      },
+    ));
   });
 
   it('derives a deterministic id from observer and uid', () => {

@@ -24,8 +24,8 @@ import { connTemplateBody, indexNames, scansIndexBody } from './templates';
 export interface SinkDocument {
   readonly id: string;
   readonly index: string;
-  /** The JSON document (`_source`). */
-  readonly body: unknown;
+  /** The document (`_source`) as JSON. */
+  readonly json: string;
   /** The conn record's origin, named in the dead letter when Elasticsearch refuses the document. */
   readonly source: SourceRef;
   /** `rst.verdict`, or undefined when the connection has no RST: counted per verdict. */
@@ -95,7 +95,7 @@ export interface SinkDeps {
  */
 interface Queued {
   readonly seq: number;
-  readonly doc: Omit<SinkDocument, 'body'>;
+  readonly doc: Omit<SinkDocument, 'json'>;
   readonly bytes: number;
   readonly action: string;
   readonly source: string;
@@ -266,7 +266,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
             } else {
               log.warn({ id: q.doc.id, index: q.doc.index, status: outcome.status, errorType: outcome.errorType }, 'document refused by Elasticsearch; dead-lettering it');
               rejections.push(
-                deps.onRejected({ doc: { ...q.doc, body: JSON.parse(q.source) as unknown }, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
+                deps.onRejected({ doc: { ...q.doc, json: q.source }, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
                   lastSuccessMs = now();
                   complete(q.seq);
                 }),
@@ -368,7 +368,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       const seq = nextSeq;
       nextSeq += 1;
       const action = bulkActionLine(doc.index, doc.id);
-      const source = JSON.stringify(doc.body);
+      const source = doc.json;
       const bytes = action.length + source.length + 2;
       // The time without progress counts from when documents started waiting, not from an idle past.
       if (pending() === 0) lastSuccessMs = now();

@@ -50,7 +50,7 @@ describe('sink: parallel bulk requests', () => {
     // would put consecutive versions into requests racing each other.
     for (let i = 0; i < IDS; i += 1) {
       for (let v = 1; v <= VERSIONS; v += 1) {
-        sink.enqueue({ id: `d${i}`, index, body: { v, i }, source: SOURCE, verdict: undefined });
+        sink.enqueue({ id: `d${i}`, index, json: JSON.stringify({ v, i }), source: SOURCE, verdict: undefined });
       }
       if (i % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       maxInFlight = Math.max(maxInFlight, sink.requestsInFlight());
@@ -77,11 +77,11 @@ describe('sink: parallel bulk requests', () => {
     const sink = sinkFor(es);
     sinks.push(sink);
     const stuckLane = laneOf('stuck', SETTINGS.bulkConcurrency);
-    expect(sink.enqueue({ id: 'stuck', index: blocked, body: { v: 1 }, source: SOURCE, verdict: undefined })).toBe(1);
+    expect(sink.enqueue({ id: 'stuck', index: blocked, json: JSON.stringify({ v: 1 }), source: SOURCE, verdict: undefined })).toBe(1);
     // Alone in its first request (sent after the flush interval), then retried: its lane waits behind it.
     await waitFor(() => sink.requestsInFlight() === 1, { timeoutMs: 10_000, intervalMs: 5, what: 'the stuck document in flight' });
     const others = Array.from({ length: 200 }, (_, i) => `o${i}`);
-    for (const id of others) sink.enqueue({ id, index: open, body: { v: 1 }, source: SOURCE, verdict: undefined });
+    for (const id of others) sink.enqueue({ id, index: open, json: JSON.stringify({ v: 1 }), source: SOURCE, verdict: undefined });
     const freeLanes = others.filter((id) => laneOf(id, SETTINGS.bulkConcurrency) !== stuckLane);
     expect(freeLanes.length).toBeGreaterThan(100);
     // Every document of the free lanes gets indexed while `stuck` is retried (429 from the block) ...
