@@ -133,14 +133,16 @@ export function runSuite(suite: BenchSuite, figures: Record<string, number> = {}
       if (c !== undefined) samples.get(c.name)?.push(measure(c, minMs, sink));
     }
   }
-  const baseMedian = median(samples.get(base.name) ?? []);
-  console.log(`\n${suite.name}: ${suite.unit} per CPU second, median of ${rounds} rounds (>= ${minMs} ms CPU each); ratio = case / ${base.name}`);
+  const baseSamples = samples.get(base.name) ?? [];
+  console.log(`\n${suite.name}: ${suite.unit} per CPU second, median of ${rounds} rounds (>= ${minMs} ms CPU each); ratio = median over the rounds of case / ${base.name}`);
   const width = Math.max(...suite.cases.map((c) => c.name.length));
   for (const c of suite.cases) {
     const xs = samples.get(c.name) ?? [];
     const m = median(xs);
-    const ratio = m / baseMedian;
-    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  ${spread(xs, fmt)}  ratio ${ratio.toFixed(3)}`);
+    // Per round, the case and its ceiling ran one after the other, on the machine as it was then.
+    const ratios = xs.map((x, r) => x / (baseSamples[r] ?? Number.NaN));
+    const ratio = median(ratios);
+    console.log(`  ${c.name.padEnd(width)}  ${fmt(m).padStart(9)} ${suite.unit}/s  ${spread(xs, fmt)}  ratio ${ratio.toFixed(3)} ${spread(ratios, (x) => x.toFixed(2))}`);
     if (c.report?.rps !== undefined) figures[c.report.rps] = Math.round(m);
     if (c.report?.ratio !== undefined) figures[c.report.ratio] = Math.round(ratio * 1000) / 1000;
   }
