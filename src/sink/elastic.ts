@@ -89,16 +89,14 @@ export interface SinkDeps {
 }
 
 /**
- * A queued document: its bulk lines, serialized once at enqueue, and what the metrics, the log
- * and a dead letter need. The document object itself is not kept (the JSON line holds it: half
- * the memory, and the object dies young); a refused document is parsed back for `onRejected`.
+ * A queued document, its JSON as the pipeline wrote it, and its bulk action line, built once at
+ * enqueue: what the request, the metrics, the log and a dead letter need.
  */
 interface Queued {
   readonly seq: number;
-  readonly doc: Omit<SinkDocument, 'json'>;
+  readonly doc: SinkDocument;
   readonly bytes: number;
   readonly action: string;
-  readonly source: string;
 }
 
 /** Builds the client from the configuration; the client's own retries are off (retry.ts decides). */
@@ -213,7 +211,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
 
   const send = async (batch: readonly Queued[]): Promise<BulkResponse> => {
     // Pre-serialized lines: the client's ndjson serializer passes strings through unchanged.
-    const operations = batch.flatMap((q) => [q.action, q.source]);
+    const operations = batch.flatMap((q) => [q.action, q.doc.json]);
     const started = process.hrtime.bigint();
     let response: BulkResponse;
     try {
@@ -266,7 +264,7 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
             } else {
               log.warn({ id: q.doc.id, index: q.doc.index, status: outcome.status, errorType: outcome.errorType }, 'document refused by Elasticsearch; dead-lettering it');
               rejections.push(
-                deps.onRejected({ doc: { ...q.doc, json: q.source }, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
+                deps.onRejected({ doc: q.doc, status: outcome.status, errorType: outcome.errorType, reason: outcome.reason }).then(() => {
                   lastSuccessMs = now();
                   complete(q.seq);
                 }),
@@ -368,13 +366,12 @@ export function createElasticSink(deps: SinkDeps): ElasticSink {
       const seq = nextSeq;
       nextSeq += 1;
       const action = bulkActionLine(doc.index, doc.id);
-      const source = doc.json;
-      const bytes = action.length + source.length + 2;
+      const bytes = action.length + doc.json.length + 2;
       // The time without progress counts from when documents started waiting, not from an idle past.
       if (pending() === 0) lastSuccessMs = now();
       const lane = lanes[laneCount === 1 ? 0 : laneOf(doc.id, laneCount)];
       if (lane === undefined) throw new Error(`no lane for ${doc.id}`);
-      lane.queue.push({ seq, doc: { id: doc.id, index: doc.index, source: doc.source, verdict: doc.verdict }, bytes, action, source });
+      lane.queue.push({ seq, doc, bytes, action });
       lane.queuedBytes += bytes;
       queuedTotal += 1;
       metrics.sinkPending.set(pending());
