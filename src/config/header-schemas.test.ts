@@ -11,16 +11,14 @@ import { EVOLVED_HEADER_SCHEMA, evolvedHeaderType } from '../../test/helpers/evo
 const SRC: SourceRef = { kind: 'kafka', topic: 'zeek-headers', partition: 0, offset: '3' };
 const READER = JSON.parse(readFileSync(path.resolve(__dirname, '../../schemas/packet_header.avsc'), 'utf8')) as { fields: unknown[] };
 
-// A sensor upgraded before zeek-rst: its schema has one more optional field than the reader's.
-const EVOLVED = EVOLVED_HEADER_SCHEMA;
+// A sensor upgraded before zeek-rst: EVOLVED_HEADER_SCHEMA has one more optional field than the reader's.
 // pop3-rej/pop3.headers.jsonl line 2 (the RST+ACK answering the first SYN), as the upgraded sensor writes it.
 const RECORD = {
   ts: 1377201633620883, sensor: null, src_ip: '212.227.15.188', dst_ip: '192.168.0.4', src_port: 110, dst_port: 26242,
   ip_version: 4, ip_ttl: 57, ip_id: 0, tcp_flags: 20, seq: 0, ack: 3145310915, window: 0, payload_len: 0, community_id: null, vlan: 12,
 };
-const writer = evolvedHeaderType;
-const singleObject = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(writer), writer.toBuffer(RECORD)]);
-const confluent = (id: number): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), writer.toBuffer(RECORD)]);
+const singleObject = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(evolvedHeaderType), evolvedHeaderType.toBuffer(RECORD)]);
+const confluent = (id: number): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), evolvedHeaderType.toBuffer(RECORD)]);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zeek-rst-schemas-'));
 function schemaFile(name: string, content: string): string {
@@ -28,7 +26,7 @@ function schemaFile(name: string, content: string): string {
   writeFileSync(file, content);
   return file;
 }
-const evolvedFile = schemaFile('packet_header_v2.avsc', JSON.stringify(EVOLVED));
+const evolvedFile = schemaFile('packet_header_v2.avsc', JSON.stringify(EVOLVED_HEADER_SCHEMA));
 
 function outcome(d: Decoded<PacketHeader>): string {
   return d.ok ? `ttl ${d.value.ipTtl}, flags ${d.value.tcpFlags}, ack ${d.value.ack}` : d.dead.reason;

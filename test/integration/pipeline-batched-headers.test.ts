@@ -79,13 +79,12 @@ describe('pipeline: batched header messages', () => {
     const reader = Type.forSchema(PACKET_HEADER_SCHEMA);
     const evolvedFile = path.join(dir, 'packet_header_v2.avsc');
     writeFileSync(evolvedFile, JSON.stringify(EVOLVED_HEADER_SCHEMA));
-    const evolved = evolvedHeaderType;
-    const evolvedHead = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(evolved)]);
+    const evolvedHead = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(evolvedHeaderType)]);
     await produceValues(kafka, n.headers, [Buffer.concat(pop3Lines.slice(75).map((line, i) => {
       const d = decodeHeaderJson(Buffer.from(line), { kind: 'file', path: pop3, line: 76 + i });
       if (!d.ok) throw new Error(`pop3 header line ${76 + i}: ${d.dead.detail}`);
       const record = reader.fromBuffer(codec.encodeSingleObject(d.value).subarray(evolvedHead.length)) as Record<string, unknown>;
-      return Buffer.concat([evolvedHead, evolved.toBuffer({ ...record, vlan: 12 })]);
+      return Buffer.concat([evolvedHead, evolvedHeaderType.toBuffer({ ...record, vlan: 12 })]);
     }))]);
     // A batch of three from an unrelated flow (no conn): the middle record has TTL 300.
     const h = {
