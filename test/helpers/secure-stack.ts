@@ -11,7 +11,7 @@ import { createStackConfig } from '../../scripts/stack/config';
 import { ensureRunAs } from '../../scripts/stack/elasticsearch';
 import { findJava } from '../../scripts/stack/java';
 import { pipelineAcls, pipelineRoles, readCredentials, secureFiles, sensorAcls, type Account, type RoleDescriptor, type SecureCredentials } from '../../scripts/stack/secure';
-import { REPO } from '../integration/pipeline-harness';
+import { endpointEnv, REPO } from '../integration/pipeline-harness';
 import { SECURE_TEST_ENV } from './stack-env';
 import { uniqueName } from './names';
 import { waitFor } from './wait';
@@ -147,25 +147,13 @@ export function esAuthEnv(account: Account): Record<string, string> {
 
 /** ZEEK_RST_* for the names and the secure endpoints; credentials are added by each test. */
 export function secureBaseEnv(s: SecureStack, n: SecureNames): Record<string, string> {
-  return {
-    ZEEK_RST_KAFKA_BROKERS: s.kafkaBrokers.join(','),
+  return endpointEnv(s, n, {
     ZEEK_RST_KAFKA_CA_FILE: s.caFile,
-    ZEEK_RST_ES_NODE: s.esUrl,
     ZEEK_RST_ES_CA_FILE: s.caFile,
-    ZEEK_RST_KAFKA_GROUP: n.group,
-    ZEEK_RST_TOPIC_CONN: n.conn,
-    ZEEK_RST_TOPIC_WEIRD: n.weird,
-    ZEEK_RST_TOPIC_HEADERS: n.headers,
-    ZEEK_RST_TOPIC_DEAD_LETTER: n.dlq,
-    ZEEK_RST_ES_INDEX_PREFIX: n.prefix,
-    ZEEK_RST_METRICS_PORT: '0',
     ZEEK_RST_LOG_LEVEL: 'info',
-    ZEEK_RST_CORRELATE_GRACE_MS: '300',
-    ZEEK_RST_CORRELATE_LATE_WINDOW_MS: '1500',
-    ZEEK_RST_SINK_FLUSH_INTERVAL_MS: '100',
     // Fail fast on refused connections instead of retrying for minutes.
     ZEEK_RST_KAFKA_CONNECTION_TIMEOUT_MS: '5000',
-  };
+  });
 }
 
 /** `elasticsearch-users` on the secure node's config folder, as the user the node runs as. */

@@ -34,12 +34,22 @@ export function testNames(label: string): Names {
   return { conn: `${base}-conn`, weird: `${base}-weird`, headers: `${base}-headers`, dlq: `${base}-dlq`, group: `${base}-g`, prefix: base };
 }
 
-/** ZEEK_RST_* variables for the names, the stack and fast correlator windows. */
+/** The endpoints a pipeline under test is pointed at: the plain stack's or the secure one's. */
+export interface Endpoints {
+  readonly kafkaBrokers: readonly string[];
+  readonly esUrl: string;
+}
+
+/** ZEEK_RST_* variables for the names, the plain stack and fast correlator windows. */
 export function testEnv(n: Names, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const stack = testStack();
+  return endpointEnv(testStack(), n, extra);
+}
+
+/** testEnv for any endpoints: `extra` adds or overrides variables (the secure stack's CA, credentials). */
+export function endpointEnv(endpoints: Endpoints, n: Names, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   return {
-    ZEEK_RST_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    ZEEK_RST_ES_NODE: stack.esUrl,
+    ZEEK_RST_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    ZEEK_RST_ES_NODE: endpoints.esUrl,
     ZEEK_RST_KAFKA_GROUP: n.group,
     ZEEK_RST_TOPIC_CONN: n.conn,
     ZEEK_RST_TOPIC_WEIRD: n.weird,
