@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { VERDICTS } from '../../domain';
+import { VERDICTS, type Facts } from '../../domain';
 import { RULES } from '.';
 import { byRank, renderEvidence } from '../engine';
 import { withRulesTable } from './table';
@@ -48,6 +48,19 @@ describe('rule table', () => {
       const declared: readonly string[] = r.evidence.values;
       expect({ id: r.id, undeclared: named.filter((n) => n === undefined || !declared.includes(n)) }).toEqual({ id: r.id, undeclared: [] });
     }
+  });
+
+  it('renders evidence templates: placeholders anywhere, side by side, repeated; unknown names and non-names left as written', () => {
+    const rule = RULES[0];
+    if (rule === undefined) throw new Error('no rules');
+    const facts = { rstTtl: 64, expectedTtl: 128, durationS: 1.23456, rstHops: undefined, origin: 'middlebox' } as unknown as Facts;
+    const render = (template: string): string => renderEvidence({ ...rule, evidence: { template, values: [] } }, facts).text;
+    expect(render('no placeholder at all')).toBe('no placeholder at all');
+    expect(render('')).toBe('');
+    expect(render('{rstTtl}')).toBe('64');
+    expect(render('{rstTtl}{expectedTtl} TTL {rstTtl} vs {expectedTtl}.')).toBe('64128 TTL 64 vs 128.');
+    expect(render('lasted {durationS} s, hops {rstHops}, from the {origin}')).toBe('lasted 1.235 s, hops -, from the middlebox');
+    expect(render('{noSuchFact} and {not-a-name} and {} and {rstTtl')).toBe('{noSuchFact} and {not-a-name} and {} and {rstTtl');
   });
 
   it('lists the rows in decision order (step, then weight): the table is the order', () => {
