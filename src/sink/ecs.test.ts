@@ -2,7 +2,7 @@ import { TCP_FLAGS, type ConnRecord, type PacketHeader } from '../domain';
 import { parseCidr } from '../classify/ip';
 import { classifyConnection } from '../classify/engine';
 import { DEFAULT_CLASSIFY_SETTINGS } from '../classify/settings';
-import type { Correlated, EnrichedDoc } from '../domain';
+import type { Classification, Correlated, EnrichedDoc } from '../domain';
 import fc from 'fast-check';
 
 import { directionOf, documentId, ecsJson, isoMs, protocolOf, toEcsDocument } from './ecs';
@@ -124,6 +124,48 @@ describe('ECS document', () => {
         expect(doc.zeek.weird?.names).toEqual(weird === undefined ? undefined : [weird]);
       },
     ));
+  });
+
+  it('writes a reset\'s rst part as JSON.stringify writes the fields of docs/fields.md, whatever the classification holds', () => {
+    const base = classifyConnection(corr, DEFAULT_CLASSIFY_SETTINGS, []);
+    const text = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength: 8 });
+    const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
+    // Any double, -0, NaN and the infinities included (JSON writes 0 and null for them).
+    const num = fc.double();
+    const factValue = fc.oneof(text, num, fc.boolean(), fc.constant(null));
+    const evidence = fc.record({ rule: text, text, values: fc.dictionary(text, factValue, { maxKeys: 3 }) });
+    const reset = fc.record({ side: text, tsUs: fc.integer({ min: 0, max: 2 ** 52 }), tcpFlags: fc.nat({ max: 255 }), ttl: num, hops: num, hasAck: fc.boolean(), origin: text, signals: fc.array(text, { maxLength: 2 }) });
+    // Strings where the types have closed sets (verdict, phase, ...): the writer escapes whatever it is given.
+    const classification = fc.record({
+      verdict: text, phase: opt(text), sender: opt(text), origin: opt(text), confidence: opt(num), rules: fc.array(text, { maxLength: 3 }),
+      evidence: fc.array(evidence, { maxLength: 3 }), explanation: opt(text), device: opt(fc.record({ name: text, kind: text })), stage: opt(text),
+      tags: fc.array(text, { maxLength: 3 }), resets: fc.array(reset, { maxLength: 3 }),
+    });
+    const facts = fc.record({
+      rstHasAck: opt(fc.boolean()), rstTtl: opt(num), expectedTtl: opt(num), ttlDelta: opt(num), rstHops: opt(num), expectedHops: opt(num),
+      ipIdDelta: opt(num), rstCount: num, idleBeforeS: opt(num), senderRetransmissionsAtLeast: num, rstSampled: fc.boolean(),
+    });
+    const asJson = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
+    fc.assert(fc.property(classification, facts, fc.boolean(), (k, f, scanner) => {
+      const resets = k.resets.map((r) => ({
+        side: r.side, header: { tsUs: r.tsUs, tcpFlags: r.tcpFlags }, ttl: r.ttl, hops: r.hops, hasAck: r.hasAck, origin: r.origin, signals: r.signals.map((kind) => ({ kind })),
+      }));
+      const c = { ...base, ...k, present: true, resets, facts: { ...base.facts, ...f } } as unknown as Classification;
+      const json = ecsJson(corr, c, { scanner });
+      expect(JSON.stringify(JSON.parse(json))).toBe(json);
+      const rst = (JSON.parse(json) as EnrichedDoc).rst;
+      const some = (o: Record<string, unknown>): Record<string, unknown> | undefined => (Object.values(o).some((v) => v !== undefined) ? o : undefined);
+      expect(rst).toEqual(asJson({
+        present: true, verdict: k.verdict, phase: k.phase, sender: k.sender, origin: k.origin, confidence: k.confidence, rules: k.rules, evidence: k.evidence,
+        explanation: k.explanation, ack: f.rstHasAck, ttl: some({ observed: f.rstTtl, expected: f.expectedTtl, delta: f.ttlDelta }),
+        hops: some({ observed: f.rstHops, expected: f.expectedHops }), ip_id_delta: f.ipIdDelta, count: f.rstCount,
+        idle_before_s: f.idleBeforeS === undefined ? undefined : Math.round(f.idleBeforeS * 1e6) / 1e6, retransmissions: f.senderRetransmissionsAtLeast,
+        device: k.device, scan: { scanner, probe: rst.scan?.probe }, headers: { sampled: f.rstSampled },
+        ts: '2013-08-22T20:00:33.620Z', // no RST header: the conn's end
+        stage: k.stage, tags: k.tags,
+        resets: k.resets.map((r) => ({ sender: r.side, ts: isoMs(r.tsUs), ttl: r.ttl, hops: r.hops, tcp_flags: r.tcpFlags, ack: r.hasAck, origin: r.origin, signals: r.signals })),
+      }));
+    }));
   });
 
   it('derives a deterministic id from observer and uid', () => {

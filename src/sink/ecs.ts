@@ -12,7 +12,7 @@
  * a moving index would leave the first write behind as a duplicate.
  */
 import { hash } from 'node:crypto';
-import { CONN_STATES as CONN_STATE_MESSAGES, type Classification, type ConnRecord, type Correlated, type EcsRst, type EnrichedDoc, type NetworkDirection, type Verdict } from '../domain';
+import { CONN_STATES as CONN_STATE_MESSAGES, type Classification, type ConnRecord, type Correlated, type EnrichedDoc, type FactValue, type NetworkDirection, type Verdict } from '../domain';
 import { cidrContains, parseIp, type Cidr } from '../classify/ip';
 import { isRst } from '../correlate/baseline';
 import { isScanProbe } from '../classify/scans';
@@ -25,13 +25,6 @@ export function documentId(observer: string | undefined, uid: string): string {
 function sum(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined ? undefined : a + b;
 }
-
-/**
- * A document part under construction: fields are assigned one by one in the order docs/fields.md
- * and the tests see, optional ones only when present (no key holds undefined), every required
- * one before the part is used. Cheaper than merging spreads of temporary objects.
- */
-type Draft<T> = { -readonly [K in keyof T]?: T[K] };
 
 /** A connection that ended in REJ or any RST is a failed connection for ECS `event.outcome`. */
 function outcomeOf(c: Classification, state: string | undefined): 'success' | 'failure' | 'unknown' {
@@ -115,52 +108,40 @@ export function protocolOf(service: string | undefined): string | undefined {
   }
 }
 
-/** `rst` of a connection with a reset (`verdict` is c's). */
-function rstOf(corr: Correlated, c: Classification, verdict: Verdict, scan: NonNullable<EcsRst['scan']>): EcsRst {
+/** `rst` of a connection with a reset (`verdict` is c's), as JSON, in the order of docs/fields.md (EcsRst). */
+function rstJson(corr: Correlated, c: Classification, verdict: Verdict, scanner: boolean, probe: boolean): string {
   const f = c.facts;
-  const rst: Draft<EcsRst> = { present: true, verdict };
-  if (c.phase !== undefined) rst.phase = c.phase;
-  if (c.sender !== undefined) rst.sender = c.sender;
-  if (c.origin !== undefined) rst.origin = c.origin;
-  if (c.confidence !== undefined) rst.confidence = c.confidence;
-  rst.rules = c.rules;
-  rst.evidence = c.evidence;
-  if (c.explanation !== undefined) rst.explanation = c.explanation;
-  if (f.rstHasAck !== undefined) rst.ack = f.rstHasAck;
-  if (f.rstTtl !== undefined || f.expectedTtl !== undefined || f.ttlDelta !== undefined) {
-    const ttl: Draft<NonNullable<EcsRst['ttl']>> = {};
-    if (f.rstTtl !== undefined) ttl.observed = f.rstTtl;
-    if (f.expectedTtl !== undefined) ttl.expected = f.expectedTtl;
-    if (f.ttlDelta !== undefined) ttl.delta = f.ttlDelta;
-    rst.ttl = ttl;
+  let j = `{"present":true,"verdict":${jsonString(verdict)}`;
+  if (c.phase !== undefined) j += `,"phase":${jsonString(c.phase)}`;
+  if (c.sender !== undefined) j += `,"sender":${jsonString(c.sender)}`;
+  if (c.origin !== undefined) j += `,"origin":${jsonString(c.origin)}`;
+  j += `${optNumber('confidence', c.confidence)},"rules":${jsonStrings(c.rules)},"evidence":[`;
+  for (let i = 0; i < c.evidence.length; i++) {
+    const e = c.evidence[i];
+    if (e !== undefined) j += `${i === 0 ? '' : ','}{"rule":${jsonString(e.rule)},"text":${jsonString(e.text)},"values":${factValuesJson(e.values)}}`;
   }
-  if (f.rstHops !== undefined || f.expectedHops !== undefined) {
-    const hops: Draft<NonNullable<EcsRst['hops']>> = {};
-    if (f.rstHops !== undefined) hops.observed = f.rstHops;
-    if (f.expectedHops !== undefined) hops.expected = f.expectedHops;
-    rst.hops = hops;
+  j += ']';
+  if (c.explanation !== undefined) j += `,"explanation":${jsonString(c.explanation)}`;
+  if (f.rstHasAck !== undefined) j += `,"ack":${f.rstHasAck}`;
+  // ttl and hops: present when one of their fields is; each field with a leading comma, the first dropped.
+  const ttl = optNumber('observed', f.rstTtl) + optNumber('expected', f.expectedTtl) + optNumber('delta', f.ttlDelta);
+  if (ttl !== '') j += `,"ttl":{${ttl.slice(1)}}`;
+  const hops = optNumber('observed', f.rstHops) + optNumber('expected', f.expectedHops);
+  if (hops !== '') j += `,"hops":{${hops.slice(1)}}`;
+  j += `${optNumber('ip_id_delta', f.ipIdDelta)},"count":${jsonNumber(f.rstCount)}`;
+  if (f.idleBeforeS !== undefined) j += `,"idle_before_s":${jsonNumber(Math.round(f.idleBeforeS * 1e6) / 1e6)}`;
+  j += `,"retransmissions":${jsonNumber(f.senderRetransmissionsAtLeast)}`;
+  if (c.device !== undefined) j += `,"device":{"name":${jsonString(c.device.name)},"kind":${jsonString(c.device.kind)}}`;
+  j += `,"scan":{"scanner":${scanner},"probe":${probe}},"headers":{"sampled":${f.rstSampled}},"ts":"${isoMs(firstRstUs(corr))}"`;
+  if (c.stage !== undefined) j += `,"stage":${jsonString(c.stage)}`;
+  j += `,"tags":${jsonStrings(c.tags)},"resets":[`;
+  for (let i = 0; i < c.resets.length; i++) {
+    const r = c.resets[i];
+    if (r === undefined) continue;
+    j += `${i === 0 ? '' : ','}{"sender":${jsonString(r.side)},"ts":"${isoMs(r.header.tsUs)}","ttl":${jsonNumber(r.ttl)},"hops":${jsonNumber(r.hops)}`
+      + `,"tcp_flags":${jsonNumber(r.header.tcpFlags)},"ack":${r.hasAck},"origin":${jsonString(r.origin)},"signals":${jsonStrings(r.signals.map((x) => x.kind))}}`;
   }
-  if (f.ipIdDelta !== undefined) rst.ip_id_delta = f.ipIdDelta;
-  rst.count = f.rstCount;
-  if (f.idleBeforeS !== undefined) rst.idle_before_s = Math.round(f.idleBeforeS * 1e6) / 1e6;
-  rst.retransmissions = f.senderRetransmissionsAtLeast;
-  if (c.device !== undefined) rst.device = c.device;
-  rst.scan = scan;
-  rst.headers = { sampled: f.rstSampled };
-  rst.ts = isoMs(firstRstUs(corr));
-  if (c.stage !== undefined) rst.stage = c.stage;
-  rst.tags = c.tags;
-  rst.resets = c.resets.map((r) => ({
-    sender: r.side,
-    ts: isoMs(r.header.tsUs),
-    ttl: r.ttl,
-    hops: r.hops,
-    tcp_flags: r.header.tcpFlags,
-    ack: r.hasAck,
-    origin: r.origin,
-    signals: r.signals.map((x) => x.kind),
-  }));
-  return rst as EcsRst;
+  return `${j}]}`;
 }
 
 export interface EcsOptions {
@@ -178,6 +159,23 @@ function jsonString(text: string): string {
 /** Printable ASCII but `"` and `\`: text that JSON.stringify writes as it is, between quotes. */
 const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** An array of strings as `JSON.stringify` writes it. */
+function jsonStrings(list: readonly string[]): string {
+  let j = '';
+  for (const x of list) j += `,${jsonString(x)}`;
+  return `[${j.slice(1)}]`;
+}
+
+/** An evidence's `values` (fact name -> value) as `JSON.stringify` writes the object, in its key order. */
+function factValuesJson(values: Readonly<Record<string, FactValue>>): string {
+  let j = '';
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    j += `,${jsonString(key)}:${typeof v === 'string' ? jsonString(v) : typeof v === 'number' ? jsonNumber(v) : String(v)}`;
+  }
+  return `{${j.slice(1)}}`;
+}
+
 /** A number as `JSON.stringify` writes it (`null` for what JSON cannot hold). */
 function jsonNumber(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
@@ -192,8 +190,8 @@ function optNumber(key: string, n: number | undefined): string {
  * The document as JSON: the bytes `JSON.stringify` would give for the EnrichedDoc of
  * docs/fields.md, in its field order, optional fields only when present. Written directly rather
  * than built as an object and stringified: every conn becomes one, and for the usual document
- * (no RST) this is about a third of the cost (npm run bench, classify). The `rst` part of a reset
- * connection is built as an object (rstOf) and stringified. `toEcsDocument` parses this back, so
+ * (no RST) this is about a third of the cost (npm run bench, classify); the `rst` part of a reset
+ * connection is written the same way (rstJson). `toEcsDocument` parses this back, so
  * the one mapping is here; ecs.test.ts checks that the text is what JSON.stringify gives for it.
  */
 export function ecsJson(corr: Correlated, c: Classification, options: EcsOptions = {}): string {
@@ -219,12 +217,12 @@ export function ecsJson(corr: Correlated, c: Classification, options: EcsOptions
   if (conn.localOrig !== undefined) fields.push(`"local_orig":${conn.localOrig}`);
   if (conn.localResp !== undefined) fields.push(`"local_resp":${conn.localResp}`);
   j += `,"zeek":{"session_id":${jsonString(conn.uid)},"connection":{${fields.join(',')}}`;
-  if (corr.weirds.length > 0) j += `,"weird":{"names":${JSON.stringify([...new Set(corr.weirds.map((w) => w.name))].sort())}}`;
+  if (corr.weirds.length > 0) j += `,"weird":{"names":${jsonStrings([...new Set(corr.weirds.map((w) => w.name))].sort())}}`;
   const scanner = options.scanner ?? false;
   const probe = isScanProbe(conn, c.verdict);
   const rst = !c.present || c.verdict === undefined
     ? `{"present":${c.present},"scan":{"scanner":${scanner},"probe":${probe}}}`
-    : JSON.stringify(rstOf(corr, c, c.verdict, { scanner, probe }));
+    : rstJson(corr, c, c.verdict, scanner, probe);
   return `${j}},"rst":${rst}}`;
 }
 
