@@ -115,12 +115,8 @@ function rstJson(corr: Correlated, c: Classification, verdict: Verdict, scanner:
   if (c.phase !== undefined) j += `,"phase":${jsonString(c.phase)}`;
   if (c.sender !== undefined) j += `,"sender":${jsonString(c.sender)}`;
   if (c.origin !== undefined) j += `,"origin":${jsonString(c.origin)}`;
-  j += `${optNumber('confidence', c.confidence)},"rules":${jsonStrings(c.rules)},"evidence":[`;
-  for (let i = 0; i < c.evidence.length; i++) {
-    const e = c.evidence[i];
-    if (e !== undefined) j += `${i === 0 ? '' : ','}{"rule":${jsonString(e.rule)},"text":${jsonString(e.text)},"values":${factValuesJson(e.values)}}`;
-  }
-  j += ']';
+  j += `${optNumber('confidence', c.confidence)},"rules":${jsonStrings(c.rules)}`
+    + `,"evidence":${jsonArray(c.evidence, (e) => `{"rule":${jsonString(e.rule)},"text":${jsonString(e.text)},"values":${factValuesJson(e.values)}}`)}`;
   if (c.explanation !== undefined) j += `,"explanation":${jsonString(c.explanation)}`;
   if (f.rstHasAck !== undefined) j += `,"ack":${f.rstHasAck}`;
   // ttl and hops: present when one of their fields is; each field with a leading comma, the first dropped.
@@ -134,14 +130,10 @@ function rstJson(corr: Correlated, c: Classification, verdict: Verdict, scanner:
   if (c.device !== undefined) j += `,"device":{"name":${jsonString(c.device.name)},"kind":${jsonString(c.device.kind)}}`;
   j += `,"scan":{"scanner":${scanner},"probe":${probe}},"headers":{"sampled":${f.rstSampled}},"ts":"${isoMs(firstRstUs(corr))}"`;
   if (c.stage !== undefined) j += `,"stage":${jsonString(c.stage)}`;
-  j += `,"tags":${jsonStrings(c.tags)},"resets":[`;
-  for (let i = 0; i < c.resets.length; i++) {
-    const r = c.resets[i];
-    if (r === undefined) continue;
-    j += `${i === 0 ? '' : ','}{"sender":${jsonString(r.side)},"ts":"${isoMs(r.header.tsUs)}","ttl":${jsonNumber(r.ttl)},"hops":${jsonNumber(r.hops)}`
-      + `,"tcp_flags":${jsonNumber(r.header.tcpFlags)},"ack":${r.hasAck},"origin":${jsonString(r.origin)},"signals":${jsonStrings(r.signals.map((x) => x.kind))}}`;
-  }
-  return `${j}]}`;
+  j += `,"tags":${jsonStrings(c.tags)},"resets":${jsonArray(c.resets, (r) => `{"sender":${jsonString(r.side)},"ts":"${isoMs(r.header.tsUs)}"`
+    + `,"ttl":${jsonNumber(r.ttl)},"hops":${jsonNumber(r.hops)},"tcp_flags":${jsonNumber(r.header.tcpFlags)},"ack":${r.hasAck}`
+    + `,"origin":${jsonString(r.origin)},"signals":${jsonArray(r.signals, (x) => jsonString(x.kind))}}`)}`;
+  return `${j}}`;
 }
 
 export interface EcsOptions {
@@ -159,11 +151,16 @@ function jsonString(text: string): string {
 /** Printable ASCII but `"` and `\`: text that JSON.stringify writes as it is, between quotes. */
 const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** A JSON array of `list`, each item written by `write`. */
+function jsonArray<T>(list: readonly T[], write: (item: T) => string): string {
+  let j = '';
+  for (const x of list) j += `,${write(x)}`;
+  return `[${j.slice(1)}]`;
+}
+
 /** An array of strings as `JSON.stringify` writes it. */
 function jsonStrings(list: readonly string[]): string {
-  let j = '';
-  for (const x of list) j += `,${jsonString(x)}`;
-  return `[${j.slice(1)}]`;
+  return jsonArray(list, jsonString);
 }
 
 /** An evidence's `values` (fact name -> value) as `JSON.stringify` writes the object, in its key order. */
@@ -209,14 +206,14 @@ export function ecsJson(corr: Correlated, c: Classification, options: EcsOptions
     + `,"direction":"${directionOf(conn, options.localNetworks ?? [])}","community_id":${jsonString(conn.communityId)}`
     + `${optNumber('bytes', sum(conn.origIpBytes, conn.respIpBytes))}${optNumber('packets', sum(conn.origPkts, conn.respPkts))}}`;
   if (conn.observer !== undefined) j += `,"observer":{"name":${jsonString(conn.observer)}}`;
-  // zeek.connection: every field optional, so the separators are counted rather than known.
-  const fields: string[] = [];
-  if (conn.connState !== undefined) fields.push(`"state":${jsonString(conn.connState)}`, `"state_message":${jsonString(CONN_STATE_MESSAGES[conn.connState])}`);
-  if (conn.history !== undefined) fields.push(`"history":${jsonString(conn.history)}`);
-  if (conn.missedBytes !== undefined) fields.push(`"missed_bytes":${jsonNumber(conn.missedBytes)}`);
-  if (conn.localOrig !== undefined) fields.push(`"local_orig":${conn.localOrig}`);
-  if (conn.localResp !== undefined) fields.push(`"local_resp":${conn.localResp}`);
-  j += `,"zeek":{"session_id":${jsonString(conn.uid)},"connection":{${fields.join(',')}}`;
+  // zeek.connection: every field optional, each written with a leading comma and the first one
+  // dropped, as rstJson writes ttl and hops.
+  let fields = conn.connState === undefined ? '' : `,"state":${jsonString(conn.connState)},"state_message":${jsonString(CONN_STATE_MESSAGES[conn.connState])}`;
+  if (conn.history !== undefined) fields += `,"history":${jsonString(conn.history)}`;
+  fields += optNumber('missed_bytes', conn.missedBytes);
+  if (conn.localOrig !== undefined) fields += `,"local_orig":${conn.localOrig}`;
+  if (conn.localResp !== undefined) fields += `,"local_resp":${conn.localResp}`;
+  j += `,"zeek":{"session_id":${jsonString(conn.uid)},"connection":{${fields.slice(1)}}`;
   if (corr.weirds.length > 0) j += `,"weird":{"names":${jsonStrings([...new Set(corr.weirds.map((w) => w.name))].sort())}}`;
   const scanner = options.scanner ?? false;
   const probe = isScanProbe(conn, c.verdict);
